@@ -1,0 +1,49 @@
+/**
+ * `inspect`: a build's overview, or one row's window, pieces (source, document id, length,
+ * first and last decoded tokens) and padding.
+ */
+import path from 'node:path';
+import { PipelineError } from '../core/errors.ts';
+import { readManifest } from '../manifest/write.ts';
+import { createTokenizer } from '../tokenize/bpe.ts';
+import { buildLlama3Spec } from '../tokenize/llama3.ts';
+import { readShardBytes, shardRows } from '../verify/readShard.ts';
+
+const EDGE_TOKENS = 8;
+
+/**
+ * Formats the overview of the build in `dir`, or row `rowId` when given.
+ * @throws PipelineError when the row does not exist or the manifest is missing.
+ */
+export async function inspectBuild(dir: string, rowId?: number): Promise<string> {
+  const manifest = await readManifest(dir);
+  if (rowId === undefined) {
+    const lines = [`${dir}: ${manifest.rows.total} rows (short ${manifest.rows.short}, long ${manifest.rows.long}) in ${manifest.shards.length} shards; row ${manifest.geometry.rowTokens} tokens, window ${manifest.geometry.originalWindowTokens}`];
+    for (const s of manifest.shards) lines.push(`  ${s.file}: rows ${s.firstRowId}..${s.firstRowId + s.rows - 1} (short ${s.shortRows}, long ${s.longRows}), ${s.tokens} tokens + ${s.padTokens} padding, ${s.sizeBytes} bytes`);
+    lines.push('Use --row N to see one row.');
+    return lines.join('\n');
+  }
+  const shard = manifest.shards.find((s) => rowId >= s.firstRowId && rowId < s.firstRowId + s.rows);
+  if (!shard) throw new PipelineError(`row ${rowId} does not exist; rows are 0..${manifest.rows.total - 1}`, { rowId });
+  const bytes = await readShardBytes(path.join(dir, shard.file));
+  for (const row of shardRows(bytes, shard.file)) {
+    if (row.rowId !== rowId) continue;
+    const tokenizer = createTokenizer(await buildLlama3Spec());
+    const show = (ids: Int32Array) => JSON.stringify(tokenizer.decode(ids));
+    const lines = [`row ${rowId} (${shard.file}): window ${row.window}, ${row.docLens.length} pieces, ${row.numPad} padding tokens`];
+    let at = 0;
+    row.docLens.forEach((len, p) => {
+      const ids = row.inputIds.subarray(at, at + len);
+      lines.push(
+        `  piece ${p}: tokens [${at}, ${at + len}) source ${row.pieceSource[p]} doc ${row.pieceDocId[p]} part ${row.piecePart[p] + 1}/${row.pieceParts[p]} from doc token ${row.pieceStart[p]}, ${len} tokens`,
+        `    first: ${show(ids.subarray(0, EDGE_TOKENS))}`,
+        `    last:  ${show(ids.subarray(Math.max(0, len - EDGE_TOKENS)))}`,
+      );
+      at += len;
+    });
+    if (row.numPad) lines.push(`  padding: tokens [${at}, ${at + row.numPad}) id ${row.inputIds[at]}`);
+    tokenizer.free();
+    return lines.join('\n');
+  }
+  throw new PipelineError(`${shard.file} does not hold row ${rowId} although the manifest says it does; run verify`, { rowId });
+}

@@ -1,0 +1,88 @@
+/**
+ * Loads a recipe file (YAML or JSON), validates it against {@link RecipeSchema} and freezes it.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.ts';
+import { stableHash } from '../core/stableJson.ts';
+import { RecipeSchema, type Recipe } from './schema.ts';
+
+/** A validated recipe plus where it came from. */
+export interface LoadedRecipe {
+  /** The parsed recipe, defaults filled in, deeply frozen. */
+  recipe: Readonly<Recipe>;
+  /** Directory that source paths are relative to (the recipe file's directory), absolute. */
+  baseDir: string;
+  /** The recipe file as given on the command line (for messages). */
+  file: string;
+  /** SHA-256 (hex) of the canonical JSON of {@link manifestRecipe}. */
+  hash: string;
+}
+
+function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
+  const lines = issues.map((issue) => {
+    const at = issue.path.length ? issue.path.join('.') : '(root)';
+    if (issue.code === 'unrecognized_keys') {
+      return `  ${issue.keys.map((k) => (issue.path.length ? `${at}.${k}` : k)).join(', ')}: unknown key (remove it or check its spelling)`;
+    }
+    return `  ${at}: ${issue.message}`;
+  });
+  return `Invalid recipe ${file}:\n${lines.join('\n')}`;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+/**
+ * The part of a recipe that determines the output bytes: everything but `output.dir`, which
+ * only says where they go. This is what the manifest records and hashes.
+ */
+export function manifestRecipe(recipe: Recipe): Omit<Recipe, 'output'> & { output: Omit<Recipe['output'], 'dir'> } {
+  const { dir: _dir, ...output } = recipe.output;
+  return { ...recipe, output };
+}
+
+/**
+ * Parses recipe text.
+ * @param text - YAML or JSON.
+ * @param file - name used in error messages.
+ * @throws ConfigError naming the file and each bad key path.
+ */
+export function parseRecipe(text: string, file: string): Recipe {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (error) {
+    throw new ConfigError(`Invalid recipe ${file}: not valid YAML: ${(error as Error).message}`, { file }, { cause: error });
+  }
+  const result = RecipeSchema.safeParse(raw);
+  if (!result.success) throw new ConfigError(formatIssues(file, result.error.issues), { file, issues: result.error.issues });
+  return result.data;
+}
+
+/**
+ * Reads and validates a recipe file.
+ * @throws ConfigError when the file is missing, not YAML, or does not match the schema.
+ */
+export async function loadRecipe(file: string): Promise<LoadedRecipe> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`Cannot read recipe ${file}: ${(error as Error).message}`, { file }, { cause: error });
+  }
+  const recipe = parseRecipe(text, file);
+  return {
+    recipe: deepFreeze(recipe),
+    baseDir: path.dirname(path.resolve(file)),
+    file,
+    hash: stableHash(manifestRecipe(recipe)),
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * The records that flow between stages.
+ */
+
+/** A document as read from a source, before tokenization. */
+export interface Doc {
+  /** Source name from the recipe. */
+  source: string;
+  /** Stable document id, unique within the source: `<file>:<line>` (jsonl, 1-based line), `<file>#<row>` (parquet, 0-based row) or `<file>` (text). `<file>` is relative to the recipe. */
+  id: string;
+  /** Document text (UTF-8 decoded). */
+  text: string;
+}
+
+/** Reasons a record is skipped under `onBadRecord: skip`; each is counted in the manifest. */
+export type BadRecordReason =
+  | 'malformed_json'
+  | 'missing_text'
+  | 'text_not_string'
+  | 'empty_text'
+  | 'invalid_utf8';
+
+/** A record that could not be turned into a {@link Doc}. */
+export interface BadRecord {
+  source: string;
+  reason: BadRecordReason;
+  /** Where: `<file>:<line>` or `<file>#<row>`. */
+  where: string;
+  /** What was wrong, for the error message. */
+  detail: string;
+}
+
+/** What a reader yields: a document or a bad record; the build applies the recipe's policy. */
+export type ReadItem = { kind: 'doc'; doc: Doc } | { kind: 'bad'; bad: BadRecord };
+
+/** A document after tokenization. */
+export interface TokenizedDoc {
+  source: string;
+  id: string;
+  /** Token ids including BOS first and EOS last; length = `lengthTokens`. */
+  ids: Int32Array;
+}

@@ -1,0 +1,57 @@
+/**
+ * The manifest: the contract between a build and whoever reads it. Every count of tokens
+ * includes the BOS and EOS ids around each document. Documented in docs/format.md.
+ */
+import type { SourceAccount } from '../build/accounting.ts';
+import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
+import type { ShardInfo } from '../write/arrowShard.ts';
+
+/** One input file's identity. */
+export interface InputIdentity {
+  source: string;
+  /** Path relative to the recipe file. */
+  path: string;
+  sizeBytes: number;
+  sha256: string;
+}
+
+/** `manifest.json`. */
+export interface Manifest {
+  manifestVersion: 1;
+  tool: { name: string; version: string };
+  recipe: {
+    name: string;
+    /** SHA-256 of the canonical JSON of `resolved`. */
+    hash: string;
+    /** The recipe with every default filled in, without `output.dir`. */
+    resolved: unknown;
+  };
+  tokenizer: TokenizerIdentity;
+  geometry: {
+    rowTokens: number;
+    originalWindowTokens: number;
+    /** `document`: position ids restart at 0 for every piece (document mask). */
+    attention: 'document';
+    /** Documents longer than a row are split into row-length pieces. */
+    longDocPolicy: 'split';
+  };
+  inputs: InputIdentity[];
+  /** Per source, by name. */
+  sources: Record<string, SourceAccount>;
+  rows: {
+    total: number;
+    short: number;
+    long: number;
+    /** Document tokens in rows (excluding padding). */
+    tokens: number;
+    padTokens: number;
+    pieces: number;
+  };
+  totals: {
+    tokensRead: number;
+    tokensPlaced: number;
+    tokensDropped: { length_filter: number; over_budget: number };
+    padTokens: number;
+  };
+  shards: ShardInfo[];
+}

@@ -1,0 +1,38 @@
+/**
+ * Reads and writes `manifest.json`. Writing is atomic (temporary name, then rename) and comes
+ * last in a build: the manifest is the commit point, so a directory without one is not a build.
+ */
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { PipelineError } from '../core/errors.ts';
+import { stableStringify } from '../core/stableJson.ts';
+import type { Manifest } from './types.ts';
+
+/** File name of the manifest inside an output directory. */
+export const MANIFEST_FILE = 'manifest.json';
+
+/** Writes `manifest` canonically (sorted keys) to `<dir>/manifest.json` via a temporary file. */
+export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
+  const target = path.join(dir, MANIFEST_FILE);
+  await writeFile(`${target}.tmp`, stableStringify(manifest));
+  await rename(`${target}.tmp`, target);
+}
+
+/**
+ * Reads `<dir>/manifest.json`.
+ * @throws PipelineError when it is missing (an unfinished or foreign directory) or not JSON.
+ */
+export async function readManifest(dir: string): Promise<Manifest> {
+  const file = path.join(dir, MANIFEST_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new PipelineError(`${file}: no manifest; ${dir} is not a finished longmix build`, { file }, { cause: error });
+  }
+  try {
+    return JSON.parse(text) as Manifest;
+  } catch (error) {
+    throw new PipelineError(`${file}: not valid JSON: ${(error as Error).message}`, { file }, { cause: error });
+  }
+}

@@ -1,0 +1,23 @@
+/**
+ * Turns a parsed record into a document, or a bad record naming what is wrong with its text.
+ */
+import type { ReadItem } from '../core/doc.ts';
+
+/**
+ * Extracts `record[textField]` as the text of document `where`.
+ * Missing or null text, a non-string and an empty string are bad records (never silently dropped).
+ */
+export function textFromRecord(source: string, where: string, record: unknown, textField: string): ReadItem {
+  if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+    return { kind: 'bad', bad: { source, reason: 'malformed_json', where, detail: `expected a JSON object, got ${record === null ? 'null' : Array.isArray(record) ? 'array' : typeof record}` } };
+  }
+  const text = (record as Record<string, unknown>)[textField];
+  if (text === undefined || text === null) {
+    return { kind: 'bad', bad: { source, reason: 'missing_text', where, detail: `field "${textField}" is ${text === null ? 'null' : 'missing'}` } };
+  }
+  if (typeof text !== 'string') {
+    return { kind: 'bad', bad: { source, reason: 'text_not_string', where, detail: `field "${textField}" is a ${typeof text}, expected a string` } };
+  }
+  if (text.length === 0) return { kind: 'bad', bad: { source, reason: 'empty_text', where, detail: `field "${textField}" is empty` } };
+  return { kind: 'doc', doc: { source, id: where, text } };
+}

@@ -1,0 +1,115 @@
+/**
+ * `verify`: re-reads every shard of a build and checks it against its manifest. The tests call
+ * this same code. Checks, in order, stopping at the first violation:
+ *
+ * - each shard's size and SHA-256 equal the manifest's; its rows and row ids are as listed;
+ * - every row has exactly `rowTokens` input ids and position ids; `sum(doc_lens) + num_pad = rowTokens`;
+ * - position ids are `0..len-1` within each piece and 0 at every padding token;
+ * - short rows: max position < original window; long rows: max position >= original window;
+ * - every token id is in `[0, vocabSize)`; a piece starting at token 0 starts with BOS;
+ * - each (source, document, start token) piece appears once in the whole output;
+ * - per-source tokens and documents, row counts and padding equal the manifest's totals.
+ */
+import path from 'node:path';
+import { InvariantError } from '../core/errors.ts';
+import { sha256Hex } from '../core/stableJson.ts';
+import type { Manifest } from '../manifest/types.ts';
+import { readManifest } from '../manifest/write.ts';
+import type { RowRecord } from '../write/schema.ts';
+import { readShardBytes, shardRows } from './readShard.ts';
+
+/** What a successful verification saw. */
+export interface VerifyReport {
+  shards: number;
+  rows: number;
+  tokens: number;
+  padTokens: number;
+}
+
+function fail(message: string, shard: string, row?: number): never {
+  throw new InvariantError(`${shard}${row === undefined ? '' : ` row ${row}`}: ${message}`, { shard, row });
+}
+
+function checkRow(row: RowRecord, manifest: Manifest, shard: string, seen: Set<string>, placed: Map<string, number>): void {
+  const { rowTokens, originalWindowTokens } = manifest.geometry;
+  const { vocabSize, bosId } = manifest.tokenizer;
+  const at = row.rowId;
+  if (row.inputIds.length !== rowTokens) fail(`input_ids has ${row.inputIds.length} tokens, expected ${rowTokens}`, shard, at);
+  if (row.positionIds.length !== rowTokens) fail(`position_ids has ${row.positionIds.length} entries, expected ${rowTokens}`, shard, at);
+  const used = row.docLens.reduce((s, n) => s + n, 0);
+  if (used + row.numPad !== rowTokens) fail(`sum(doc_lens) ${used} + num_pad ${row.numPad} != ${rowTokens}`, shard, at);
+  const n = row.docLens.length;
+  for (const [name, list] of [['piece_source', row.pieceSource], ['piece_doc_id', row.pieceDocId], ['piece_start', row.pieceStart], ['piece_part', row.piecePart], ['piece_parts', row.pieceParts]] as const) {
+    if (list.length !== n) fail(`${name} has ${list.length} entries, doc_lens has ${n}`, shard, at);
+  }
+  let offset = 0;
+  let maxPosition = -1;
+  for (let p = 0; p < n; p++) {
+    const len = row.docLens[p];
+    if (!(len > 0)) fail(`piece ${p} has length ${len}`, shard, at);
+    for (let i = 0; i < len; i++) {
+      if (row.positionIds[offset + i] !== i) fail(`position_ids[${offset + i}] is ${row.positionIds[offset + i]}, expected ${i} (piece ${p})`, shard, at);
+    }
+    maxPosition = Math.max(maxPosition, len - 1);
+    if (row.pieceStart[p] === 0 && row.inputIds[offset] !== bosId) fail(`piece ${p} starts its document but its first id is ${row.inputIds[offset]}, not BOS ${bosId}`, shard, at);
+    const key = `${row.pieceSource[p]}\u0000${row.pieceDocId[p]}\u0000${row.pieceStart[p]}`;
+    if (seen.has(key)) fail(`piece ${p} (${row.pieceSource[p]} ${row.pieceDocId[p]} from token ${row.pieceStart[p]}) appears twice in the output`, shard, at);
+    seen.add(key);
+    placed.set(row.pieceSource[p], (placed.get(row.pieceSource[p]) ?? 0) + len);
+    offset += len;
+  }
+  for (let i = offset; i < rowTokens; i++) if (row.positionIds[i] !== 0) fail(`padding position_ids[${i}] is ${row.positionIds[i]}, expected 0`, shard, at);
+  for (let i = 0; i < rowTokens; i++) {
+    const id = row.inputIds[i];
+    if (!(id >= 0 && id < vocabSize)) fail(`input_ids[${i}] = ${id} is outside [0, ${vocabSize})`, shard, at);
+  }
+  if (row.window === 'short' && maxPosition >= originalWindowTokens) fail(`short row has max position ${maxPosition} >= original window ${originalWindowTokens}`, shard, at);
+  if (row.window === 'long' && maxPosition < originalWindowTokens) fail(`long row has max position ${maxPosition} < original window ${originalWindowTokens}`, shard, at);
+  if (row.window !== 'short' && row.window !== 'long') fail(`window is "${row.window}"`, shard, at);
+}
+
+/**
+ * Verifies the build in `dir`.
+ * @throws PipelineError when the manifest is missing; InvariantError naming the shard and row of the first violation.
+ */
+export async function verifyBuild(dir: string): Promise<VerifyReport> {
+  const manifest = await readManifest(dir);
+  const seen = new Set<string>();
+  const placed = new Map<string, number>();
+  let rows = 0;
+  let tokens = 0;
+  let padTokens = 0;
+  let shortRows = 0;
+  for (const shard of manifest.shards) {
+    const bytes = await readShardBytes(path.join(dir, shard.file)).catch((error) => fail(`cannot read shard: ${(error as Error).message}`, shard.file));
+    if (bytes.length !== shard.sizeBytes) fail(`size ${bytes.length} bytes, manifest says ${shard.sizeBytes}`, shard.file);
+    const sha256 = sha256Hex(bytes);
+    if (sha256 !== shard.sha256) fail(`sha256 ${sha256} differs from the manifest's ${shard.sha256}`, shard.file);
+    let inShard = 0;
+    for (const row of shardRows(bytes, shard.file)) {
+      if (row.rowId !== shard.firstRowId + inShard) fail(`row_id ${row.rowId}, expected ${shard.firstRowId + inShard}`, shard.file, row.rowId);
+      checkRow(row, manifest, shard.file, seen, placed);
+      inShard++;
+      tokens += manifest.geometry.rowTokens - row.numPad;
+      padTokens += row.numPad;
+      if (row.window === 'short') shortRows++;
+    }
+    if (inShard !== shard.rows) fail(`holds ${inShard} rows, manifest says ${shard.rows}`, shard.file);
+    rows += inShard;
+  }
+  const total = (what: string, actual: number, expected: number) => {
+    if (actual !== expected) fail(`${what}: shards hold ${actual}, manifest says ${expected}`, 'manifest.json');
+  };
+  total('rows', rows, manifest.rows.total);
+  total('short rows', shortRows, manifest.rows.short);
+  total('document tokens', tokens, manifest.rows.tokens);
+  total('padding tokens', padTokens, manifest.rows.padTokens);
+  total('pieces', seen.size, manifest.rows.pieces);
+  for (const [name, account] of Object.entries(manifest.sources)) {
+    total(`tokens placed for source "${name}"`, placed.get(name) ?? 0, account.placed.tokens);
+    const dropped = account.dropped.length_filter.tokens + account.dropped.over_budget.tokens;
+    total(`tokens read for source "${name}" (placed + dropped)`, account.placed.tokens + dropped, account.read.tokens);
+  }
+  for (const name of placed.keys()) if (!(name in manifest.sources)) fail(`rows hold source "${name}", which the manifest does not list`, 'manifest.json');
+  return { shards: manifest.shards.length, rows, tokens, padTokens };
+}
