@@ -1,0 +1,140 @@
+/**
+ * `pnpm bench [--recipe FILE] [--workers N] [--repeat K]`: tokenizer-only against end-to-end
+ * throughput on the same input, in one process.
+ *
+ * 1. Tokenizer only: every document of the recipe's sources is read into memory first
+ *    (`expandPaths` + `readSources`, bad records skipped and counted), then a
+ *    {@link TokenizerPool} with the build's worker count encodes them all, `--repeat` times.
+ *    Only `pool.tokenize(...)` is timed; the workers' start (ranks load, one warm-up document
+ *    each) is timed apart and left out.
+ * 2. End to end: `buildMix` on the same recipe into a temporary directory (removed afterwards),
+ *    timed whole (hashing, reading, decompressing, worker start, tokenizing, spilling, packing,
+ *    writing); tokens = `manifest.totals.tokensRead`.
+ *
+ * Both use one LLaMA-3 spec built once. Tokens include BOS/EOS. MB = 10^6 bytes of UTF-8 text
+ * (the build's inputs are compressed on disk; its MB/s is of the same decoded text). Peak RSS is
+ * `process.resourceUsage().maxRSS` (KiB, whole process, worker threads included), which never
+ * goes down: the figure after phase 2 is the peak of the whole run. Timing: `process.hrtime.bigint()`.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { buildMix } from '../src/build/run.ts';
+import { loadRecipe } from '../src/config/load.ts';
+import type { Doc } from '../src/core/doc.ts';
+import { expandPaths } from '../src/read/files.ts';
+import { readSources, type ResolvedSource } from '../src/read/index.ts';
+import { buildLlama3Spec } from '../src/tokenize/llama3.ts';
+import { defaultWorkerCount, TokenizerPool } from '../src/tokenize/pool.ts';
+
+const repoPath = (rel: string) => path.relative(process.cwd(), fileURLToPath(new URL(`../${rel}`, import.meta.url)));
+const DEFAULT_RECIPE = repoPath('pipelines/shared-samples-small.yaml');
+const FALLBACK_RECIPE = repoPath('pipelines/sample.yaml');
+const SHARED_SAMPLES = repoPath('../shared/samples');
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+const opts = new Command('bench')
+  .description('Tokenizer-only vs end-to-end build throughput on one recipe.')
+  .option('--recipe <file>', `recipe YAML (default ${DEFAULT_RECIPE}, or ${FALLBACK_RECIPE} when ${SHARED_SAMPLES} is missing)`)
+  .option('--workers <n>', 'tokenizer worker threads (as the build)', positiveInt, defaultWorkerCount())
+  .option('--repeat <k>', 'tokenize the in-memory texts K times for the tokenizer-only figure', positiveInt, 1)
+  .parse(process.argv)
+  .opts<{ recipe?: string; workers: number; repeat: number }>();
+
+const notes: string[] = [];
+let recipeFile = opts.recipe ?? DEFAULT_RECIPE;
+if (!opts.recipe && !existsSync(SHARED_SAMPLES)) {
+  recipeFile = FALLBACK_RECIPE;
+  notes.push(`${SHARED_SAMPLES} not found: fell back to ${FALLBACK_RECIPE} (synthetic sample corpus)`);
+}
+const loaded = await loadRecipe(recipeFile);
+const spec = await buildLlama3Spec();
+
+// Read every document into memory (not timed).
+const sources: ResolvedSource[] = [];
+for (const config of loaded.recipe.sources) sources.push({ config, files: await expandPaths(config.name, config.paths, loaded.baseDir) });
+const fileBytes = sources.reduce((s, src) => s + src.files.reduce((t, f) => t + f.sizeBytes, 0), 0);
+let docs: Doc[] = [];
+let badRecords = 0;
+for await (const item of readSources(sources)) {
+  if (item.kind === 'doc') docs.push(item.doc);
+  else badRecords++;
+}
+const textBytes = docs.reduce((s, d) => s + Buffer.byteLength(d.text, 'utf8'), 0);
+if (badRecords) notes.push(`${fmt(badRecords)} bad records skipped by the tokenizer-only phase`);
+
+// Phase 1: tokenizer only.
+const startPool = process.hrtime.bigint();
+const pool = new TokenizerPool(spec, opts.workers);
+await Promise.all(Array.from({ length: opts.workers }, () => pool.encodeDocument('warm-up')));
+const poolStartS = seconds(startPool);
+async function* inMemory(): AsyncGenerator<Doc> {
+  for (let r = 0; r < opts.repeat; r++) yield* docs;
+}
+let tokTokens = 0;
+const startTok = process.hrtime.bigint();
+try {
+  for await (const doc of pool.tokenize(inMemory())) tokTokens += doc.ids.length;
+} finally {
+  await pool.close();
+}
+const tokS = seconds(startTok);
+const tokensPerPass = tokTokens / opts.repeat;
+const rssAfterTok = peakRssMiB();
+const documents = docs.length;
+docs = []; // let the texts go before the build
+
+// Phase 2: end to end.
+const outDir = await mkdtemp(path.join(os.tmpdir(), 'longmix-bench-'));
+let e2eS: number;
+let manifest;
+try {
+  const startBuild = process.hrtime.bigint();
+  ({ manifest } = await buildMix({ loaded, outDir, workers: opts.workers, tokenizerSpec: spec }));
+  e2eS = seconds(startBuild);
+} finally {
+  await rm(outDir, { recursive: true, force: true });
+}
+const rssPeak = peakRssMiB();
+
+const tokRate = tokTokens / tokS;
+const e2eTokens = manifest.totals.tokensRead;
+const e2eRate = e2eTokens / e2eS;
+const rowCapacity = manifest.rows.total * manifest.geometry.rowTokens;
+if (e2eTokens !== tokensPerPass) notes.push(`token counts differ: tokenizer-only ${fmt(tokensPerPass)} per pass, build ${fmt(e2eTokens)}`);
+
+const cpus = os.cpus();
+const rows: [string, string][] = [
+  ['machine', `${os.availableParallelism()} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${os.platform()} ${os.arch()}`],
+  ['node', process.version],
+  ['recipe', `${recipeFile} (${loaded.recipe.name})`],
+  ['workers', `${opts.workers}${opts.workers === defaultWorkerCount() ? ' (default)' : ''}`],
+  ['input', `${fmt(sources.reduce((s, src) => s + src.files.length, 0))} files, ${fmt(fileBytes)} bytes on disk; ${fmt(textBytes)} bytes UTF-8 text`],
+  ['documents', fmt(documents)],
+  ['tokens', `${fmt(tokensPerPass)} (incl. BOS/EOS)`],
+  ['', ''],
+  ['pool start', `${fmt(poolStartS * 1000, 0)} ms (${opts.workers} workers ready; not in the tokenizer-only time)`],
+  ['tokenizer only', `${fmt(tokRate)} tokens/s, ${fmt((textBytes * opts.repeat) / 1e6 / tokS, 2)} MB/s (${opts.repeat} pass${opts.repeat > 1 ? 'es' : ''}, ${fmt(tokTokens)} tokens in ${fmt(tokS, 3)} s)`],
+  ['end to end', `${fmt(e2eRate)} tokens/s, ${fmt(textBytes / 1e6 / e2eS, 2)} MB/s (buildMix, ${fmt(e2eTokens)} tokens read in ${fmt(e2eS, 3)} s)`],
+  ['ratio e2e/tok', `${fmt(e2eRate / tokRate, 3)}`],
+  ['', ''],
+  ['peak RSS', `${fmt(rssAfterTok, 1)} MiB after tokenizer-only, ${fmt(rssPeak, 1)} MiB whole run`],
+  ['rows', `${fmt(manifest.rows.total)} × ${fmt(manifest.geometry.rowTokens)} tokens (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)})`],
+  ['padding', `${fmt(manifest.totals.padTokens)} tokens = ${rowCapacity ? fmt((100 * manifest.totals.padTokens) / rowCapacity, 2) : '0.00'}% of row tokens`],
+];
+const width = Math.max(...rows.map(([k]) => k.length));
+console.log('longmix bench: tokenizer-only vs end-to-end build');
+for (const [k, v] of rows) console.log(k ? `${k.padEnd(width)}  ${v}` : '');
+for (const note of notes) console.log(`note: ${note}`);
