@@ -9,7 +9,8 @@
  *    each) is timed apart and left out.
  * 2. End to end: `buildMix` on the same recipe into a temporary directory (removed afterwards),
  *    timed whole (hashing, reading, decompressing, worker start, tokenizing, spilling, packing,
- *    writing); tokens = `manifest.totals.tokensRead`.
+ *    writing); tokens = `manifest.totals.tokensRead`. Its `onProgress` splits the time at the
+ *    first and last tokenized document.
  *
  * Both use one LLaMA-3 spec built once. Tokens include BOS/EOS. MB = 10^6 bytes of UTF-8 text
  * (the build's inputs are compressed on disk; its MB/s is of the same decoded text). Peak RSS is
@@ -22,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { buildMix } from '../src/build/run.ts';
+import { buildMix, type BuildProgress } from '../src/build/run.ts';
 import { loadRecipe } from '../src/config/load.ts';
 import type { Doc } from '../src/core/doc.ts';
 import { expandPaths } from '../src/read/files.ts';
@@ -100,9 +101,16 @@ docs = []; // let the texts go before the build
 const outDir = await mkdtemp(path.join(os.tmpdir(), 'longmix-bench-'));
 let e2eS: number;
 let manifest;
+const startBuild = process.hrtime.bigint();
+let firstDocS = 0; // build start → first document back from the pool (hashing, worker start)
+let lastDocS = 0; // build start → last document back from the pool
 try {
-  const startBuild = process.hrtime.bigint();
-  ({ manifest } = await buildMix({ loaded, outDir, workers: opts.workers, tokenizerSpec: spec }));
+  const onProgress = (p: BuildProgress) => {
+    if (p.phase !== 'tokenize') return;
+    lastDocS = seconds(startBuild);
+    if (p.documents === 1) firstDocS = lastDocS;
+  };
+  ({ manifest } = await buildMix({ loaded, outDir, workers: opts.workers, tokenizerSpec: spec, onProgress }));
   e2eS = seconds(startBuild);
 } finally {
   await rm(outDir, { recursive: true, force: true });
@@ -125,9 +133,10 @@ const rows: [string, string][] = [
   ['documents', fmt(documents)],
   ['tokens', `${fmt(tokensPerPass)} (incl. BOS/EOS)`],
   ['', ''],
-  ['pool start', `${fmt(poolStartS * 1000, 0)} ms (${opts.workers} workers ready; not in the tokenizer-only time)`],
+  ['pool start', `${fmt(poolStartS * 1000, 0)} ms (${opts.workers} worker${opts.workers > 1 ? 's' : ''} ready; not in the tokenizer-only time)`],
   ['tokenizer only', `${fmt(tokRate)} tokens/s, ${fmt((textBytes * opts.repeat) / 1e6 / tokS, 2)} MB/s (${opts.repeat} pass${opts.repeat > 1 ? 'es' : ''}, ${fmt(tokTokens)} tokens in ${fmt(tokS, 3)} s)`],
   ['end to end', `${fmt(e2eRate)} tokens/s, ${fmt(textBytes / 1e6 / e2eS, 2)} MB/s (buildMix, ${fmt(e2eTokens)} tokens read in ${fmt(e2eS, 3)} s)`],
+  ['build phases', `${fmt(firstDocS, 3)} s to first document (hash inputs, start workers), ${fmt(lastDocS - firstDocS, 3)} s reading+tokenizing, ${fmt(e2eS - lastDocS, 3)} s plan+write`],
   ['ratio e2e/tok', `${fmt(e2eRate / tokRate, 3)}`],
   ['', ''],
   ['peak RSS', `${fmt(rssAfterTok, 1)} MiB after tokenizer-only, ${fmt(rssPeak, 1)} MiB whole run`],

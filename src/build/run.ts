@@ -62,7 +62,7 @@ async function prepareOutDir(outDir: string): Promise<void> {
   await mkdir(outDir, { recursive: true });
   await rm(path.join(outDir, MANIFEST_FILE), { force: true });
   for (const name of await readdir(outDir)) {
-    if (/^shard-\d{5}\.arrow(\.tmp)?$/.test(name) || name.endsWith('.tmp')) await rm(path.join(outDir, name), { force: true });
+    if (/^shard-\d{5,}\.arrow(\.tmp)?$/.test(name) || name.endsWith('.tmp')) await rm(path.join(outDir, name), { force: true });
   }
 }
 
@@ -75,8 +75,10 @@ function badRecordError(bad: BadRecord): InputError {
 
 /**
  * Runs a whole build.
- * @throws ConfigError, InputError or BudgetError (before any shard is written) on bad recipes,
- *   inputs or budgets; the output directory then holds no manifest.
+ * @throws InputError when an input file is missing (found before the output directory is touched,
+ *   so a previous build there stays intact); InputError on a bad record or BudgetError on an
+ *   unsatisfiable budget (found after the previous build's manifest and shards were removed and
+ *   before any shard is written, so the directory then holds no manifest).
  */
 export async function buildMix(options: BuildOptions): Promise<BuildResult> {
   const { recipe, baseDir } = options.loaded;

@@ -14,7 +14,7 @@ export const MANIFEST_FILE = 'manifest.json';
 /** Writes `manifest` canonically (sorted keys) to `<dir>/manifest.json` via a temporary file. */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
   const target = path.join(dir, MANIFEST_FILE);
-  await writeFile(`${target}.tmp`, stableStringify(manifest));
+  await writeFile(`${target}.tmp`, stableStringify(manifest), { flush: true });
   await rename(`${target}.tmp`, target);
 }
 

@@ -8,7 +8,8 @@
  * - short rows: max position < original window; long rows: max position >= original window;
  * - every token id is in `[0, vocabSize)`; a piece starting at token 0 starts with BOS;
  * - each (source, document, start token) piece appears once in the whole output;
- * - per-source tokens and documents, row counts and padding equal the manifest's totals.
+ * - per-source placed tokens and documents (pieces starting at token 0), row counts and padding
+ *   equal the manifest's totals.
  */
 import path from 'node:path';
 import { InvariantError } from '../core/errors.ts';
@@ -30,7 +31,7 @@ function fail(message: string, shard: string, row?: number): never {
   throw new InvariantError(`${shard}${row === undefined ? '' : ` row ${row}`}: ${message}`, { shard, row });
 }
 
-function checkRow(row: RowRecord, manifest: Manifest, shard: string, seen: Set<string>, placed: Map<string, number>): void {
+function checkRow(row: RowRecord, manifest: Manifest, shard: string, seen: Set<string>, placed: Map<string, number>, docs: Map<string, number>): void {
   const { rowTokens, originalWindowTokens } = manifest.geometry;
   const { vocabSize, bosId } = manifest.tokenizer;
   const at = row.rowId;
@@ -56,6 +57,7 @@ function checkRow(row: RowRecord, manifest: Manifest, shard: string, seen: Set<s
     if (seen.has(key)) fail(`piece ${p} (${row.pieceSource[p]} ${row.pieceDocId[p]} from token ${row.pieceStart[p]}) appears twice in the output`, shard, at);
     seen.add(key);
     placed.set(row.pieceSource[p], (placed.get(row.pieceSource[p]) ?? 0) + len);
+    if (row.pieceStart[p] === 0) docs.set(row.pieceSource[p], (docs.get(row.pieceSource[p]) ?? 0) + 1);
     offset += len;
   }
   for (let i = offset; i < rowTokens; i++) if (row.positionIds[i] !== 0) fail(`padding position_ids[${i}] is ${row.positionIds[i]}, expected 0`, shard, at);
@@ -76,6 +78,7 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
   const manifest = await readManifest(dir);
   const seen = new Set<string>();
   const placed = new Map<string, number>();
+  const docs = new Map<string, number>();
   let rows = 0;
   let tokens = 0;
   let padTokens = 0;
@@ -88,7 +91,7 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
     let inShard = 0;
     for (const row of shardRows(bytes, shard.file)) {
       if (row.rowId !== shard.firstRowId + inShard) fail(`row_id ${row.rowId}, expected ${shard.firstRowId + inShard}`, shard.file, row.rowId);
-      checkRow(row, manifest, shard.file, seen, placed);
+      checkRow(row, manifest, shard.file, seen, placed, docs);
       inShard++;
       tokens += manifest.geometry.rowTokens - row.numPad;
       padTokens += row.numPad;
@@ -107,6 +110,7 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
   total('pieces', seen.size, manifest.rows.pieces);
   for (const [name, account] of Object.entries(manifest.sources)) {
     total(`tokens placed for source "${name}"`, placed.get(name) ?? 0, account.placed.tokens);
+    total(`documents placed for source "${name}"`, docs.get(name) ?? 0, account.placed.documents);
     const dropped = account.dropped.length_filter.tokens + account.dropped.over_budget.tokens;
     total(`tokens read for source "${name}" (placed + dropped)`, account.placed.tokens + dropped, account.read.tokens);
   }

@@ -1,11 +1,11 @@
 /**
  * Writes one Arrow IPC **stream** shard (readable by `pyarrow.ipc.open_stream`, HF datasets and
  * nnScaler). Lifecycle: `open` → `write(batch)`… → `close()`: the file is written under
- * `<name>.tmp`, flushed, then renamed, and only then is its {@link ShardInfo} returned; a crash
+ * `<name>.tmp`, fsynced, then renamed, and only then is its {@link ShardInfo} returned; a crash
  * leaves no file under the final name.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { rename } from 'node:fs/promises';
+import { open, rename } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -64,6 +64,16 @@ function toBatch(schema: Schema, rows: readonly RowRecord[], rowTokens: number):
   return new RecordBatch(schema, struct);
 }
 
+/** Flushes a file's data to disk (fsync), so a rename never exposes a half-written file after a power loss. */
+export async function syncFile(file: string): Promise<void> {
+  const handle = await open(file, 'r+');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
 /** SHA-256 (hex) of a file, streamed. */
 export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -118,6 +128,7 @@ export class ShardWriter {
     await this.done;
     const finalPath = path.join(this.dir, this.file);
     const sha256 = await sha256File(this.tmpPath);
+    await syncFile(this.tmpPath);
     await rename(this.tmpPath, finalPath);
     return {
       file: this.file,

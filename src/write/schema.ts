@@ -3,8 +3,9 @@
  * in docs/format.md.
  *
  * - `input_ids`: FixedSizeList<Int32>[rowTokens], token ids; padding at the end.
- * - `position_ids`: FixedSizeList<Int32>[rowTokens]; `0..len-1` within each piece; each padding
- *   token has position 0 (a length-1 segment of its own, attending to nothing else).
+ * - `position_ids`: FixedSizeList<Int32>[rowTokens]; `0..len-1` within each piece; every padding
+ *   token has position 0, so padding never raises a row's max position (for a trainer that finds
+ *   segments from position ids, each padding token is a length-1 segment of its own).
  * - `doc_lens`: List<Int32>, piece lengths in row order; `cu_seqlens = [0, cumsum(doc_lens)]`.
  * - `window`: Utf8, `"short"` or `"long"`.
  * - `num_pad`: Int32, padding tokens at the end; `sum(doc_lens) + num_pad = rowTokens`.

@@ -55,7 +55,7 @@ describe('LLaMA-3 tokenizer', () => {
       async function* docs() {
         for (const [i, text] of texts.entries()) yield { source: 's', id: String(i), text };
       }
-      const out = [];
+      const out: { id: string; ids: Int32Array }[] = [];
       for await (const d of pool.tokenize(docs())) out.push(d);
       expect(out.map((d) => d.id)).toEqual(['0', '1', '2', '3', '4']);
       texts.forEach((text, i) => expect(Array.from(out[i].ids)).toEqual(Array.from(tokenizer.encodeDocument(text))));

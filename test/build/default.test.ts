@@ -1,0 +1,100 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { stableStringify } from '../../src/core/stableJson.ts';
+import { verifyBuild } from '../../src/verify/verify.ts';
+import { shardRows } from '../../src/verify/readShard.ts';
+import { ShardWriter } from '../../src/write/arrowShard.ts';
+import { shardSchema } from '../../src/write/schema.ts';
+import { buildInTemp, filesOf, removeTempDirs } from '../helpers/build.ts';
+
+const SAMPLE = fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url));
+const GOLDEN = fileURLToPath(new URL('../../manifests/sample.json', import.meta.url));
+
+afterAll(removeTempDirs);
+
+describe('the embedded default build (pipelines/sample.yaml)', () => {
+  it('is byte-identical with 1 and 2 workers, matches the committed manifest, and verifies', async () => {
+    const one = await buildInTemp(SAMPLE, 1);
+    const two = await buildInTemp(SAMPLE, 2);
+    const a = await filesOf(one.outDir);
+    const b = await filesOf(two.outDir);
+    expect(Object.keys(a)).toEqual(['manifest.json', 'shard-00000.arrow', 'shard-00001.arrow']);
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    for (const name of Object.keys(a)) expect(b[name].equals(a[name]), name).toBe(true);
+    // The committed manifest pins every shard's sha256: this proves the build reproduces here.
+    // If a change of code changes it, regenerate manifests/sample.json in the same commit and say why.
+    expect(a['manifest.json'].toString('utf8')).toBe(await readFile(GOLDEN, 'utf8'));
+    expect(await verifyBuild(one.outDir)).toEqual({ shards: 2, rows: one.manifest.rows.total, tokens: one.manifest.rows.tokens, padTokens: one.manifest.rows.padTokens });
+  });
+
+  it('accounts for every token read: placed + dropped per source, padding per row', async () => {
+    const { manifest } = await buildInTemp(SAMPLE, 2);
+    for (const [name, s] of Object.entries(manifest.sources)) {
+      expect(s.placed.tokens + s.dropped.length_filter.tokens + s.dropped.over_budget.tokens, name).toBe(s.read.tokens);
+      expect(s.placed.documents + s.dropped.length_filter.documents + s.dropped.over_budget.documents, name).toBe(s.read.documents);
+    }
+    expect(manifest.rows.tokens + manifest.rows.padTokens).toBe(manifest.rows.total * 4096);
+    expect(manifest.rows.tokens).toBe(manifest.totals.tokensPlaced);
+    // Every length range of the sample geometry occurs: short documents, short-source documents
+    // too long for the window (dropped), long documents, and a book longer than a row (split).
+    expect(manifest.sources.web.dropped.length_filter.documents).toBeGreaterThan(0);
+    expect(manifest.sources.web.dropped.over_budget.documents).toBeGreaterThan(0);
+    expect(manifest.sources.books.splitDocuments).toBe(1);
+    expect(manifest.rows.short).toBeGreaterThan(0);
+    expect(manifest.rows.long).toBeGreaterThan(0);
+    expect(manifest.inputs.map((i) => i.path)).toEqual([
+      '../data/sample/web/pages.jsonl',
+      '../data/sample/web/pages.jsonl.gz',
+      '../data/sample/edu/edu.parquet',
+      '../data/sample/code/code.jsonl.zst',
+      '../data/sample/papers/papers.jsonl',
+      '../data/sample/books/long-book.txt',
+      '../data/sample/books/short-book.txt',
+    ]);
+  });
+});
+
+describe('verify', () => {
+  it('names the shard when a shard byte changes', async () => {
+    const { outDir, manifest } = await buildInTemp(SAMPLE, 2);
+    const file = path.join(outDir, 'shard-00001.arrow');
+    const bytes = await readFile(file);
+    bytes[bytes.length - 100] ^= 1;
+    await writeFile(file, bytes);
+    await expect(verifyBuild(outDir)).rejects.toThrow(/^shard-00001\.arrow: sha256 [0-9a-f]{64} differs from the manifest's/);
+    expect(manifest.shards[1].file).toBe('shard-00001.arrow');
+  });
+
+  it('names the shard and row when a row breaks an invariant even though checksums were updated', async () => {
+    const { outDir } = await buildInTemp(SAMPLE, 2);
+    const manifestFile = path.join(outDir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    const shard = manifest.shards[1];
+    const rows = [...shardRows(await readFile(path.join(outDir, shard.file)), shard.file)].map((r) => ({
+      ...r,
+      inputIds: r.inputIds.slice(),
+      positionIds: r.positionIds.slice(),
+    }));
+    rows[2].positionIds[5] = 99; // row id shard.firstRowId + 2: piece 0's position 5 is now wrong
+    const writer = new ShardWriter(outDir, shard.file, shardSchema(4096, {}), 4096, shard.firstRowId);
+    writer.write(rows);
+    Object.assign(shard, await writer.close());
+    await writeFile(manifestFile, stableStringify(manifest));
+    await expect(verifyBuild(outDir)).rejects.toThrow(`shard-00001.arrow row ${shard.firstRowId + 2}: position_ids[5] is 99, expected 5 (piece 0)`);
+  });
+
+  it('checks per-source totals against the rows', async () => {
+    const { outDir } = await buildInTemp(SAMPLE, 2);
+    const manifestFile = path.join(outDir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    manifest.sources.code.placed.tokens += 1;
+    await writeFile(manifestFile, stableStringify(manifest));
+    await expect(verifyBuild(outDir)).rejects.toThrow('manifest.json: tokens placed for source "code": shards hold');
+  });
+
+  it('refuses a directory without a manifest', async () => {
+    await expect(verifyBuild(path.dirname(GOLDEN) + '/no-such-build')).rejects.toThrow(/no manifest; .* is not a finished longmix build/);
+  });
+});

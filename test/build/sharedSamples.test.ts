@@ -1,0 +1,34 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import path from 'node:path';
+import { verifyBuild } from '../../src/verify/verify.ts';
+import { buildInTemp, removeTempDirs } from '../helpers/build.ts';
+import { PIPELINES } from '../helpers/sharedSamples.ts';
+
+afterAll(removeTempDirs);
+
+// The real samples of ../shared/samples (RedPajama-v1 arxiv JSONL and common_crawl .zst, CCNet
+// json.gz, Fineweb-Edu-schema parquet, two Gutenberg books): 92 documents, 800,044 tokens with
+// BOS/EOS (the parity test counts 815,479 ordinary tokens over 102 documents, which also include
+// the uncompressed copy of the common_crawl file that these recipes leave out).
+describe('builds over the real samples', () => {
+  it("at the paper's geometry (row 131,072, window 8,192)", async () => {
+    const { outDir, manifest } = await buildInTemp(path.join(PIPELINES, 'shared-samples-paper.yaml'));
+    expect(manifest.totals.tokensRead).toBe(800_044);
+    expect(manifest.totals.tokensPlaced).toBe(735_450);
+    expect(manifest.totals.tokensDropped).toEqual({ length_filter: 64_594, over_budget: 0 });
+    expect(manifest.rows).toMatchObject({ total: 7, short: 1, long: 6, pieces: 68, padTokens: 182_054 });
+    // The ~230k-token book is split at 131,072 into two pieces, each in a long row.
+    expect(manifest.sources.books.splitDocuments).toBe(1);
+    expect(await verifyBuild(outDir)).toMatchObject({ rows: 7, tokens: 735_450 });
+  });
+
+  it('at a small geometry that makes many rows (row 4,096, window 512)', async () => {
+    const { outDir, manifest } = await buildInTemp(path.join(PIPELINES, 'shared-samples-small.yaml'));
+    expect(manifest.totals.tokensRead).toBe(800_044);
+    expect(manifest.totals.tokensPlaced).toBe(719_597);
+    expect(manifest.rows).toMatchObject({ total: 177, short: 2, long: 175, pieces: 214, padTokens: 5_395 });
+    expect(manifest.sources.books.splitDocuments).toBe(2);
+    expect(manifest.sources['rpv1-arxiv'].splitDocuments).toBe(17);
+    expect(await verifyBuild(outDir)).toMatchObject({ shards: 6, rows: 177 });
+  });
+});
