@@ -1,0 +1,82 @@
+import { readdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadRecipe } from '../../src/config/load.ts';
+import { buildMix } from '../../src/build/run.ts';
+import { BudgetError, InputError } from '../../src/core/errors.ts';
+import { llama3Spec, removeTempDirs, tempDir } from '../helpers/build.ts';
+
+afterAll(removeTempDirs);
+
+/** Writes `files` and a one-source recipe over them into a temp dir; returns the recipe path. */
+async function fixture(files: Record<string, string | Buffer>, source: string, extra = ''): Promise<string> {
+  const dir = await tempDir();
+  for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
+  const recipe = path.join(dir, 'recipe.yaml');
+  await writeFile(recipe, `name: t\noriginalWindowTokens: 16\nrowTokens: 64\n${extra}sources:\n${source}`);
+  return recipe;
+}
+
+const jsonlSource = (paths: string, budget = 'all') =>
+  `  - { name: web, format: jsonl, paths: [${paths}], window: short, budgetTokens: ${budget}, lengthTokens: { min: 2, max: 16 } }\n`;
+
+async function build(recipe: string) {
+  const outDir = await tempDir();
+  const result = await buildMix({ loaded: await loadRecipe(recipe), outDir, workers: 1, tokenizerSpec: await llama3Spec() });
+  return result;
+}
+
+describe('bad records', () => {
+  const lines = ['{"text":"Hello world!"}', '{"text": null}', '', '{"text":"ok"}\r', '{"text":', '{"body":"no text"}', '{"text":7}', '{"text":""}', '[1]'].join('\n') + '\n';
+
+  it('stop the build by default with the file and line, before any shard is written', async () => {
+    const recipe = await fixture({ 'a.jsonl': lines }, jsonlSource('a.jsonl'));
+    const outDir = await tempDir();
+    const error = await buildMix({ loaded: await loadRecipe(recipe), outDir, workers: 1, tokenizerSpec: await llama3Spec() }).catch((e) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toBe('a.jsonl:2: field "text" is null (source "web", reason missing_text); fix the record, or set onBadRecord: skip to skip and count such records');
+    expect(await readdir(outDir)).toEqual([]);
+  });
+
+  it('are skipped and counted by reason under onBadRecord: skip; blank lines and CRLF are not records', async () => {
+    const recipe = await fixture({ 'a.jsonl': lines }, jsonlSource('a.jsonl'), 'onBadRecord: skip\n');
+    const { manifest } = await build(recipe);
+    expect(manifest.sources.web.badRecords).toEqual({ missing_text: 2, malformed_json: 2, text_not_string: 1, empty_text: 1 });
+    // "Hello world!" -> BOS 9906 1917 0 EOS (5 tokens); "ok" -> BOS 564 EOS (3 tokens)
+    expect(manifest.sources.web.read).toEqual({ documents: 2, tokens: 8 });
+    expect(manifest.rows).toMatchObject({ total: 1, tokens: 8, padTokens: 56 });
+  });
+
+  it('invalid UTF-8 is a located bad record', async () => {
+    const bytes = Buffer.concat([Buffer.from('{"text":"ok"}\n{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
+    const recipe = await fixture({ 'u.jsonl': bytes }, jsonlSource('u.jsonl'));
+    await expect(build(recipe)).rejects.toThrow('u.jsonl:2: line is not valid UTF-8 (source "web", reason invalid_utf8)');
+  });
+
+  it('reads every member of a multi-member gzip file', async () => {
+    const gz = Buffer.concat([gzipSync('{"text":"one"}\n'), gzipSync('{"text":"two"}\n')]);
+    const { manifest } = await build(await fixture({ 'm.jsonl.gz': gz }, jsonlSource('m.jsonl.gz')));
+    expect(manifest.sources.web.read.documents).toBe(2);
+  });
+
+  it('a truncated gzip file is an error naming the file', async () => {
+    const gz = gzipSync('{"text":"one"}\n'.repeat(50));
+    const recipe = await fixture({ 't.jsonl.gz': gz.subarray(0, gz.length - 10) }, jsonlSource('t.jsonl.gz'));
+    await expect(build(recipe)).rejects.toThrow(/^t\.jsonl\.gz: cannot read \(jsonl\): unexpected end of file/);
+  });
+
+  it('a missing file or a glob that matches nothing is an error naming it', async () => {
+    await expect(build(await fixture({}, jsonlSource('missing.jsonl')))).rejects.toThrow(/Source "web": cannot read input file missing\.jsonl/);
+    await expect(build(await fixture({}, jsonlSource('"*.jsonl"')))).rejects.toThrow(/Source "web": pattern "\*\.jsonl" matches no file/);
+  });
+});
+
+describe('budgets', () => {
+  it('a budget above what the source holds fails, naming source, budget and availability', async () => {
+    const recipe = await fixture({ 'a.jsonl': '{"text":"Hello world!"}\n{"text":"ok"}\n' }, jsonlSource('a.jsonl', '9'));
+    const error = await build(recipe).catch((e) => e);
+    expect(error).toBeInstanceOf(BudgetError);
+    expect(error.message).toBe('Source "web": budget 9 tokens exceeds the 8 tokens available in 2 in-range documents; lower budgetTokens to 8 (or "all"), widen lengthTokens, or add files');
+  });
+});

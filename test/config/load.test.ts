@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { loadRecipe, parseRecipe } from '../../src/config/load.ts';
+import { ConfigError } from '../../src/core/errors.ts';
+
+const base = `name: t
+originalWindowTokens: 512
+rowTokens: 4096
+sources:
+  - name: web
+    format: jsonl
+    paths: [a.jsonl]
+    window: short
+    budgetTokens: all
+    lengthTokens: { min: 2, max: 512 }
+`;
+
+describe('recipe schema', () => {
+  it('fills defaults', () => {
+    const r = parseRecipe(base, 'r.yaml');
+    expect(r.seed).toBe(9176);
+    expect(r.tokenizer).toBe('llama3');
+    expect(r.onBadRecord).toBe('fail');
+    expect(r.output).toEqual({ dir: 'out/sample', rowsPerShard: 64, rowsPerBatch: 8 });
+    expect(r.sources[0].textField).toBe('text');
+  });
+
+  it('rejects unknown keys with their path', () => {
+    expect(() => parseRecipe(base + 'extra: 1\n', 'r.yaml')).toThrow('Invalid recipe r.yaml:\n  extra: unknown key (remove it or check its spelling)');
+    expect(() => parseRecipe(base.replace('window: short', 'window: short\n    budget: 5'), 'r.yaml')).toThrow('  sources.0.budget: unknown key');
+    expect(() => parseRecipe(base.replace('{ min: 2, max: 512 }', '{ min: 2, max: 512, mx: 3 }'), 'r.yaml')).toThrow('  sources.0.lengthTokens.mx: unknown key');
+  });
+
+  it('rejects a short source whose documents may not fit the window, naming the key', () => {
+    expect(() => parseRecipe(base.replace('max: 512', 'max: 513'), 'r.yaml')).toThrow(
+      "  sources.0.lengthTokens.max: a short source's max (513) must be <= originalWindowTokens (512), so its documents fit the original window",
+    );
+  });
+
+  it('rejects a long source whose documents may fit the window, and rows shorter than the window', () => {
+    expect(() => parseRecipe(base.replace('window: short', 'window: long'), 'r.yaml')).toThrow("sources.0.lengthTokens.min: a long source's min (2) must be > originalWindowTokens (512)");
+    expect(() => parseRecipe(base.replace('rowTokens: 4096', 'rowTokens: 256'), 'r.yaml')).toThrow('rowTokens: rowTokens (256) must be >= originalWindowTokens (512)');
+  });
+
+  it('rejects wrong types, bad budgets and duplicate names', () => {
+    expect(() => parseRecipe(base.replace('budgetTokens: all', 'budgetTokens: -5'), 'r.yaml')).toThrow(/sources\.0\.budgetTokens: /);
+    expect(() => parseRecipe(base.replace('rowTokens: 4096', 'rowTokens: "big"'), 'r.yaml')).toThrow(/rowTokens: /);
+    const twice = base + base.slice(base.indexOf('  - name: web'));
+    expect(() => parseRecipe(twice, 'r.yaml')).toThrow('sources.1.name: duplicate source name "web"');
+    expect(() => parseRecipe('name: [', 'r.yaml')).toThrow(/^Invalid recipe r\.yaml: not valid YAML/);
+  });
+
+  it('hashes the recipe without output.dir, and reports a missing file', async () => {
+    const loaded = await loadRecipe(fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
+    expect(loaded.hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(Object.isFrozen(loaded.recipe.sources[0])).toBe(true);
+    await expect(loadRecipe('no/such/recipe.yaml')).rejects.toThrow(ConfigError);
+  });
+});
