@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { verifyBuild } from '../../src/verify/verify.ts';
 import { buildInTemp, removeTempDirs } from '../helpers/build.ts';
-import { PIPELINES } from '../helpers/sharedSamples.ts';
+import { PIPELINES, skipWithoutSharedSamples } from '../helpers/sharedSamples.ts';
 
 afterAll(removeTempDirs);
 
@@ -10,7 +10,7 @@ afterAll(removeTempDirs);
 // json.gz, Fineweb-Edu-schema parquet, two Gutenberg books): 92 documents, 800,044 tokens with
 // BOS/EOS (the parity test counts 815,479 ordinary tokens over 102 documents, which also include
 // the uncompressed copy of the common_crawl file that these recipes leave out).
-describe('builds over the real samples', () => {
+describe.skipIf(skipWithoutSharedSamples)('builds over the real samples in ../shared/samples', () => {
   it("at the paper's geometry (row 131,072, window 8,192)", async () => {
     const { outDir, manifest } = await buildInTemp(path.join(PIPELINES, 'shared-samples-paper.yaml'));
     expect(manifest.totals.tokensRead).toBe(800_044);
