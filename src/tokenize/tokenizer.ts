@@ -35,9 +35,9 @@ export interface TokenizerSpec {
 export interface Tokenizer {
   readonly identity: TokenizerIdentity;
   /** Encodes text as ordinary text (special-token strings are not special) without BOS/EOS. */
-  encodeOrdinary(text: string): Uint32Array;
+  encodeOrdinary(text: string): Promise<Uint32Array>;
   /** Encodes and adds BOS first and EOS last, as ids; length = encodeOrdinary(text).length + 2. */
-  encodeDocument(text: string): Int32Array;
+  encodeDocument(text: string): Promise<Int32Array>;
   /** Decodes ids to text; bytes that do not form UTF-8 become U+FFFD. */
   decode(ids: ArrayLike<number>): string;
   /** Frees native (WASM) memory. */

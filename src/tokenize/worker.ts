@@ -8,9 +8,9 @@ import { createTokenizer } from './bpe.ts';
 import type { TokenizerSpec } from './tokenizer.ts';
 
 const tokenizer = createTokenizer(workerData as TokenizerSpec);
-parentPort!.on('message', (message: { seq: number; text: string }) => {
+parentPort!.on('message', async (message: { seq: number; text: string }) => {
   try {
-    const ids = tokenizer.encodeDocument(message.text);
+    const ids = await tokenizer.encodeDocument(message.text);
     parentPort!.postMessage({ seq: message.seq, ids }, [ids.buffer as ArrayBuffer]);
   } catch (error) {
     parentPort!.postMessage({ seq: message.seq, error: String((error as Error).stack ?? error) });

@@ -22,14 +22,14 @@ describe('LLaMA-3 tokenizer', () => {
     expect(spec.specialTokens['<|eot_id|>']).toBe(128_009);
   });
 
-  it('encodes known text to known ids and adds BOS/EOS as ids', () => {
-    expect(Array.from(tokenizer.encodeOrdinary('Hello world!'))).toEqual([9906, 1917, 0]);
-    expect(Array.from(tokenizer.encodeDocument('Hello world!'))).toEqual([128_000, 9906, 1917, 0, 128_001]);
+  it('encodes known text to known ids and adds BOS/EOS as ids', async () => {
+    expect(Array.from(await tokenizer.encodeOrdinary('Hello world!'))).toEqual([9906, 1917, 0]);
+    expect(Array.from(await tokenizer.encodeDocument('Hello world!'))).toEqual([128_000, 9906, 1917, 0, 128_001]);
     expect(tokenizer.decode([128_000, 9906, 1917, 0])).toBe('<|begin_of_text|>Hello world!');
   });
 
-  it('treats literal special-token strings in text as ordinary text, never as control ids', () => {
-    const ids = Array.from(tokenizer.encodeOrdinary('A<|end_of_text|>B <|begin_of_text|> C<|eot_id|>'));
+  it('treats literal special-token strings in text as ordinary text, never as control ids', async () => {
+    const ids = Array.from(await tokenizer.encodeOrdinary('A<|end_of_text|>B <|begin_of_text|> C<|eot_id|>'));
     expect(ids.every((id) => id < 128_000)).toBe(true);
     expect(ids).toEqual([32, 27, 91, 408, 3659, 4424, 91, 29, 33, 83739, 7413, 3659, 4424, 91, 29, 356, 27, 91, 68, 354, 851, 91, 29]);
     expect(tokenizer.decode(ids)).toBe('A<|end_of_text|>B <|begin_of_text|> C<|eot_id|>');
@@ -40,7 +40,7 @@ describe('LLaMA-3 tokenizer', () => {
     expect(docs.length).toBe(102);
     let tokens = 0;
     for (const doc of docs) {
-      const ours = Array.from(tokenizer.encodeOrdinary(doc.text));
+      const ours = Array.from(await tokenizer.encodeOrdinary(doc.text));
       const theirs = llama3js.encode(doc.text, { bos: false, eos: false });
       expect(ours, doc.id).toEqual(theirs);
       tokens += ours.length;
@@ -58,7 +58,7 @@ describe('LLaMA-3 tokenizer', () => {
       const out: { id: string; ids: Int32Array }[] = [];
       for await (const d of pool.tokenize(docs())) out.push(d);
       expect(out.map((d) => d.id)).toEqual(['0', '1', '2', '3', '4']);
-      texts.forEach((text, i) => expect(Array.from(out[i].ids)).toEqual(Array.from(tokenizer.encodeDocument(text))));
+      for (const [i, text] of texts.entries()) expect(Array.from(out[i].ids)).toEqual(Array.from(await tokenizer.encodeDocument(text)));
     } finally {
       await pool.close();
     }
