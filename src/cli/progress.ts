@@ -20,27 +20,38 @@ export function createProgress(enabled = Boolean(process.stderr.isTTY) && !proce
   );
   const started = Date.now();
   let phase: BuildProgress['phase'] | undefined;
+  let total = 0;
   let last = 0;
+  let latest: BuildProgress | undefined;
+  const payload = (p: BuildProgress) => ({
+    phase: p.phase === 'tokenize' ? 'read+tokenize' : 'write shards ',
+    documents: p.documents.toLocaleString('en-US'),
+    tokens: p.tokens.toLocaleString('en-US'),
+    rows: p.rows.toLocaleString('en-US'),
+    rate: Math.round(p.tokens / Math.max(0.001, (Date.now() - started) / 1000)).toLocaleString('en-US'),
+  });
+  const valueOf = (p: BuildProgress) => (p.phase === 'tokenize' ? p.inputBytes : p.rows);
   return {
     update(p) {
+      latest = p;
       const now = Date.now();
       if (p.phase === phase && now - last < 200) return;
       last = now;
-      const total = p.phase === 'tokenize' ? p.totalInputBytes : p.totalRows;
-      const value = p.phase === 'tokenize' ? p.inputBytes : p.rows;
-      const payload = {
-        phase: p.phase === 'tokenize' ? 'read+tokenize' : 'write shards ',
-        documents: p.documents.toLocaleString('en-US'),
-        tokens: p.tokens.toLocaleString('en-US'),
-        rows: p.rows.toLocaleString('en-US'),
-        rate: Math.round(p.tokens / Math.max(0.001, (now - started) / 1000)).toLocaleString('en-US'),
-      };
       if (p.phase !== phase) {
-        if (phase) bar.stop();
-        bar.start(Math.max(1, total), value, payload);
+        // The previous phase is complete: show it full, with the counts it ended with.
+        if (phase) {
+          bar.update(total, { ...payload(p), phase: 'read+tokenize', rows: '0' });
+          bar.stop();
+        }
         phase = p.phase;
-      } else bar.update(value, payload);
+        total = Math.max(1, p.phase === 'tokenize' ? p.totalInputBytes : p.totalRows);
+        bar.start(total, valueOf(p), payload(p));
+      } else bar.update(valueOf(p), payload(p));
     },
-    stop: () => bar.stop(),
+    stop() {
+      if (phase && latest) bar.update(valueOf(latest), payload(latest));
+      bar.stop();
+      phase = undefined;
+    },
   };
 }
