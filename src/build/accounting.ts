@@ -1,7 +1,14 @@
 /**
- * Per-source token accounting: every token read is placed or counted as dropped by reason.
+ * Token accounting: every token read is placed in a row or counted as dropped by reason, per
+ * source and per cell (source × length bucket). All token counts include BOS/EOS.
+ *
+ * Per source: `read = Σ cells.available + dropped.length_filter`; per cell:
+ * `available = (achieved − repeated) + dropped.over_budget` and
+ * `placed = achieved − dropped.truncated`. So
+ * `read = placed − repeated + truncated + over_budget + length_filter`, which verify checks.
  */
 import type { BadRecordReason } from '../core/doc.ts';
+import type { CellSpec } from '../select/cells.ts';
 
 /** A count of documents and their tokens (BOS/EOS included). */
 export interface DocTokens {
@@ -9,7 +16,36 @@ export interface DocTokens {
   tokens: number;
 }
 
-/** What happened to one source's input. Tokens include BOS/EOS. */
+/** What happened in one cell (source × length bucket). */
+export interface CellAccount {
+  bucket: string;
+  /** Closed length range, tokens. */
+  min: number;
+  max: number;
+  plannedTokens: number | 'all';
+  /** Documents read whose length falls in the bucket. */
+  available: DocTokens;
+  /** Selected uses (repeats included), before truncation; within one document of the plan. */
+  achieved: DocTokens;
+  /** Of the achieved tokens, those of second and later uses of a document. */
+  repeatedTokens: number;
+  /** Tokens written into rows: achieved minus truncated. */
+  placedTokens: number;
+  dropped: {
+    /** In the bucket but not selected: the plan was met without them. */
+    over_budget: DocTokens;
+    /** Tails cut by the `truncate` policies (documents counted once per truncated use). */
+    truncated: DocTokens;
+  };
+  /** Split into several pieces by the `split` policies. */
+  splitDocuments: number;
+  /** Padding of the rows whose longest piece comes from this cell. */
+  padTokens: number;
+  /** Tokens of this cell placed into long rows as filler. */
+  fillerTokens: number;
+}
+
+/** What happened to one source's input. */
 export interface SourceAccount {
   window: 'short' | 'long';
   files: number;
@@ -17,35 +53,41 @@ export interface SourceAccount {
   badRecords: Partial<Record<BadRecordReason, number>>;
   /** Documents tokenized and their tokens. */
   read: DocTokens;
-  /** In-range documents (passed the length filter). */
-  available: DocTokens;
-  budgetTokens: number | 'all';
-  /** Selected and written to rows. */
+  /** Tokens in rows (uses of documents, repeats included). */
   placed: DocTokens;
-  /** Placed documents that were split into several pieces. */
-  splitDocuments: number;
   dropped: {
-    /** Outside the source's `lengthTokens` range. */
+    /** Outside `lengthTokens` or outside every bucket. */
     length_filter: DocTokens;
-    /** In range, not selected because the budget was met. */
-    over_budget: DocTokens;
   };
+  /** Cells in bucket order. */
+  cells: CellAccount[];
 }
 
 const zero = (): DocTokens => ({ documents: 0, tokens: 0 });
 
-/** A fresh account for a source. */
-export function newAccount(window: 'short' | 'long', files: number, budgetTokens: number | 'all'): SourceAccount {
+/** A fresh account for a source and its cells. */
+export function newAccount(window: 'short' | 'long', files: number, cells: readonly CellSpec[]): SourceAccount {
   return {
     window,
     files,
     badRecords: {},
     read: zero(),
-    available: zero(),
-    budgetTokens,
     placed: zero(),
-    splitDocuments: 0,
-    dropped: { length_filter: zero(), over_budget: zero() },
+    dropped: { length_filter: zero() },
+    cells: cells.map((c) => ({
+      bucket: c.bucket,
+      min: c.min,
+      max: c.max,
+      plannedTokens: c.plannedTokens,
+      available: zero(),
+      achieved: zero(),
+      repeatedTokens: 0,
+      placedTokens: 0,
+      dropped: { over_budget: zero(), truncated: zero() },
+      splitDocuments: 0,
+      padTokens: 0,
+      fillerTokens: 0,
+    })),
   };
 }
 
@@ -53,4 +95,12 @@ export function newAccount(window: 'short' | 'long', files: number, budgetTokens
 export function addDoc(count: DocTokens, tokens: number): void {
   count.documents++;
   count.tokens += tokens;
+}
+
+/** Source-level sums of the cells: `[repeated, truncated, over_budget]` tokens. */
+export function cellSums(account: SourceAccount): { repeated: number; truncated: number; overBudget: number } {
+  return account.cells.reduce(
+    (s, c) => ({ repeated: s.repeated + c.repeatedTokens, truncated: s.truncated + c.dropped.truncated.tokens, overBudget: s.overBudget + c.dropped.over_budget.tokens }),
+    { repeated: 0, truncated: 0, overBudget: 0 },
+  );
 }

@@ -1,13 +1,16 @@
 /**
- * The one-screen summary printed after a build: tokens per source, rows by window, padding,
- * tokens dropped by reason, shards, time and throughput.
+ * The one-screen summary printed after a build: tokens per source and cell (planned, available,
+ * achieved, placed, dropped by reason, padding), rows by window, padding, shards, time and
+ * throughput.
  */
+import { cellSums } from '../build/accounting.ts';
 import type { Manifest } from '../manifest/types.ts';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(2)}%` : '0.00%');
 
-function table(header: string[], rows: string[][]): string {
+/** Formats rows as an aligned text table (first column left-aligned, the rest right-aligned). */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   return [line(header), ...rows.map(line)].join('\n');
@@ -20,20 +23,35 @@ function table(header: string[], rows: string[][]): string {
 export function formatSummary(manifest: Manifest, outDir: string, seconds: number): string {
   const sources = Object.entries(manifest.sources).map(([name, a]) => {
     const bad = Object.values(a.badRecords).reduce((s, n) => s + (n ?? 0), 0);
-    return [name, a.window, fmt(a.read.documents), fmt(a.read.tokens), a.budgetTokens === 'all' ? 'all' : fmt(a.budgetTokens), fmt(a.placed.tokens), fmt(a.dropped.length_filter.tokens), fmt(a.dropped.over_budget.tokens), fmt(a.splitDocuments), fmt(bad)];
+    const sums = cellSums(a);
+    return [name, a.window, fmt(a.read.documents), fmt(a.read.tokens), fmt(a.placed.tokens), fmt(a.dropped.length_filter.tokens), fmt(sums.overBudget), fmt(sums.truncated), fmt(sums.repeated), fmt(bad)];
   });
+  const cells = Object.entries(manifest.sources).flatMap(([name, a]) =>
+    a.cells.map((c) => [
+      `${name} ${c.bucket}`,
+      c.plannedTokens === 'all' ? 'all' : fmt(c.plannedTokens),
+      fmt(c.available.tokens),
+      fmt(c.achieved.tokens),
+      fmt(c.placedTokens),
+      fmt(c.splitDocuments),
+      fmt(c.fillerTokens),
+      fmt(c.padTokens),
+    ]),
+  );
   const t = manifest.totals;
-  const rowTokens = manifest.geometry.rowTokens;
+  const g = manifest.geometry;
   const bytes = manifest.shards.reduce((s, sh) => s + sh.sizeBytes, 0);
   return [
     `longmix build-mix: ${manifest.recipe.name} -> ${outDir}`,
-    `row ${fmt(rowTokens)} tokens, original window ${fmt(manifest.geometry.originalWindowTokens)} tokens, tokenizer ${manifest.tokenizer.name}; tokens include BOS/EOS`,
+    `row ${fmt(g.rowTokens)} tokens, original window ${fmt(g.originalWindowTokens)} tokens, tokenizer ${manifest.tokenizer.name}; long rows: ${g.longRowAttention} attention; tokens include BOS/EOS`,
     '',
-    table(['source', 'window', 'docs', 'tokens read', 'budget', 'placed', 'drop:length', 'drop:budget', 'split docs', 'bad records'], sources),
+    table(['source', 'window', 'docs', 'read', 'placed', 'drop:length', 'drop:budget', 'drop:truncated', 'repeated', 'bad records'], sources),
+    '',
+    table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'split docs', 'as filler', 'padding'], cells),
     '',
     `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${fmt(manifest.rows.pieces)} pieces`,
-    `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)}, dropped ${fmt(t.tokensDropped.length_filter)} (length filter) + ${fmt(t.tokensDropped.over_budget)} (over budget)`,
-    `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * rowTokens)} of row tokens)`,
+    `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated`,
+    `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
     `shards    ${manifest.shards.length} (${fmt(bytes)} bytes)`,
     `time      ${seconds.toFixed(1)} s, ${fmt(Math.round(t.tokensRead / Math.max(seconds, 0.001)))} tokens/s read+tokenized`,
   ].join('\n');

@@ -4,7 +4,9 @@
  *
  * Length intervals are closed: a document is in range when
  * `lengthTokens.min <= lengthTokens <= lengthTokens.max`, where `lengthTokens` counts the
- * document's tokens **including the BOS and EOS ids** the tokenizer stage adds.
+ * document's tokens **including the BOS and EOS ids** the tokenizer stage adds. Budgets count
+ * the same tokens. A source's budget is split over its length buckets by share (Fu et al. 2024,
+ * arXiv 2402.10171: per-source upsampling of long documents; LongRoPE2 §4.1 and Table 1).
  */
 import { z } from 'zod';
 
@@ -15,6 +17,15 @@ export const TOKENIZERS = ['llama3'] as const;
 export const FORMATS = ['jsonl', 'parquet', 'text'] as const;
 
 const positiveInt = z.number().int().positive();
+
+/** A length bucket of a source: documents with `min <= lengthTokens <= max` (tokens, BOS/EOS included). */
+export const BucketSchema = z.strictObject({
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).optional().describe('Bucket name in manifests; default "<min>-<max>".'),
+  min: positiveInt.describe('Smallest document length in the bucket, tokens, inclusive.'),
+  max: positiveInt.describe('Largest document length in the bucket, tokens, inclusive.'),
+  share: z.number().positive().optional().describe("This bucket's share of the source's budget (shares are relative: 3 and 4 give 3/7 and 4/7)."),
+  budgetTokens: z.union([positiveInt, z.literal('all')]).optional().describe('Tokens to select from this bucket, or "all" (instead of a share).'),
+});
 
 /** One source of documents. */
 export const SourceSchema = z.strictObject({
@@ -28,13 +39,47 @@ export const SourceSchema = z.strictObject({
   window: z.enum(['short', 'long']).describe('Window class: short rows hold pieces <= original window; long rows hold at least one longer piece.'),
   budgetTokens: z
     .union([positiveInt, z.literal('all')])
-    .describe('Tokens (BOS/EOS included) to select from this source, or "all". Selection stops at the first document that reaches it.'),
+    .optional()
+    .describe('Tokens (BOS/EOS included) to select from this source, or "all"; split over buckets by share. Omit when every bucket states its own budgetTokens.'),
   lengthTokens: z
     .strictObject({
       min: positiveInt.describe('Smallest document length kept, tokens, inclusive (BOS/EOS included; minimum 2).'),
       max: positiveInt.describe('Largest document length kept, tokens, inclusive (BOS/EOS included).'),
     })
-    .describe('Closed range of document lengths kept; others are dropped as "length_filter".'),
+    .describe('Closed range of document lengths kept; others are dropped as "length_filter". Buckets, if any, must lie inside it.'),
+  buckets: z
+    .array(BucketSchema)
+    .min(1)
+    .optional()
+    .describe('Length buckets (disjoint, inside lengthTokens), each with a share or a budget. Default: one bucket = lengthTokens with the whole budget. In-range documents outside every bucket are dropped as "length_filter".'),
+  maxRepetition: z
+    .number()
+    .min(1)
+    .default(1)
+    .describe('Largest number of times a document may be used (default 1: no repetition). Above 1, a budget larger than what is available is met by taking documents again in a new seeded order.'),
+});
+
+/** Packing options. */
+export const PackingSchema = z.strictObject({
+  bufferTokens: positiveInt
+    .optional()
+    .describe('Tokens of pieces packed together by best-fit decreasing before rows are closed (bounded memory). Default 64 x rowTokens; at least rowTokens.'),
+  longDocPolicy: z
+    .enum(['split', 'truncate'])
+    .default('split')
+    .describe('Long-class documents longer than rowTokens: split into row-length pieces (positions restart at 0 in each) or truncate (the tail is dropped, counted as "truncated").'),
+  shortDocPolicy: z
+    .enum(['split', 'truncate'])
+    .default('split')
+    .describe('Short-class documents longer than originalWindowTokens (possible when a short range exceeds the window): split at the window, or truncate there.'),
+  longRowAttention: z
+    .enum(['document', 'full'])
+    .default('document')
+    .describe('document: position ids restart at 0 for each piece (document mask). full: one continuous position range over the row\'s pieces, doc_lens has one entry (LongRoPE2 Fig. 5(b)).'),
+  longRowFiller: z
+    .string()
+    .optional()
+    .describe('Name of a short-class source whose selected documents first fill the free space of long rows; the rest of it is packed into short rows.'),
 });
 
 /** Output options. */
@@ -53,10 +98,21 @@ export const RecipeSchema = z
     originalWindowTokens: positiveInt.describe("The model's original context window, tokens (LLaMA3-8B: 8,192)."),
     rowTokens: positiveInt.describe('Length of every packed row, tokens (LongRoPE2: 131,072).'),
     onBadRecord: z.enum(['fail', 'skip']).default('fail').describe('fail: stop at the first bad record, naming file and line/row. skip: skip it and count it by reason.'),
+    scale: z.number().positive().default(1).describe('Multiplies every numeric token budget (rounded to whole tokens, at least 1), so a full-size recipe can run on a sample. --scale overrides it.'),
+    packing: PackingSchema.default({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'document' }),
     output: OutputSchema.default({ dir: 'out/sample', rowsPerShard: 64, rowsPerBatch: 8 }),
     sources: z.array(SourceSchema).min(1),
   })
   .superRefine((recipe, ctx) => {
+    const filler = recipe.packing.longRowFiller;
+    if (filler !== undefined) {
+      const source = recipe.sources.find((s) => s.name === filler);
+      if (!source) ctx.addIssue({ code: 'custom', path: ['packing', 'longRowFiller'], message: `no source named "${filler}"` });
+      else if (source.window !== 'short') ctx.addIssue({ code: 'custom', path: ['packing', 'longRowFiller'], message: `filler source "${filler}" must be a short-window source` });
+    }
+    if (recipe.packing.bufferTokens !== undefined && recipe.packing.bufferTokens < recipe.rowTokens) {
+      ctx.addIssue({ code: 'custom', path: ['packing', 'bufferTokens'], message: `bufferTokens (${recipe.packing.bufferTokens}) must be >= rowTokens (${recipe.rowTokens})` });
+    }
     if (recipe.rowTokens < recipe.originalWindowTokens) {
       ctx.addIssue({ code: 'custom', path: ['rowTokens'], message: `rowTokens (${recipe.rowTokens}) must be >= originalWindowTokens (${recipe.originalWindowTokens})` });
     }
@@ -64,27 +120,40 @@ export const RecipeSchema = z
     recipe.sources.forEach((source, i) => {
       if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${source.name}"` });
       seen.add(source.name);
+      const at = (...rest: (string | number)[]) => ['sources', i, ...rest];
       const { min, max } = source.lengthTokens;
-      if (min < 2) ctx.addIssue({ code: 'custom', path: ['sources', i, 'lengthTokens', 'min'], message: 'min must be >= 2 (BOS and EOS are counted)' });
-      if (min > max) ctx.addIssue({ code: 'custom', path: ['sources', i, 'lengthTokens'], message: `min (${min}) must be <= max (${max})` });
-      if (source.window === 'short' && max > recipe.originalWindowTokens) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['sources', i, 'lengthTokens', 'max'],
-          message: `a short source's max (${max}) must be <= originalWindowTokens (${recipe.originalWindowTokens}), so its documents fit the original window`,
-        });
-      }
+      if (min < 2) ctx.addIssue({ code: 'custom', path: at('lengthTokens', 'min'), message: 'min must be >= 2 (BOS and EOS are counted)' });
+      if (min > max) ctx.addIssue({ code: 'custom', path: at('lengthTokens'), message: `min (${min}) must be <= max (${max})` });
       if (source.window === 'long' && min <= recipe.originalWindowTokens) {
         ctx.addIssue({
           code: 'custom',
-          path: ['sources', i, 'lengthTokens', 'min'],
+          path: at('lengthTokens', 'min'),
           message: `a long source's min (${min}) must be > originalWindowTokens (${recipe.originalWindowTokens}), so each document needs the long window`,
         });
       }
+      const buckets = source.buckets ?? [];
+      const shares = buckets.filter((b) => b.share !== undefined).length;
+      const own = buckets.filter((b) => b.budgetTokens !== undefined).length;
+      if (shares && own) ctx.addIssue({ code: 'custom', path: at('buckets'), message: 'give every bucket a share, or every bucket a budgetTokens, not a mix' });
+      if (shares && shares !== buckets.length) ctx.addIssue({ code: 'custom', path: at('buckets'), message: 'when one bucket has a share, every bucket needs one' });
+      if (own && own !== buckets.length) ctx.addIssue({ code: 'custom', path: at('buckets'), message: 'when one bucket has budgetTokens, every bucket needs it' });
+      if (own && source.budgetTokens !== undefined) ctx.addIssue({ code: 'custom', path: at('budgetTokens'), message: 'remove budgetTokens: every bucket states its own' });
+      if (!own && source.budgetTokens === undefined) ctx.addIssue({ code: 'custom', path: at('budgetTokens'), message: 'budgetTokens is required (a number of tokens or "all") unless every bucket has its own' });
+      if (buckets.length > 1 && !shares && !own) ctx.addIssue({ code: 'custom', path: at('buckets'), message: 'with several buckets, give each a share or a budgetTokens' });
+      const sorted = buckets.map((b, j) => ({ ...b, j })).sort((a, b) => a.min - b.min);
+      sorted.forEach((b, k) => {
+        if (b.min > b.max) ctx.addIssue({ code: 'custom', path: at('buckets', b.j), message: `min (${b.min}) must be <= max (${b.max})` });
+        if (b.min < min || b.max > max) ctx.addIssue({ code: 'custom', path: at('buckets', b.j), message: `bucket ${b.min}..${b.max} must lie inside lengthTokens ${min}..${max}` });
+        if (k > 0 && b.min <= sorted[k - 1].max) ctx.addIssue({ code: 'custom', path: at('buckets', b.j), message: `bucket ${b.min}..${b.max} overlaps bucket ${sorted[k - 1].min}..${sorted[k - 1].max}` });
+      });
+      const names = buckets.map((b) => b.name ?? `${b.min}-${b.max}`);
+      if (new Set(names).size !== names.length) ctx.addIssue({ code: 'custom', path: at('buckets'), message: 'bucket names must be unique' });
     });
   });
 
 /** A parsed recipe with every default filled in. */
 export type Recipe = z.output<typeof RecipeSchema>;
+/** Parsed packing options. */
+export type PackingConfig = z.output<typeof PackingSchema>;
 /** One parsed source. */
 export type SourceConfig = z.output<typeof SourceSchema>;

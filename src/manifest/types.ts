@@ -30,10 +30,16 @@ export interface Manifest {
   geometry: {
     rowTokens: number;
     originalWindowTokens: number;
-    /** `document`: position ids restart at 0 for every piece (document mask). */
-    attention: 'document';
-    /** Documents longer than a row are split into row-length pieces. */
-    longDocPolicy: 'split';
+    /** Long rows: `document` (position ids restart per piece) or `full` (one position range per row). */
+    longRowAttention: 'document' | 'full';
+    /** Short rows always use document masks. */
+    shortRowAttention: 'document';
+    longDocPolicy: 'split' | 'truncate';
+    shortDocPolicy: 'split' | 'truncate';
+    /** Best-fit buffer, tokens. */
+    bufferTokens: number;
+    /** Short source that filled long rows, or null. */
+    longRowFiller: string | null;
   };
   inputs: InputIdentity[];
   /** Per source, by name. */
@@ -49,8 +55,11 @@ export interface Manifest {
   };
   totals: {
     tokensRead: number;
+    /** Tokens in rows (repeats included). */
     tokensPlaced: number;
-    tokensDropped: { length_filter: number; over_budget: number };
+    /** Of the placed tokens, those from second and later uses of a document. */
+    tokensRepeated: number;
+    tokensDropped: { length_filter: number; over_budget: number; truncated: number };
     padTokens: number;
   };
   shards: ShardInfo[];

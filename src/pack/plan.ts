@@ -1,24 +1,36 @@
 /**
  * The packing plan: pure, synchronous, no I/O. From the selected documents' lengths to rows.
  *
- * 1. Documents longer than `rowTokens` are split into pieces ({@link splitDocument}).
- * 2. Pieces of short-class sources and of long-class sources are packed separately with
- *    best-fit decreasing ({@link packBestFitDecreasing}): rows never mix window classes.
+ * 1. Each selected document becomes pieces. Long-class documents longer than `rowTokens`, and
+ *    short-class documents longer than `originalWindowTokens`, are split into pieces of that
+ *    limit (`split`: positions restart at 0 in each piece, nothing is lost) or cut to it
+ *    (`truncate`: the tail is counted as dropped, reason "truncated").
+ * 2. Pieces of each window class are put in a seeded stream order
+ *    (`derivedKey(seed, "pack", source, docId, repeat)`, so sources interleave) and packed by
+ *    best-fit decreasing with a bounded buffer ({@link packChunked}); rows never mix classes.
+ *    With a filler source, each long row, as it closes, takes the longest filler pieces that fit
+ *    its free space ({@link FillerPool}); unused filler pieces go to short rows.
  * 3. A row's window is `long` when it holds a piece longer than `originalWindowTokens` (so
- *    `max(position_ids) + 1 > originalWindowTokens`, the trainer's RoPE switch), else `short`.
- *    A long-class row made only of split remainders that fit the original window is therefore
- *    labelled `short`, which is what the trainer would see from its position ids.
- * 4. Rows are put in a seed-determined order (SplitMix64 keyed by `derivedKey(seed, "row-order")`),
- *    so shards are not sorted by source or length.
+ *    `max(position_ids) + 1 > originalWindowTokens`, the trainer's RoPE switch), else `short`. A
+ *    long-class row made only of split remainders that fit the window is thus labelled `short`.
+ * 4. Rows are put in a seeded order (`derivedKey(seed, "row-order")`), so shards are not sorted
+ *    by source or length.
  */
 import { derivedKey, shuffled, SplitMix64 } from '../core/rng.ts';
-import { packBestFitDecreasing } from './bestFit.ts';
 import { splitDocument } from './split.ts';
+import { FillerPool, packChunked, type PackItem, type RowPlan } from './chunked.ts';
 
-/** A selected document, as the packer sees it. */
+/** A selected use of a document, as the packer sees it. */
 export interface PackDoc {
   /** Caller's handle (index into its document table). */
   doc: number;
+  /** Stable labels for the seeded stream order. */
+  source: string;
+  id: string;
+  /** 0 for a document's first use, k for its (k+1)-th use (repetition). */
+  repeat: number;
+  /** Caller's cell index, for per-cell counts. */
+  cell: number;
   lengthTokens: number;
   window: 'short' | 'long';
 }
@@ -26,8 +38,11 @@ export interface PackDoc {
 /** A piece placed in a row: tokens `[startToken, startToken + lengthTokens)` of document `doc`. */
 export interface PlacedPiece {
   doc: number;
+  repeat: number;
+  cell: number;
   startToken: number;
   lengthTokens: number;
+  /** 0-based part number and number of parts (1 when the document is whole or truncated). */
   part: number;
   parts: number;
 }
@@ -39,52 +54,91 @@ export interface PlannedRow {
   numPad: number;
 }
 
+/** Per-cell counts of a packing, indexed by the caller's cell index. Tokens. */
+export interface CellPackCounts {
+  splitDocuments: number;
+  truncatedDocuments: number;
+  truncatedTokens: number;
+  /** Padding of the rows whose longest piece comes from this cell. */
+  padTokens: number;
+  /** Tokens of this cell placed into long rows as filler. */
+  fillerTokens: number;
+}
+
 /** The whole packing plan and its counts. */
 export interface PackPlan {
   /** Rows in output order; row id = index. */
   rows: PlannedRow[];
-  /** Documents that were split because they are longer than a row. */
-  splitDocuments: number;
-  /** Total pieces. */
   pieces: number;
+  cells: CellPackCounts[];
 }
 
-/** Geometry and seed of a packing. */
-export interface PackGeometry {
+/** Geometry, policies and seed of a packing. */
+export interface PackOptions {
   rowTokens: number;
   originalWindowTokens: number;
   seed: number;
+  /** Tokens of pieces per best-fit buffer; at least rowTokens. */
+  bufferTokens: number;
+  longDocPolicy: 'split' | 'truncate';
+  shortDocPolicy: 'split' | 'truncate';
+  /** Source whose short pieces fill long rows first, if any. */
+  fillerSource?: string;
+  /** Number of cells (for the counts array). */
+  cellCount: number;
 }
 
 /**
  * Plans rows for `docs`.
  * @throws InvariantError (from the packer) only on a bug: every piece fits a row by construction.
  */
-export function planPacking(docs: readonly PackDoc[], geometry: PackGeometry): PackPlan {
+export function planPacking(docs: readonly PackDoc[], options: PackOptions): PackPlan {
+  const { rowTokens, originalWindowTokens } = options;
+  const cells: CellPackCounts[] = Array.from({ length: options.cellCount }, () => ({ splitDocuments: 0, truncatedDocuments: 0, truncatedTokens: 0, padTokens: 0, fillerTokens: 0 }));
   const pieces: PlacedPiece[] = [];
-  const pieceWindow: ('short' | 'long')[] = [];
-  let splitDocuments = 0;
+  const streams = { long: [] as { key: bigint; item: PackItem }[], short: [] as { key: bigint; item: PackItem }[], filler: [] as { key: bigint; item: PackItem }[] };
   for (const d of docs) {
-    const spans = splitDocument(d.lengthTokens, geometry.rowTokens);
-    if (spans.length > 1) splitDocuments++;
-    for (const span of spans) {
-      pieces.push({ doc: d.doc, ...span });
-      pieceWindow.push(d.window);
+    const limit = d.window === 'long' ? rowTokens : originalWindowTokens;
+    const policy = d.window === 'long' ? options.longDocPolicy : options.shortDocPolicy;
+    const counts = cells[d.cell];
+    let spans: { startToken: number; lengthTokens: number }[];
+    if (d.lengthTokens <= limit) spans = [{ startToken: 0, lengthTokens: d.lengthTokens }];
+    else if (policy === 'truncate') {
+      spans = [{ startToken: 0, lengthTokens: limit }];
+      counts.truncatedDocuments++;
+      counts.truncatedTokens += d.lengthTokens - limit;
+    } else {
+      spans = splitDocument(d.lengthTokens, limit);
+      counts.splitDocuments++;
     }
+    const stream = d.window === 'long' ? streams.long : d.source === options.fillerSource ? streams.filler : streams.short;
+    spans.forEach((span, part) => {
+      const ref = pieces.length;
+      pieces.push({ doc: d.doc, repeat: d.repeat, cell: d.cell, ...span, part, parts: spans.length });
+      stream.push({ key: derivedKey(options.seed, 'pack', d.source, d.id, String(d.repeat), String(part)), item: { ref, lengthTokens: span.lengthTokens } });
+    });
   }
+  const keyOf = new Map<number, bigint>();
+  for (const s of Object.values(streams)) for (const x of s) keyOf.set(x.item.ref, x.key);
+  const inOrder = (items: PackItem[]) => items.slice().sort((a, b) => {
+    const ka = keyOf.get(a.ref)!;
+    const kb = keyOf.get(b.ref)!;
+    return ka < kb ? -1 : ka > kb ? 1 : a.ref - b.ref;
+  });
+  const filler = new FillerPool(inOrder(streams.filler.map((x) => x.item)), originalWindowTokens, options.bufferTokens);
+  const fill = options.fillerSource ? (row: RowPlan) => filler.fill(row, rowTokens) : undefined;
+  const longRows = packChunked(inOrder(streams.long.map((x) => x.item)), rowTokens, options.bufferTokens, fill);
+  for (const ref of filler.usedRefs) cells[pieces[ref].cell].fillerTokens += pieces[ref].lengthTokens;
+  // Filler pieces that no long row took are packed into short rows with the other short sources.
+  const shortRows = packChunked(inOrder([...streams.short.map((x) => x.item), ...filler.remaining()]), rowTokens, options.bufferTokens);
   const rows: PlannedRow[] = [];
-  for (const windowClass of ['long', 'short'] as const) {
-    const items = pieces.flatMap((p, ref) => (pieceWindow[ref] === windowClass ? [{ ref, lengthTokens: p.lengthTokens }] : []));
-    for (const plan of packBestFitDecreasing(items, geometry.rowTokens)) {
-      const rowPieces = plan.refs.map((ref) => pieces[ref]);
-      const longest = rowPieces.reduce((max, p) => Math.max(max, p.lengthTokens), 0);
-      rows.push({
-        window: longest > geometry.originalWindowTokens ? 'long' : 'short',
-        pieces: rowPieces,
-        numPad: geometry.rowTokens - plan.usedTokens,
-      });
-    }
+  for (const plan of [...longRows, ...shortRows]) {
+    const rowPieces = plan.refs.map((ref) => pieces[ref]);
+    let longest = rowPieces[0];
+    for (const p of rowPieces) if (p.lengthTokens > longest.lengthTokens) longest = p;
+    const numPad = rowTokens - plan.usedTokens;
+    cells[longest.cell].padTokens += numPad;
+    rows.push({ window: longest.lengthTokens > originalWindowTokens ? 'long' : 'short', pieces: rowPieces, numPad });
   }
-  const order = shuffled(rows, new SplitMix64(derivedKey(geometry.seed, 'row-order')));
-  return { rows: order, splitDocuments, pieces: pieces.length };
+  return { rows: shuffled(rows, new SplitMix64(derivedKey(options.seed, 'row-order'))), pieces: pieces.length, cells };
 }

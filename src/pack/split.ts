@@ -1,7 +1,8 @@
 /**
- * Splitting policy for documents longer than a row (`split`): a document of `L` tokens becomes
- * `ceil(L / rowTokens)` pieces of `rowTokens` tokens, the last one holding the rest. Each piece
- * is placed whole in one row and its position ids restart at 0. No token is dropped.
+ * The `split` policy for documents longer than a limit (the row for long-class documents, the
+ * original window for short-class ones): a document of `L` tokens becomes `ceil(L / limit)`
+ * pieces of `limit` tokens, the last one holding the rest. Each piece is placed whole in one row
+ * and its position ids restart at 0. No token is dropped.
  */
 
 /** One piece of a document: tokens `[startToken, startToken + lengthTokens)` of it. */
@@ -15,16 +16,16 @@ export interface PieceSpan {
 }
 
 /**
- * Splits a document of `lengthTokens` tokens into pieces of at most `rowTokens`.
+ * Splits a document of `lengthTokens` tokens into pieces of at most `limitTokens`.
  * @throws RangeError when either length is not a positive integer.
  */
-export function splitDocument(lengthTokens: number, rowTokens: number): PieceSpan[] {
+export function splitDocument(lengthTokens: number, limitTokens: number): PieceSpan[] {
   if (!Number.isInteger(lengthTokens) || lengthTokens < 1) throw new RangeError(`Expected lengthTokens to be a positive integer, got ${lengthTokens}`);
-  if (!Number.isInteger(rowTokens) || rowTokens < 1) throw new RangeError(`Expected rowTokens to be a positive integer, got ${rowTokens}`);
-  const parts = Math.ceil(lengthTokens / rowTokens);
+  if (!Number.isInteger(limitTokens) || limitTokens < 1) throw new RangeError(`Expected limitTokens to be a positive integer, got ${limitTokens}`);
+  const parts = Math.ceil(lengthTokens / limitTokens);
   return Array.from({ length: parts }, (_, part) => ({
-    startToken: part * rowTokens,
-    lengthTokens: Math.min(rowTokens, lengthTokens - part * rowTokens),
+    startToken: part * limitTokens,
+    lengthTokens: Math.min(limitTokens, lengthTokens - part * limitTokens),
     part,
     parts,
   }));

@@ -1,72 +1,117 @@
 /**
- * Per-source token budgets: a pure, synchronous plan over document lengths.
+ * Token budgets per cell (source × length bucket): a pure, synchronous plan over document lengths.
  *
- * Algorithm: a source's in-range documents are ordered by a seed-derived key
- * (`derivedKey(seed, source, docId)`, ties by id), and taken in that order while the running
- * total is below the budget. So the selected tokens land in `[budget, budget + one document)`:
- * at most one document over, never under. `"all"` takes every in-range document. A budget above
- * what the source holds is a {@link BudgetError}: no repetition is ever added silently.
+ * Algorithm: a cell's documents are ordered by a seed-derived key
+ * (`derivedKey(seed, source, docId)`, ties by id) and taken in that order while the running
+ * total is below the planned tokens, so the achieved tokens land in `[plan, plan + one document)`:
+ * at most one document over, never under. `"all"` takes every document once.
+ *
+ * Repetition only where the recipe allows it (`maxRepetition > 1`): when the plan exceeds what
+ * the cell holds, every document is taken once, then again in a new seeded order
+ * (`derivedKey(seed, source, docId, "repeat:<k>")`) until the plan is met; no document is taken
+ * more than `ceil(maxRepetition)` times and the total never exceeds `maxRepetition × available`.
+ * A plan above that is a {@link BudgetError} that names the cell, the shortfall and the fixes.
  */
 import { BudgetError } from '../core/errors.ts';
 import { derivedKey } from '../core/rng.ts';
+import type { CellSpec } from './cells.ts';
 
-/** A document that passed the length filter. */
+/** A document that fell into a cell. */
 export interface Candidate {
-  /** Index in the caller's candidate table (returned in {@link SourceSelection.selected}). */
+  /** Index in the caller's document table. */
   index: number;
   id: string;
   /** Tokens, BOS and EOS included. */
   lengthTokens: number;
 }
 
-/** What selection did for one source; every number is tokens unless it says documents. */
-export interface SourceSelection {
-  source: string;
-  budgetTokens: number | 'all';
+/** A selected use of a document; `repeat` is 0 for the first use. */
+export interface Selected {
+  index: number;
+  repeat: number;
+}
+
+/** What selection did for one cell. Tokens include BOS/EOS. */
+export interface CellSelection {
+  plannedTokens: number | 'all';
   availableTokens: number;
   availableDocuments: number;
-  selectedTokens: number;
-  selectedDocuments: number;
-  /** In-range documents left out because the budget was already met. */
+  /** Selected tokens, repeats included. */
+  achievedTokens: number;
+  achievedDocuments: number;
+  /** Of the achieved, tokens from second and later uses. */
+  repeatedTokens: number;
+  /** In-cell documents never selected (the plan was met without them). */
   overBudgetTokens: number;
   overBudgetDocuments: number;
-  /** Candidate indexes selected, in selection (seed) order. */
-  selected: number[];
+  /** In selection order. */
+  selected: Selected[];
+}
+
+function ordered(candidates: readonly Candidate[], seed: number, source: string, repeat: number): Candidate[] {
+  const labels = repeat === 0 ? [] : [`repeat:${repeat}`];
+  return candidates
+    .map((c) => ({ c, key: derivedKey(seed, source, c.id, ...labels) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.c.id < b.c.id ? -1 : a.c.id > b.c.id ? 1 : 0))
+    .map((x) => x.c);
+}
+
+/** Formats a cell as `source "web" bucket "2-512"`. */
+export function cellName(cell: Pick<CellSpec, 'source' | 'bucket'>): string {
+  return `source "${cell.source}" bucket "${cell.bucket}"`;
 }
 
 /**
- * Selects documents of one source up to its budget.
- * @param seed - the recipe seed.
- * @throws BudgetError when `budgetTokens` exceeds the tokens available, naming source, budget and availability.
+ * Checks a cell's plan against what it holds.
+ * @throws BudgetError naming the cell, the planned and available tokens, the shortfall and the fixes.
  */
-export function planSourceSelection(source: string, candidates: readonly Candidate[], budgetTokens: number | 'all', seed: number): SourceSelection {
+export function checkCellBudget(cell: CellSpec, availableTokens: number, availableDocuments: number): void {
+  if (cell.plannedTokens === 'all') return;
+  const reachable = Math.floor(availableTokens * cell.maxRepetition);
+  if (cell.plannedTokens <= reachable) return;
+  const repetition = Math.ceil((cell.plannedTokens / Math.max(1, availableTokens)) * 100) / 100;
+  const fixRepeat = availableTokens > 0 ? ` or set maxRepetition for "${cell.source}" to ${repetition}` : '';
+  throw new BudgetError(
+    `Budget for ${cellName(cell)} (${cell.min}..${cell.max} tokens): planned ${cell.plannedTokens} tokens, but only ${availableTokens} tokens in ${availableDocuments} documents are available` +
+      `${cell.maxRepetition > 1 ? ` (${reachable} with maxRepetition ${cell.maxRepetition})` : ''}; shortfall ${cell.plannedTokens - reachable} tokens. ` +
+      `Lower the budget to ${reachable}${fixRepeat}.`,
+    { source: cell.source, bucket: cell.bucket, plannedTokens: cell.plannedTokens, availableTokens, availableDocuments, shortfallTokens: cell.plannedTokens - reachable },
+  );
+}
+
+/**
+ * Selects documents of one cell.
+ * @param seed - the recipe seed.
+ * @throws BudgetError (see {@link checkCellBudget}).
+ */
+export function planCellSelection(cell: CellSpec, candidates: readonly Candidate[], seed: number): CellSelection {
   const availableTokens = candidates.reduce((sum, c) => sum + c.lengthTokens, 0);
-  if (budgetTokens !== 'all' && budgetTokens > availableTokens) {
-    throw new BudgetError(
-      `Source "${source}": budget ${budgetTokens} tokens exceeds the ${availableTokens} tokens available in ${candidates.length} in-range documents; lower budgetTokens to ${availableTokens} (or "all"), widen lengthTokens, or add files`,
-      { source, budgetTokens, availableTokens, availableDocuments: candidates.length },
-    );
+  checkCellBudget(cell, availableTokens, candidates.length);
+  const limit = cell.plannedTokens === 'all' ? availableTokens : cell.plannedTokens;
+  const selected: Selected[] = [];
+  let achievedTokens = 0;
+  let repeatedTokens = 0;
+  let firstUseTokens = 0;
+  const maxUses = Math.ceil(cell.maxRepetition);
+  for (let repeat = 0; repeat < maxUses && achievedTokens < limit; repeat++) {
+    for (const c of ordered(candidates, seed, cell.source, repeat)) {
+      if (achievedTokens >= limit) break;
+      selected.push({ index: c.index, repeat });
+      achievedTokens += c.lengthTokens;
+      if (repeat > 0) repeatedTokens += c.lengthTokens;
+      else firstUseTokens += c.lengthTokens;
+    }
   }
-  const ordered = candidates
-    .map((c) => ({ c, key: derivedKey(seed, source, c.id) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.c.id < b.c.id ? -1 : a.c.id > b.c.id ? 1 : 0));
-  const limit = budgetTokens === 'all' ? Infinity : budgetTokens;
-  const selected: number[] = [];
-  let selectedTokens = 0;
-  for (const { c } of ordered) {
-    if (selectedTokens >= limit) break;
-    selected.push(c.index);
-    selectedTokens += c.lengthTokens;
-  }
+  const firstUses = selected.filter((s) => s.repeat === 0).length;
   return {
-    source,
-    budgetTokens,
+    plannedTokens: cell.plannedTokens,
     availableTokens,
     availableDocuments: candidates.length,
-    selectedTokens,
-    selectedDocuments: selected.length,
-    overBudgetTokens: availableTokens - selectedTokens,
-    overBudgetDocuments: candidates.length - selected.length,
+    achievedTokens,
+    achievedDocuments: selected.length,
+    repeatedTokens,
+    overBudgetTokens: availableTokens - firstUseTokens,
+    overBudgetDocuments: candidates.length - firstUses,
     selected,
   };
 }

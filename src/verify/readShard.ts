@@ -47,7 +47,7 @@ export function* shardRows(bytes: Uint8Array, file: string): Generator<RowRecord
     const rowTokens = inputType?.listSize ?? 0;
     const inputIds = flatInt32(column(batch, 'input_ids', file), rowTokens);
     const positionIds = flatInt32(column(batch, 'position_ids', file), rowTokens);
-    const cols = ['doc_lens', 'window', 'num_pad', 'row_id', 'piece_source', 'piece_doc_id', 'piece_start', 'piece_part', 'piece_parts'].map((n) => column(batch, n, file));
+    const cols = ['doc_lens', 'window', 'num_pad', 'row_id', 'piece_lens', 'piece_source', 'piece_doc_id', 'piece_start', 'piece_repeat', 'piece_part', 'piece_parts'].map((n) => column(batch, n, file));
     for (let i = 0; i < batch.numRows; i++) {
       yield {
         inputIds: inputIds.subarray(i * rowTokens, (i + 1) * rowTokens),
@@ -56,11 +56,13 @@ export function* shardRows(bytes: Uint8Array, file: string): Generator<RowRecord
         window: cols[1].get(i) as 'short' | 'long',
         numPad: cols[2].get(i) as number,
         rowId: cols[3].get(i) as number,
-        pieceSource: cells<string>(cols[4].get(i)),
-        pieceDocId: cells<string>(cols[5].get(i)),
-        pieceStart: cells<number>(cols[6].get(i)),
-        piecePart: cells<number>(cols[7].get(i)),
-        pieceParts: cells<number>(cols[8].get(i)),
+        pieceLens: cells<number>(cols[4].get(i)),
+        pieceSource: cells<string>(cols[5].get(i)),
+        pieceDocId: cells<string>(cols[6].get(i)),
+        pieceStart: cells<number>(cols[7].get(i)),
+        pieceRepeat: cells<number>(cols[8].get(i)),
+        piecePart: cells<number>(cols[9].get(i)),
+        pieceParts: cells<number>(cols[10].get(i)),
       };
     }
   }

@@ -3,15 +3,21 @@
  * this same code. Checks, in order, stopping at the first violation:
  *
  * - each shard's size and SHA-256 equal the manifest's; its rows and row ids are as listed;
- * - every row has exactly `rowTokens` input ids and position ids; `sum(doc_lens) + num_pad = rowTokens`;
- * - position ids are `0..len-1` within each piece and 0 at every padding token;
- * - short rows: max position < original window; long rows: max position >= original window;
+ * - every row has exactly `rowTokens` input ids and position ids; `sum(piece_lens) + num_pad = rowTokens`;
+ * - `doc_lens` equals `piece_lens` (document attention) or is one entry of their sum (`full`
+ *   attention, long rows);
+ * - position ids are `0..len-1` within each piece (or `0..used-1` over a `full` row) and 0 at
+ *   every padding token;
+ * - short rows: max position < original window; long rows: max position >= original window and
+ *   a piece longer than the window;
  * - every token id is in `[0, vocabSize)`; a piece starting at token 0 starts with BOS;
- * - each (source, document, start token) piece appears once in the whole output;
+ * - each (source, document, start token, use) piece appears once in the whole output;
  * - per-source placed tokens and documents (pieces starting at token 0), row counts and padding
- *   equal the manifest's totals.
+ *   equal the manifest's; each source's read tokens equal placed − repeated + truncated +
+ *   over_budget + length_filter.
  */
 import path from 'node:path';
+import { cellSums } from '../build/accounting.ts';
 import { InvariantError } from '../core/errors.ts';
 import { sha256Hex } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
@@ -31,33 +37,48 @@ function fail(message: string, shard: string, row?: number): never {
   throw new InvariantError(`${shard}${row === undefined ? '' : ` row ${row}`}: ${message}`, { shard, row });
 }
 
-function checkRow(row: RowRecord, manifest: Manifest, shard: string, seen: Set<string>, placed: Map<string, number>, docs: Map<string, number>): void {
-  const { rowTokens, originalWindowTokens } = manifest.geometry;
+interface Tally {
+  seen: Set<string>;
+  /** Tokens and uses (pieces starting at token 0) per source. */
+  placed: Map<string, number>;
+  docs: Map<string, number>;
+}
+
+function checkRow(row: RowRecord, manifest: Manifest, shard: string, tally: Tally): void {
+  const { rowTokens, originalWindowTokens, longRowAttention } = manifest.geometry;
   const { vocabSize, bosId } = manifest.tokenizer;
   const at = row.rowId;
+  if (row.window !== 'short' && row.window !== 'long') fail(`window is "${row.window}"`, shard, at);
   if (row.inputIds.length !== rowTokens) fail(`input_ids has ${row.inputIds.length} tokens, expected ${rowTokens}`, shard, at);
   if (row.positionIds.length !== rowTokens) fail(`position_ids has ${row.positionIds.length} entries, expected ${rowTokens}`, shard, at);
-  const used = row.docLens.reduce((s, n) => s + n, 0);
-  if (used + row.numPad !== rowTokens) fail(`sum(doc_lens) ${used} + num_pad ${row.numPad} != ${rowTokens}`, shard, at);
-  const n = row.docLens.length;
-  for (const [name, list] of [['piece_source', row.pieceSource], ['piece_doc_id', row.pieceDocId], ['piece_start', row.pieceStart], ['piece_part', row.piecePart], ['piece_parts', row.pieceParts]] as const) {
-    if (list.length !== n) fail(`${name} has ${list.length} entries, doc_lens has ${n}`, shard, at);
+  const n = row.pieceLens.length;
+  if (n === 0) fail('row holds no piece', shard, at);
+  for (const [name, list] of [['piece_source', row.pieceSource], ['piece_doc_id', row.pieceDocId], ['piece_start', row.pieceStart], ['piece_repeat', row.pieceRepeat], ['piece_part', row.piecePart], ['piece_parts', row.pieceParts]] as const) {
+    if (list.length !== n) fail(`${name} has ${list.length} entries, piece_lens has ${n}`, shard, at);
+  }
+  const used = row.pieceLens.reduce((s, len) => s + len, 0);
+  if (used + row.numPad !== rowTokens) fail(`sum(piece_lens) ${used} + num_pad ${row.numPad} != ${rowTokens}`, shard, at);
+  const full = row.window === 'long' && longRowAttention === 'full';
+  const expectedDocLens = full ? [used] : row.pieceLens;
+  if (row.docLens.length !== expectedDocLens.length || row.docLens.some((len, i) => len !== expectedDocLens[i])) {
+    fail(`doc_lens [${row.docLens.join(', ')}] should be [${expectedDocLens.join(', ')}] (${full ? 'full' : 'document'} attention)`, shard, at);
   }
   let offset = 0;
-  let maxPosition = -1;
+  let longestPiece = 0;
   for (let p = 0; p < n; p++) {
-    const len = row.docLens[p];
+    const len = row.pieceLens[p];
     if (!(len > 0)) fail(`piece ${p} has length ${len}`, shard, at);
     for (let i = 0; i < len; i++) {
-      if (row.positionIds[offset + i] !== i) fail(`position_ids[${offset + i}] is ${row.positionIds[offset + i]}, expected ${i} (piece ${p})`, shard, at);
+      const expected = full ? offset + i : i;
+      if (row.positionIds[offset + i] !== expected) fail(`position_ids[${offset + i}] is ${row.positionIds[offset + i]}, expected ${expected} (piece ${p})`, shard, at);
     }
-    maxPosition = Math.max(maxPosition, len - 1);
+    longestPiece = Math.max(longestPiece, len);
     if (row.pieceStart[p] === 0 && row.inputIds[offset] !== bosId) fail(`piece ${p} starts its document but its first id is ${row.inputIds[offset]}, not BOS ${bosId}`, shard, at);
-    const key = `${row.pieceSource[p]}\u0000${row.pieceDocId[p]}\u0000${row.pieceStart[p]}`;
-    if (seen.has(key)) fail(`piece ${p} (${row.pieceSource[p]} ${row.pieceDocId[p]} from token ${row.pieceStart[p]}) appears twice in the output`, shard, at);
-    seen.add(key);
-    placed.set(row.pieceSource[p], (placed.get(row.pieceSource[p]) ?? 0) + len);
-    if (row.pieceStart[p] === 0) docs.set(row.pieceSource[p], (docs.get(row.pieceSource[p]) ?? 0) + 1);
+    const key = `${row.pieceSource[p]}\u0000${row.pieceDocId[p]}\u0000${row.pieceStart[p]}\u0000${row.pieceRepeat[p]}`;
+    if (tally.seen.has(key)) fail(`piece ${p} (${row.pieceSource[p]} ${row.pieceDocId[p]} from token ${row.pieceStart[p]}, use ${row.pieceRepeat[p]}) appears twice in the output`, shard, at);
+    tally.seen.add(key);
+    tally.placed.set(row.pieceSource[p], (tally.placed.get(row.pieceSource[p]) ?? 0) + len);
+    if (row.pieceStart[p] === 0) tally.docs.set(row.pieceSource[p], (tally.docs.get(row.pieceSource[p]) ?? 0) + 1);
     offset += len;
   }
   for (let i = offset; i < rowTokens; i++) if (row.positionIds[i] !== 0) fail(`padding position_ids[${i}] is ${row.positionIds[i]}, expected 0`, shard, at);
@@ -65,9 +86,10 @@ function checkRow(row: RowRecord, manifest: Manifest, shard: string, seen: Set<s
     const id = row.inputIds[i];
     if (!(id >= 0 && id < vocabSize)) fail(`input_ids[${i}] = ${id} is outside [0, ${vocabSize})`, shard, at);
   }
+  const maxPosition = full ? used - 1 : longestPiece - 1;
   if (row.window === 'short' && maxPosition >= originalWindowTokens) fail(`short row has max position ${maxPosition} >= original window ${originalWindowTokens}`, shard, at);
   if (row.window === 'long' && maxPosition < originalWindowTokens) fail(`long row has max position ${maxPosition} < original window ${originalWindowTokens}`, shard, at);
-  if (row.window !== 'short' && row.window !== 'long') fail(`window is "${row.window}"`, shard, at);
+  if (row.window === 'long' && longestPiece <= originalWindowTokens) fail(`long row holds no piece longer than the original window ${originalWindowTokens}`, shard, at);
 }
 
 /**
@@ -76,9 +98,7 @@ function checkRow(row: RowRecord, manifest: Manifest, shard: string, seen: Set<s
  */
 export async function verifyBuild(dir: string): Promise<VerifyReport> {
   const manifest = await readManifest(dir);
-  const seen = new Set<string>();
-  const placed = new Map<string, number>();
-  const docs = new Map<string, number>();
+  const tally: Tally = { seen: new Set(), placed: new Map(), docs: new Map() };
   let rows = 0;
   let tokens = 0;
   let padTokens = 0;
@@ -91,7 +111,7 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
     let inShard = 0;
     for (const row of shardRows(bytes, shard.file)) {
       if (row.rowId !== shard.firstRowId + inShard) fail(`row_id ${row.rowId}, expected ${shard.firstRowId + inShard}`, shard.file, row.rowId);
-      checkRow(row, manifest, shard.file, seen, placed, docs);
+      checkRow(row, manifest, shard.file, tally);
       inShard++;
       tokens += manifest.geometry.rowTokens - row.numPad;
       padTokens += row.numPad;
@@ -107,13 +127,14 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
   total('short rows', shortRows, manifest.rows.short);
   total('document tokens', tokens, manifest.rows.tokens);
   total('padding tokens', padTokens, manifest.rows.padTokens);
-  total('pieces', seen.size, manifest.rows.pieces);
+  total('pieces', tally.seen.size, manifest.rows.pieces);
   for (const [name, account] of Object.entries(manifest.sources)) {
-    total(`tokens placed for source "${name}"`, placed.get(name) ?? 0, account.placed.tokens);
-    total(`documents placed for source "${name}"`, docs.get(name) ?? 0, account.placed.documents);
-    const dropped = account.dropped.length_filter.tokens + account.dropped.over_budget.tokens;
-    total(`tokens read for source "${name}" (placed + dropped)`, account.placed.tokens + dropped, account.read.tokens);
+    total(`tokens placed for source "${name}"`, tally.placed.get(name) ?? 0, account.placed.tokens);
+    total(`documents placed for source "${name}"`, tally.docs.get(name) ?? 0, account.placed.documents);
+    const sums = cellSums(account);
+    total(`tokens read for source "${name}" (placed - repeated + truncated + over_budget + length_filter)`, account.placed.tokens - sums.repeated + sums.truncated + sums.overBudget + account.dropped.length_filter.tokens, account.read.tokens);
+    total(`tokens placed for source "${name}" (sum of its cells)`, account.cells.reduce((s, c) => s + c.placedTokens, 0), account.placed.tokens);
   }
-  for (const name of placed.keys()) if (!(name in manifest.sources)) fail(`rows hold source "${name}", which the manifest does not list`, 'manifest.json');
+  for (const name of tally.placed.keys()) if (!(name in manifest.sources)) fail(`rows hold source "${name}", which the manifest does not list`, 'manifest.json');
   return { shards: manifest.shards.length, rows, tokens, padTokens };
 }

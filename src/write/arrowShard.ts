@@ -54,9 +54,11 @@ function toBatch(schema: Schema, rows: readonly RowRecord[], rowTokens: number):
     vectorFromArray(rows.map((r) => r.window), column('window')).data[0],
     makeData({ type: column('num_pad'), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.numPad) }),
     makeData({ type: column('row_id'), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.rowId) }),
+    list('piece_lens', (r) => r.pieceLens),
     list('piece_source', (r) => r.pieceSource),
     list('piece_doc_id', (r) => r.pieceDocId),
     list('piece_start', (r) => r.pieceStart),
+    list('piece_repeat', (r) => r.pieceRepeat),
     list('piece_part', (r) => r.piecePart),
     list('piece_parts', (r) => r.pieceParts),
   ];

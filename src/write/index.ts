@@ -22,6 +22,8 @@ export interface WriteOptions {
   outDir: string;
   rowTokens: number;
   padId: number;
+  /** `full`: long rows get one continuous position range and one doc_lens entry. */
+  longRowAttention: 'document' | 'full';
   rowsPerShard: number;
   rowsPerBatch: number;
   /** JSON stored in every shard's schema metadata. */
@@ -35,23 +37,32 @@ export function shardFileName(index: number): string {
   return `shard-${String(index).padStart(5, '0')}.arrow`;
 }
 
-async function layoutRow(rowId: number, row: PlannedRow, docs: readonly WriteDoc[], spill: TokenSpill, rowTokens: number, padId: number): Promise<RowRecord> {
-  const inputIds = new Int32Array(rowTokens).fill(padId);
+/**
+ * Lays out one row: pieces' tokens in order, then padding (`padId`, position 0 each).
+ * Document attention: positions `0..len-1` per piece, one `doc_lens` entry per piece.
+ * Full attention (long rows only): positions `0..used-1` over the row, one `doc_lens` entry.
+ */
+export async function layoutRow(rowId: number, row: PlannedRow, docs: readonly WriteDoc[], spill: Pick<TokenSpill, 'read'>, options: Pick<WriteOptions, 'rowTokens' | 'padId' | 'longRowAttention'>): Promise<RowRecord> {
+  const { rowTokens } = options;
+  const inputIds = new Int32Array(rowTokens).fill(options.padId);
   const positionIds = new Int32Array(rowTokens); // padding positions stay 0
-  const record: RowRecord = { rowId, window: row.window, inputIds, positionIds, docLens: [], numPad: row.numPad, pieceSource: [], pieceDocId: [], pieceStart: [], piecePart: [], pieceParts: [] };
+  const record: RowRecord = { rowId, window: row.window, inputIds, positionIds, docLens: [], numPad: row.numPad, pieceLens: [], pieceSource: [], pieceDocId: [], pieceStart: [], pieceRepeat: [], piecePart: [], pieceParts: [] };
+  const full = row.window === 'long' && options.longRowAttention === 'full';
   let at = 0;
   for (const piece of row.pieces) {
     const doc = docs[piece.doc];
     await spill.read(doc.spillOffsetTokens + piece.startToken, inputIds.subarray(at, at + piece.lengthTokens));
-    for (let i = 0; i < piece.lengthTokens; i++) positionIds[at + i] = i;
+    for (let i = 0; i < piece.lengthTokens; i++) positionIds[at + i] = full ? at + i : i;
     at += piece.lengthTokens;
-    record.docLens.push(piece.lengthTokens);
+    record.pieceLens.push(piece.lengthTokens);
     record.pieceSource.push(doc.source);
     record.pieceDocId.push(doc.id);
     record.pieceStart.push(piece.startToken);
+    record.pieceRepeat.push(piece.repeat);
     record.piecePart.push(piece.part);
     record.pieceParts.push(piece.parts);
   }
+  record.docLens = full ? [at] : record.pieceLens.slice();
   return record;
 }
 
@@ -65,7 +76,7 @@ export async function writeRows(plan: PackPlan, docs: readonly WriteDoc[], spill
     for (let start = first; start < last; start += options.rowsPerBatch) {
       const batch: RowRecord[] = [];
       for (let rowId = start; rowId < Math.min(last, start + options.rowsPerBatch); rowId++) {
-        batch.push(await layoutRow(rowId, plan.rows[rowId], docs, spill, options.rowTokens, options.padId));
+        batch.push(await layoutRow(rowId, plan.rows[rowId], docs, spill, options));
         options.onRow?.(rowId + 1);
       }
       writer.write(batch);

@@ -77,6 +77,8 @@ describe('budgets', () => {
     const recipe = await fixture({ 'a.jsonl': '{"text":"Hello world!"}\n{"text":"ok"}\n' }, jsonlSource('a.jsonl', '9'));
     const error = await build(recipe).catch((e) => e);
     expect(error).toBeInstanceOf(BudgetError);
-    expect(error.message).toBe('Source "web": budget 9 tokens exceeds the 8 tokens available in 2 in-range documents; lower budgetTokens to 8 (or "all"), widen lengthTokens, or add files');
+    expect(error.message).toBe(
+      'Budget for source "web" bucket "2-16" (2..16 tokens): planned 9 tokens, but only 8 tokens in 2 documents are available; shortfall 1 tokens. Lower the budget to 8 or set maxRepetition for "web" to 1.13.',
+    );
   });
 });

@@ -32,16 +32,20 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
   it('accounts for every token read: placed + dropped per source, padding per row', async () => {
     const { manifest } = await buildInTemp(SAMPLE, 2);
     for (const [name, s] of Object.entries(manifest.sources)) {
-      expect(s.placed.tokens + s.dropped.length_filter.tokens + s.dropped.over_budget.tokens, name).toBe(s.read.tokens);
-      expect(s.placed.documents + s.dropped.length_filter.documents + s.dropped.over_budget.documents, name).toBe(s.read.documents);
+      const [cell] = s.cells;
+      expect(s.cells).toHaveLength(1);
+      expect(s.placed.tokens + s.dropped.length_filter.tokens + cell.dropped.over_budget.tokens, name).toBe(s.read.tokens);
+      expect(s.placed.documents + s.dropped.length_filter.documents + cell.dropped.over_budget.documents, name).toBe(s.read.documents);
+      expect(cell.achieved.tokens, name).toBe(s.placed.tokens);
+      if (cell.plannedTokens !== 'all') expect(cell.achieved.tokens).toBeGreaterThanOrEqual(cell.plannedTokens);
     }
     expect(manifest.rows.tokens + manifest.rows.padTokens).toBe(manifest.rows.total * 4096);
     expect(manifest.rows.tokens).toBe(manifest.totals.tokensPlaced);
     // Every length range of the sample geometry occurs: short documents, short-source documents
     // too long for the window (dropped), long documents, and a book longer than a row (split).
     expect(manifest.sources.web.dropped.length_filter.documents).toBeGreaterThan(0);
-    expect(manifest.sources.web.dropped.over_budget.documents).toBeGreaterThan(0);
-    expect(manifest.sources.books.splitDocuments).toBe(1);
+    expect(manifest.sources.web.cells[0].dropped.over_budget.documents).toBeGreaterThan(0);
+    expect(manifest.sources.books.cells[0].splitDocuments).toBe(1);
     expect(manifest.rows.short).toBeGreaterThan(0);
     expect(manifest.rows.long).toBeGreaterThan(0);
     expect(manifest.inputs.map((i) => i.path)).toEqual([

@@ -15,10 +15,10 @@ describe.skipIf(skipWithoutSharedSamples)('builds over the real samples in ../sh
     const { outDir, manifest } = await buildInTemp(path.join(PIPELINES, 'shared-samples-paper.yaml'));
     expect(manifest.totals.tokensRead).toBe(800_044);
     expect(manifest.totals.tokensPlaced).toBe(735_450);
-    expect(manifest.totals.tokensDropped).toEqual({ length_filter: 64_594, over_budget: 0 });
+    expect(manifest.totals.tokensDropped).toEqual({ length_filter: 64_594, over_budget: 0, truncated: 0 });
     expect(manifest.rows).toMatchObject({ total: 7, short: 1, long: 6, pieces: 68, padTokens: 182_054 });
     // The ~230k-token book is split at 131,072 into two pieces, each in a long row.
-    expect(manifest.sources.books.splitDocuments).toBe(1);
+    expect(manifest.sources.books.cells[0].splitDocuments).toBe(1);
     expect(await verifyBuild(outDir)).toMatchObject({ rows: 7, tokens: 735_450 });
   });
 
@@ -26,9 +26,11 @@ describe.skipIf(skipWithoutSharedSamples)('builds over the real samples in ../sh
     const { outDir, manifest } = await buildInTemp(path.join(PIPELINES, 'shared-samples-small.yaml'));
     expect(manifest.totals.tokensRead).toBe(800_044);
     expect(manifest.totals.tokensPlaced).toBe(719_597);
-    expect(manifest.rows).toMatchObject({ total: 177, short: 2, long: 175, pieces: 214, padTokens: 5_395 });
-    expect(manifest.sources.books.splitDocuments).toBe(2);
-    expect(manifest.sources['rpv1-arxiv'].splitDocuments).toBe(17);
-    expect(await verifyBuild(outDir)).toMatchObject({ shards: 6, rows: 177 });
+    // Best-fit over 64-row buffers (the default bufferTokens) closes rows earlier than one global
+    // best-fit would (177 rows, 5,395 padding): bounded memory costs one row here.
+    expect(manifest.rows).toMatchObject({ total: 178, short: 2, long: 176, pieces: 214, padTokens: 9_491 });
+    expect(manifest.sources.books.cells[0].splitDocuments).toBe(2);
+    expect(manifest.sources['rpv1-arxiv'].cells[0].splitDocuments).toBe(17);
+    expect(await verifyBuild(outDir)).toMatchObject({ shards: 6, rows: 178 });
   });
 });

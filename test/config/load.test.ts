@@ -23,6 +23,9 @@ describe('recipe schema', () => {
     expect(r.onBadRecord).toBe('fail');
     expect(r.output).toEqual({ dir: 'out/sample', rowsPerShard: 64, rowsPerBatch: 8 });
     expect(r.sources[0].textField).toBe('text');
+    expect(r.sources[0].maxRepetition).toBe(1);
+    expect(r.scale).toBe(1);
+    expect(r.packing).toEqual({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'document' });
   });
 
   it('rejects unknown keys with their path', () => {
@@ -31,10 +34,21 @@ describe('recipe schema', () => {
     expect(() => parseRecipe(base.replace('{ min: 2, max: 512 }', '{ min: 2, max: 512, mx: 3 }'), 'r.yaml')).toThrow('  sources.0.lengthTokens.mx: unknown key');
   });
 
-  it('rejects a short source whose documents may not fit the window, naming the key', () => {
-    expect(() => parseRecipe(base.replace('max: 512', 'max: 513'), 'r.yaml')).toThrow(
-      "  sources.0.lengthTokens.max: a short source's max (513) must be <= originalWindowTokens (512), so its documents fit the original window",
-    );
+  it('checks buckets: inside lengthTokens, disjoint, all shares or all budgets', () => {
+    const withBuckets = (buckets: string) => base.replace('    lengthTokens: { min: 2, max: 512 }\n', `    lengthTokens: { min: 2, max: 512 }\n    buckets: ${buckets}\n`);
+    expect(parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 101, max: 512, share: 2 }]'), 'r.yaml').sources[0].buckets).toHaveLength(2);
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 90, max: 512, share: 2 }]'), 'r.yaml')).toThrow('sources.0.buckets.1: bucket 90..512 overlaps bucket 2..100');
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 600, share: 1 }]'), 'r.yaml')).toThrow('sources.0.buckets.0: bucket 2..600 must lie inside lengthTokens 2..512');
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 101, max: 512, budgetTokens: 5 }]'), 'r.yaml')).toThrow('sources.0.buckets: give every bucket a share, or every bucket a budgetTokens, not a mix');
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100 }, { min: 101, max: 512 }]'), 'r.yaml')).toThrow('sources.0.buckets: with several buckets, give each a share or a budgetTokens');
+    expect(() => parseRecipe(base.replace('budgetTokens: all', 'window: short'), 'r.yaml')).toThrow();
+  });
+
+  it('checks packing options', () => {
+    expect(() => parseRecipe(base + 'packing: { longRowFiller: nope }\n', 'r.yaml')).toThrow('packing.longRowFiller: no source named "nope"');
+    expect(() => parseRecipe(base + 'packing: { bufferTokens: 100 }\n', 'r.yaml')).toThrow('packing.bufferTokens: bufferTokens (100) must be >= rowTokens (4096)');
+    expect(() => parseRecipe(base + 'packing: { longRowAttention: partial }\n', 'r.yaml')).toThrow(/packing\.longRowAttention: /);
+    expect(parseRecipe(base + 'packing: { longRowFiller: web, longRowAttention: full }\n', 'r.yaml').packing).toEqual({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'full', longRowFiller: 'web' });
   });
 
   it('rejects a long source whose documents may fit the window, and rows shorter than the window', () => {
