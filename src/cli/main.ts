@@ -1,7 +1,8 @@
 /**
  * The `longmix` command line (`pnpm pipeline <command>`):
  *
- * - `build-mix [--recipe FILE] [--out DIR] [--workers N]`: build shards and a manifest.
+ * - `build-mix [--recipe FILE] [--out DIR] [--scale F] [--workers N]`: build shards and a manifest.
+ * - `plan [--recipe FILE] [--scale F] [--workers N]`: planned vs available tokens per cell; exit 1 if unmet.
  * - `verify DIR`: check every shard and invariant against the manifest; exit 1 on the first violation.
  * - `inspect DIR [--row N]`: show a build's shards, or one row's pieces.
  *
@@ -16,7 +17,9 @@ import { TOOL } from '../core/version.ts';
 import { buildMix } from '../build/run.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
+import { planRecipe } from '../build/plan.ts';
 import { inspectBuild } from './inspect.ts';
+import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { formatSummary } from './summary.ts';
 
@@ -26,6 +29,12 @@ export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL
 function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
   return n;
 }
 
@@ -44,16 +53,37 @@ program
   .description('Read, tokenize, select, pack and write shards plus manifest.json for a recipe; prints a summary.')
   .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
   .option('--out <dir>', "output directory (default: the recipe's output.dir)")
+  .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', positiveInt, defaultWorkerCount())
-  .action(async (opts: { recipe: string; out?: string; workers: number }) => {
+  .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number }) => {
     const started = process.hrtime.bigint();
-    const loaded = await loadRecipe(opts.recipe);
+    const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
     const outDir = opts.out ?? loaded.recipe.output.dir;
     const progress = createProgress();
     try {
       const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update });
       progress.stop();
       console.log(formatSummary(manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
+    } finally {
+      progress.stop();
+    }
+  });
+
+program
+  .command('plan')
+  .description('Take a length census of the sources (tokenizing every document) and print planned vs available tokens per source x bucket; exit 1 if a plan cannot be met. Writes nothing.')
+  .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
+  .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
+  .option('--workers <n>', 'tokenizer worker threads', positiveInt, defaultWorkerCount())
+  .action(async (opts: { recipe: string; scale?: number; workers: number }) => {
+    const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
+    const progress = createProgress();
+    try {
+      const report = await planRecipe(loaded, opts.workers, undefined, progress.update);
+      progress.stop();
+      const { text, ok } = formatPlan(report, loaded.recipe.name);
+      console.log(text);
+      if (!ok) process.exitCode = 1;
     } finally {
       progress.stop();
     }

@@ -68,10 +68,11 @@ export function parseRecipe(text: string, file: string): Recipe {
 }
 
 /**
- * Reads and validates a recipe file.
+ * Reads and validates a recipe file; `overrides.scale` (from `--scale`) replaces the recipe's scale
+ * before hashing, so the manifest records the scale actually used.
  * @throws ConfigError when the file is missing, not YAML, or does not match the schema.
  */
-export async function loadRecipe(file: string): Promise<LoadedRecipe> {
+export async function loadRecipe(file: string, overrides: { scale?: number } = {}): Promise<LoadedRecipe> {
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -79,6 +80,7 @@ export async function loadRecipe(file: string): Promise<LoadedRecipe> {
     throw new ConfigError(`Cannot read recipe ${file}: ${(error as Error).message}`, { file }, { cause: error });
   }
   const recipe = parseRecipe(text, file);
+  if (overrides.scale !== undefined) recipe.scale = overrides.scale;
   return {
     recipe: deepFreeze(recipe),
     baseDir: path.dirname(path.resolve(file)),
