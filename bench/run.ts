@@ -30,6 +30,7 @@ import { expandPaths } from '../src/read/files.ts';
 import { readSources, type ResolvedSource } from '../src/read/index.ts';
 import { buildLlama3Spec } from '../src/tokenize/llama3.ts';
 import { defaultWorkerCount, TokenizerPool } from '../src/tokenize/pool.ts';
+import { simulatePacking } from './packing.ts';
 
 const repoPath = (rel: string) => path.relative(process.cwd(), fileURLToPath(new URL(`../${rel}`, import.meta.url)));
 const DEFAULT_RECIPE = repoPath('pipelines/shared-samples-small.yaml');
@@ -51,8 +52,10 @@ const opts = new Command('bench')
   .option('--recipe <file>', `recipe YAML (default ${DEFAULT_RECIPE}, or ${FALLBACK_RECIPE} when ${SHARED_SAMPLES} is missing)`)
   .option('--workers <n>', 'tokenizer worker threads (as the build)', positiveInt, defaultWorkerCount())
   .option('--repeat <k>', 'tokenize the in-memory texts K times for the tokenizer-only figure', positiveInt, 1)
+  .option('--sim-scale <f>', 'scale of the LongRoPE2 mix in the packing simulation (1 = 10B tokens)', Number, 0.01)
+  .option('--sim-buffer-rows <n>', 'best-fit buffer of the packing simulation, rows', positiveInt, 64)
   .parse(process.argv)
-  .opts<{ recipe?: string; workers: number; repeat: number }>();
+  .opts<{ recipe?: string; workers: number; repeat: number; simScale: number; simBufferRows: number }>();
 
 const notes: string[] = [];
 let recipeFile = opts.recipe ?? DEFAULT_RECIPE;
@@ -147,3 +150,5 @@ const width = Math.max(...rows.map(([k]) => k.length));
 console.log('longmix bench: tokenizer-only vs end-to-end build');
 for (const [k, v] of rows) console.log(k ? `${k.padEnd(width)}  ${v}` : '');
 for (const note of notes) console.log(`note: ${note}`);
+console.log('');
+for (const line of simulatePacking(opts.simScale, opts.simBufferRows)) console.log(line);
