@@ -51,6 +51,8 @@ export interface SourceAccount {
   files: number;
   /** Records that could not be read, by reason (only under `onBadRecord: skip`). */
   badRecords: Partial<Record<BadRecordReason, number>>;
+  /** Documents left out by RedPajama-v2 quality filters before tokenization (never tokenized: characters, not tokens). */
+  qualityFiltered: { documents: number; chars: number };
   /** Documents tokenized and their tokens. */
   read: DocTokens;
   /** Tokens in rows (uses of documents, repeats included). */
@@ -71,6 +73,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
     window,
     files,
     badRecords: {},
+    qualityFiltered: { documents: 0, chars: 0 },
     read: zero(),
     placed: zero(),
     dropped: { length_filter: zero() },

@@ -76,7 +76,11 @@ export async function takeCensus(
     );
     for await (const item of items) {
       if (item.kind === 'doc') yield item.doc;
-      else if (recipe.onBadRecord === 'fail') throw badRecordError(item.bad);
+      else if (item.kind === 'filtered') {
+        const filtered = accounts[item.filtered.source].qualityFiltered;
+        filtered.documents++;
+        filtered.chars += item.filtered.chars;
+      } else if (recipe.onBadRecord === 'fail') throw badRecordError(item.bad);
       else {
         const counts = accounts[item.bad.source].badRecords;
         counts[item.bad.reason] = (counts[item.bad.reason] ?? 0) + 1;

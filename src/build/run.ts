@@ -56,7 +56,7 @@ export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: Re
   const inputs: InputIdentity[] = [];
   for (const config of loaded.recipe.sources) {
     const files = await expandPaths(config.name, config.paths, loaded.baseDir);
-    sources.push({ config, files });
+    sources.push({ config, files, baseDir: loaded.baseDir });
     for (const file of files) inputs.push({ source: config.name, path: file.relPath, sizeBytes: file.sizeBytes, sha256: await sha256File(file.absPath) });
   }
   return { sources, inputs };

@@ -16,6 +16,16 @@ export const TOKENIZERS = ['llama3'] as const;
 /** Reader formats. `jsonl` reads `.jsonl`/`.json`, `.gz` and `.zst`; `text` is one document per file. */
 export const FORMATS = ['jsonl', 'parquet', 'text'] as const;
 
+/** Dataset adapters (src/read/datasets/): each knows its dataset's layout, text field and document ids. */
+export const DATASETS = ['redpajama-v1', 'redpajama-v2', 'starcoder', 'fineweb-edu', 'text-files'] as const;
+
+/** A filter on a RedPajama-v2 quality signal: keep documents with `min <= value <= max`. */
+export const QualityFilterSchema = z.strictObject({
+  signal: z.string().min(1).describe('Quality signal name, e.g. rps_doc_word_count or ccnet_perplexity.'),
+  min: z.number().optional().describe('Smallest value kept, inclusive.'),
+  max: z.number().optional().describe('Largest value kept, inclusive.'),
+});
+
 const positiveInt = z.number().int().positive();
 
 /** A length bucket of a source: documents with `min <= lengthTokens <= max` (tokens, BOS/EOS included). */
@@ -30,12 +40,26 @@ export const BucketSchema = z.strictObject({
 /** One source of documents. */
 export const SourceSchema = z.strictObject({
   name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/).describe('Unique source name; used in manifests and seeds.'),
-  format: z.enum(FORMATS).describe('Reader: jsonl (plain, .gz, .zst), parquet, or text (one document per file).'),
+  format: z.enum(FORMATS).optional().describe('Reader: jsonl (plain, .gz, .zst), parquet, or text (one document per file). Give format or dataset.'),
+  dataset: z.enum(DATASETS).optional().describe('Dataset adapter, which reads the dataset as published (layout, text field, document ids). Give format or dataset.'),
   paths: z
     .array(z.string().min(1))
     .min(1)
     .describe('Files or globs, relative to the recipe file. Matches are sorted; a pattern matching nothing is an error.'),
-  textField: z.string().min(1).default('text').describe('Record field holding the document text (jsonl, parquet).'),
+  textField: z.string().min(1).optional().describe("Record field holding the document text (jsonl, parquet). Default: the dataset's (raw_content for redpajama-v2, content for starcoder), else text."),
+  qualityFilters: z
+    .array(QualityFilterSchema)
+    .min(1)
+    .optional()
+    .describe('redpajama-v2 only: filters on the quality signals file beside each documents file, streamed side by side.'),
+  repositories: z
+    .strictObject({
+      separator: z.string().default('\n').describe('Text put between two files of a repository.'),
+      maxChars: positiveInt.optional().describe('A repository document ends before the file that would take it past this many characters (the next file starts a new part). Default: 4 x lengthTokens.max.'),
+      partitionBytes: positiveInt.default(64 * 1024 * 1024).describe('Memory bound of the grouping, bytes: files are spilled to disk in hash partitions of about this size, then grouped one partition at a time.'),
+    })
+    .optional()
+    .describe("starcoder only: concatenate each repository's files (by max_stars_repo_name, in path order) into documents."),
   window: z.enum(['short', 'long']).describe('Window class: short rows hold pieces <= original window; long rows hold at least one longer piece.'),
   budgetTokens: z
     .union([positiveInt, z.literal('all')])
@@ -121,6 +145,9 @@ export const RecipeSchema = z
       if (seen.has(source.name)) ctx.addIssue({ code: 'custom', path: ['sources', i, 'name'], message: `duplicate source name "${source.name}"` });
       seen.add(source.name);
       const at = (...rest: (string | number)[]) => ['sources', i, ...rest];
+      if ((source.format === undefined) === (source.dataset === undefined)) ctx.addIssue({ code: 'custom', path: at('format'), message: 'give exactly one of format and dataset' });
+      if (source.qualityFilters && source.dataset !== 'redpajama-v2') ctx.addIssue({ code: 'custom', path: at('qualityFilters'), message: 'qualityFilters needs dataset: redpajama-v2' });
+      if (source.repositories && source.dataset !== 'starcoder') ctx.addIssue({ code: 'custom', path: at('repositories'), message: 'repositories needs dataset: starcoder' });
       const { min, max } = source.lengthTokens;
       if (min < 2) ctx.addIssue({ code: 'custom', path: at('lengthTokens', 'min'), message: 'min must be >= 2 (BOS and EOS are counted)' });
       if (min > max) ctx.addIssue({ code: 'custom', path: at('lengthTokens'), message: `min (${min}) must be <= max (${max})` });

@@ -30,8 +30,17 @@ export interface BadRecord {
   detail: string;
 }
 
-/** What a reader yields: a document or a bad record; the build applies the recipe's policy. */
-export type ReadItem = { kind: 'doc'; doc: Doc } | { kind: 'bad'; bad: BadRecord };
+/** A document left out by a dataset filter before tokenization (RedPajama-v2 quality signals). */
+export interface FilteredDoc {
+  source: string;
+  reason: 'quality_filter';
+  where: string;
+  /** Length of its text, UTF-16 code units (it is never tokenized). */
+  chars: number;
+}
+
+/** What a reader yields: a document, a bad record (the build applies the recipe's policy), or a filtered document. */
+export type ReadItem = { kind: 'doc'; doc: Doc } | { kind: 'bad'; bad: BadRecord } | { kind: 'filtered'; filtered: FilteredDoc };
 
 /** A document after tokenization. */
 export interface TokenizedDoc {

@@ -1,10 +1,17 @@
 /**
  * The read stage: every file of every source, in recipe order then sorted file order, as
- * {@link ReadItem}s.
+ * {@link ReadItem}s, through the source's dataset adapter or plain format reader.
  */
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import type { SourceConfig } from '../config/schema.ts';
 import type { ReadItem } from '../core/doc.ts';
 import { InputError } from '../core/errors.ts';
+import { textFieldOf, type ReaderContext } from './datasets/context.ts';
+import { readFinewebEdu } from './datasets/finewebEdu.ts';
+import { readRedPajamaV1 } from './datasets/redpajamaV1.ts';
+import { readRedPajamaV2 } from './datasets/redpajamaV2.ts';
+import { readStarcoderFiles, readStarcoderRepositories } from './datasets/starcoder.ts';
 import type { InputFile } from './files.ts';
 import { readJsonl } from './jsonl.ts';
 import { readParquet } from './parquet.ts';
@@ -14,32 +21,78 @@ import { readTextFile } from './text.ts';
 export interface ResolvedSource {
   config: SourceConfig;
   files: InputFile[];
+  /** Directory that relative paths are relative to (the recipe's). */
+  baseDir?: string;
+}
+
+/** A sibling resolver over the local file system, relative to `baseDir`. */
+export function localSiblings(baseDir: string): (relPath: string) => Promise<InputFile | null> {
+  return async (relPath) => {
+    const absPath = path.resolve(baseDir, relPath);
+    const s = await stat(absPath).catch(() => null);
+    return s?.isFile() ? { relPath, absPath, sizeBytes: s.size } : null;
+  };
+}
+
+/** A fresh reading context for `source`. */
+export function readerContext(source: SourceConfig, baseDir = '.', onRawBytes?: (bytesRead: number) => void): ReaderContext {
+  return { source, seen: new Set(), onRawBytes, resolveSibling: localSiblings(baseDir) };
+}
+
+function wrap(source: SourceConfig, file: InputFile, error: unknown): InputError {
+  if (error instanceof InputError) return error;
+  return new InputError(`${file.relPath}: cannot read (${source.dataset ?? source.format}): ${(error as Error).message}`, { source: source.name, file: file.relPath }, { cause: error });
 }
 
 /**
- * Reads one file with the reader of the source's format.
+ * Reads one file with the reader of the source's dataset or format.
  * @throws InputError (naming the file) when the file cannot be read or decompressed.
  */
-export async function* readFile(source: SourceConfig, file: InputFile, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
+export async function* readFile(source: SourceConfig, file: InputFile, ctx: ReaderContext = readerContext(source)): AsyncGenerator<ReadItem> {
   try {
-    if (source.format === 'jsonl') yield* readJsonl(source.name, file, source.textField, onRawBytes);
-    else if (source.format === 'parquet') yield* readParquet(source.name, file, source.textField, onRawBytes);
-    else yield* readTextFile(source.name, file, onRawBytes);
+    switch (source.dataset) {
+      case 'redpajama-v1':
+        yield* readRedPajamaV1(ctx, file);
+        return;
+      case 'redpajama-v2':
+        yield* readRedPajamaV2(ctx, file);
+        return;
+      case 'fineweb-edu':
+        yield* readFinewebEdu(ctx, file);
+        return;
+      case 'starcoder':
+        yield* readStarcoderFiles(ctx, file);
+        return;
+      case 'text-files':
+        yield* readTextFile(source.name, file, ctx.onRawBytes);
+        return;
+    }
+    if (source.format === 'jsonl') yield* readJsonl(source.name, file, textFieldOf(source), ctx.onRawBytes);
+    else if (source.format === 'parquet') yield* readParquet(source.name, file, textFieldOf(source), ctx.onRawBytes);
+    else yield* readTextFile(source.name, file, ctx.onRawBytes);
   } catch (error) {
-    if (error instanceof InputError) throw error;
-    throw new InputError(`${file.relPath}: cannot read (${source.format}): ${(error as Error).message}`, { source: source.name, file: file.relPath }, { cause: error });
+    throw wrap(source, file, error);
   }
 }
 
-/** Reads all sources in order; `onFileDone` reports each finished file's size for progress. */
+/** Reads all sources in order; `onFileDone` reports each finished file for progress. */
 export async function* readSources(
   sources: readonly ResolvedSource[],
   onRawBytes?: (bytesInFile: number) => void,
   onFileDone?: (file: InputFile) => void,
 ): AsyncGenerator<ReadItem> {
-  for (const { config, files } of sources) {
+  for (const { config, files, baseDir } of sources) {
+    const ctx = readerContext(config, baseDir, onRawBytes);
+    if (config.dataset === 'starcoder' && config.repositories) {
+      try {
+        yield* readStarcoderRepositories(ctx, files, onFileDone);
+      } catch (error) {
+        throw wrap(config, files[0], error);
+      }
+      continue;
+    }
     for (const file of files) {
-      yield* readFile(config, file, onRawBytes);
+      yield* readFile(config, file, ctx);
       onFileDone?.(file);
     }
   }

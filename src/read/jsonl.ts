@@ -3,7 +3,7 @@
  * removed), decodes each line as strict UTF-8 and parses it with `JSON.parse`. Blank lines hold no
  * record and are passed over. Memory: one chunk (1 MiB) plus the longest line.
  */
-import type { ReadItem } from '../core/doc.ts';
+import type { BadRecord, ReadItem } from '../core/doc.ts';
 import { openDecompressed } from './decompress.ts';
 import type { InputFile } from './files.ts';
 import { textFromRecord } from './record.ts';
@@ -29,17 +29,15 @@ async function* lines(stream: AsyncIterable<Buffer>): AsyncGenerator<[Buffer, nu
   if (pending.length) yield [Buffer.concat(pending), lineNo + 1];
 }
 
+/** A parsed JSON record with its place, or a bad record. */
+export type RecordItem = { kind: 'record'; record: unknown; where: string; /** 1-based line (JSONL) or 0-based row (Parquet). */ position: number } | { kind: 'bad'; bad: BadRecord };
+
 /**
- * Reads one JSONL file of `source`, yielding documents and bad records in file order.
- * Document ids are `<relPath>:<line>`.
+ * Parses one JSONL file of `source` into records, in file order; `where` is `<relPath>:<line>`.
+ * Lines that are not valid UTF-8 or not JSON are bad records (never skipped silently).
  * @throws Error (from the decompressor or the file system) on unreadable or corrupt files.
  */
-export async function* readJsonl(
-  source: string,
-  file: InputFile,
-  textField: string,
-  onRawBytes?: (bytesRead: number) => void,
-): AsyncGenerator<ReadItem> {
+export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<RecordItem> {
   for await (let [line, lineNo] of lines(openDecompressed(file.absPath, onRawBytes))) {
     if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
     const where = `${file.relPath}:${lineNo}`;
@@ -51,13 +49,20 @@ export async function* readJsonl(
       continue;
     }
     if (decoded.trim() === '') continue;
-    let record: unknown;
     try {
-      record = JSON.parse(decoded);
+      yield { kind: 'record', record: JSON.parse(decoded), where, position: lineNo };
     } catch (error) {
       yield { kind: 'bad', bad: { source, reason: 'malformed_json', where, detail: (error as Error).message } };
-      continue;
     }
-    yield textFromRecord(source, where, record, textField);
+  }
+}
+
+/**
+ * Reads one JSONL file of `source`, yielding documents (ids `<relPath>:<line>`) and bad records.
+ * @throws Error (from the decompressor or the file system) on unreadable or corrupt files.
+ */
+export async function* readJsonl(source: string, file: InputFile, textField: string, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
+  for await (const item of jsonlRecords(source, file, onRawBytes)) {
+    yield item.kind === 'bad' ? item : textFromRecord(source, item.where, item.record, textField);
   }
 }

@@ -8,18 +8,21 @@ import { compressors } from 'hyparquet-compressors';
 import type { ReadItem } from '../core/doc.ts';
 import { InputError } from '../core/errors.ts';
 import type { InputFile } from './files.ts';
+import type { RecordItem } from './jsonl.ts';
 import { textFromRecord } from './record.ts';
 
 /**
- * Reads one Parquet file of `source`, yielding documents (ids `<relPath>#<row>`, 0-based rows).
- * @throws InputError when the file is not Parquet or lacks the text column.
+ * Reads the given columns of one Parquet file, one row group at a time, as records
+ * (`where` = `<relPath>#<row>`, 0-based rows). Columns in `optional` are read when present.
+ * @throws InputError when the file is not Parquet or lacks a required column.
  */
-export async function* readParquet(
+export async function* parquetRecords(
   source: string,
   file: InputFile,
-  textField: string,
+  required: readonly string[],
+  optional: readonly string[] = [],
   onRawBytes?: (bytesRead: number) => void,
-): AsyncGenerator<ReadItem> {
+): AsyncGenerator<RecordItem> {
   const buffer = await asyncBufferFromFile(file.absPath);
   let metadata;
   try {
@@ -27,16 +30,34 @@ export async function* readParquet(
   } catch (error) {
     throw new InputError(`${file.relPath}: not a readable Parquet file: ${(error as Error).message}`, { source, file: file.relPath }, { cause: error });
   }
-  const columns = metadata.schema.slice(1).map((element) => element.name);
-  if (!columns.includes(textField)) {
-    throw new InputError(`${file.relPath}: Parquet file has no column "${textField}" (columns: ${columns.join(', ')}); set the source's textField`, { source, file: file.relPath });
+  const present = metadata.schema.slice(1).map((element) => element.name);
+  for (const column of required) {
+    if (!present.includes(column)) {
+      throw new InputError(`${file.relPath}: Parquet file has no column "${column}" (columns: ${present.join(', ')}); set the source's textField`, { source, file: file.relPath });
+    }
   }
+  const columns = [...required, ...optional.filter((c) => present.includes(c) && !required.includes(c))];
   let rowStart = 0;
   for (const rowGroup of metadata.row_groups) {
     const rowEnd = rowStart + Number(rowGroup.num_rows);
-    const rows = await parquetReadObjects({ file: buffer, metadata, columns: [textField], rowStart, rowEnd, compressors });
-    for (let i = 0; i < rows.length; i++) yield textFromRecord(source, `${file.relPath}#${rowStart + i}`, rows[i], textField);
+    let rows: Record<string, unknown>[];
+    try {
+      rows = await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd, compressors });
+    } catch (error) {
+      throw new InputError(`${file.relPath}#${rowStart}: cannot decode rows ${rowStart}..${rowEnd - 1}: ${(error as Error).message}`, { source, file: file.relPath, row: rowStart }, { cause: error });
+    }
+    for (let i = 0; i < rows.length; i++) yield { kind: 'record', record: rows[i], where: `${file.relPath}#${rowStart + i}`, position: rowStart + i };
     rowStart = rowEnd;
     onRawBytes?.(Math.round((file.sizeBytes * rowStart) / Math.max(1, Number(metadata.num_rows))));
+  }
+}
+
+/**
+ * Reads one Parquet file of `source`, yielding documents (ids `<relPath>#<row>`, 0-based rows).
+ * @throws InputError when the file is not Parquet or lacks the text column.
+ */
+export async function* readParquet(source: string, file: InputFile, textField: string, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
+  for await (const item of parquetRecords(source, file, [textField], [], onRawBytes)) {
+    yield item.kind === 'bad' ? item : textFromRecord(source, item.where, item.record, textField);
   }
 }

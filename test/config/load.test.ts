@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { loadRecipe, parseRecipe } from '../../src/config/load.ts';
 import { ConfigError } from '../../src/core/errors.ts';
+import { textFieldOf } from '../../src/read/datasets/context.ts';
 
 const base = `name: t
 originalWindowTokens: 512
@@ -22,7 +23,8 @@ describe('recipe schema', () => {
     expect(r.tokenizer).toBe('llama3');
     expect(r.onBadRecord).toBe('fail');
     expect(r.output).toEqual({ dir: 'out/sample', rowsPerShard: 64, rowsPerBatch: 8 });
-    expect(r.sources[0].textField).toBe('text');
+    expect(r.sources[0].textField).toBeUndefined();
+    expect(textFieldOf(r.sources[0])).toBe('text');
     expect(r.sources[0].maxRepetition).toBe(1);
     expect(r.scale).toBe(1);
     expect(r.packing).toEqual({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'document' });

@@ -34,7 +34,7 @@ export async function sharedSampleDocs(): Promise<Doc[]> {
     const config = { ...s, window: 'short', budgetTokens: 'all', lengthTokens: { min: 2, max: 2 } } as SourceConfig;
     for (const file of await expandPaths(s.name, s.paths, SHARED_SAMPLES)) {
       for await (const item of readFile(config, file)) {
-        if (item.kind === 'bad') throw new Error(`bad record in shared samples: ${JSON.stringify(item.bad)}`);
+        if (item.kind !== 'doc') throw new Error(`not a document in shared samples: ${JSON.stringify(item)}`);
         docs.push(item.doc);
       }
     }

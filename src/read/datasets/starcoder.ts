@@ -1,0 +1,142 @@
+/**
+ * StarCoder (bigcode/starcoderdata, gated): `<language>/train-XXXXX-of-NNNNN.parquet`, one row
+ * per source file, text in `content`. Without `repositories`, each file is a document with id
+ * `<max_stars_repo_name>/<max_stars_repo_path>`.
+ *
+ * With `repositories` (to reach 8k–200k tokens, as LongRoPE2 needs), the files of one repository
+ * (`max_stars_repo_name`) are concatenated in path order with the recipe's separator into one
+ * document, id `<repo>#<part>`; a file that would take the document past `maxChars` starts the
+ * next part. Repositories may span Parquet files and row groups, so grouping is an external
+ * group-by in bounded memory:
+ *
+ * 1. every row is appended, as one JSON line, to one of K partition files on disk chosen by the
+ *    FNV-1a hash of its repository name, K = ceil(content bytes / partitionBytes) (content bytes
+ *    from the Parquet metadata, uncompressed), at most 256 (open files);
+ * 2. partitions are then read one at a time, grouped and sorted in memory (repositories by name,
+ *    files by path), and emitted.
+ *
+ * Memory: one partition (about `partitionBytes` when repositories spread evenly; one repository
+ * larger than that is held whole) plus one Parquet row group. Disk: the content once more.
+ * Output order: partition, then repository name, then part: deterministic.
+ */
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { once } from 'node:events';
+import { asyncBufferFromFile, parquetMetadataAsync } from 'hyparquet';
+import type { ReadItem } from '../../core/doc.ts';
+import type { InputFile } from '../files.ts';
+import { parquetRecords } from '../parquet.ts';
+import { textFromRecord } from '../record.ts';
+import { textFieldOf, type ReaderContext } from './context.ts';
+import { uniqueId } from './ids.ts';
+
+const REPO = 'max_stars_repo_name';
+const PATH = 'max_stars_repo_path';
+const MAX_PARTITIONS = 256;
+
+/** 32-bit FNV-1a of a string's UTF-16 code units. */
+export function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+/** Reads one StarCoder file, one document per source file. */
+export async function* readStarcoderFiles(ctx: ReaderContext, file: InputFile): AsyncGenerator<ReadItem> {
+  const field = textFieldOf(ctx.source);
+  for await (const item of parquetRecords(ctx.source.name, file, [field], [REPO, PATH], ctx.onRawBytes)) {
+    if (item.kind === 'bad') {
+      yield item;
+      continue;
+    }
+    const record = item.record as Record<string, unknown>;
+    const read = textFromRecord(ctx.source.name, item.where, record, field);
+    const id = typeof record[REPO] === 'string' && typeof record[PATH] === 'string' ? `${record[REPO]}/${record[PATH]}` : null;
+    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, id, item.where);
+    yield read;
+  }
+}
+
+async function contentBytes(files: readonly InputFile[], field: string): Promise<number> {
+  let total = 0;
+  for (const file of files) {
+    const metadata = await parquetMetadataAsync(await asyncBufferFromFile(file.absPath));
+    for (const rg of metadata.row_groups) for (const col of rg.columns) if (col.meta_data?.path_in_schema.join('.') === field) total += Number(col.meta_data.total_uncompressed_size);
+  }
+  return total;
+}
+
+interface Entry {
+  repo: string;
+  path: string;
+  where: string;
+  text: string;
+}
+
+/** Reads every file of a StarCoder source and yields one document per repository part. */
+export async function* readStarcoderRepositories(ctx: ReaderContext, files: readonly InputFile[], onFileDone?: (file: InputFile) => void): AsyncGenerator<ReadItem> {
+  const options = ctx.source.repositories!;
+  const field = textFieldOf(ctx.source);
+  const maxChars = options.maxChars ?? 4 * ctx.source.lengthTokens.max;
+  const partitions = Math.min(MAX_PARTITIONS, Math.max(1, Math.ceil((await contentBytes(files, field)) / options.partitionBytes)));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'longmix-starcoder-'));
+  try {
+    const sinks: WriteStream[] = Array.from({ length: partitions }, (_, p) => createWriteStream(path.join(dir, `${p}.jsonl`)));
+    for (const file of files) {
+      for await (const item of parquetRecords(ctx.source.name, file, [field, REPO, PATH], [], ctx.onRawBytes)) {
+        if (item.kind === 'bad') {
+          yield item;
+          continue;
+        }
+        const record = item.record as Record<string, unknown>;
+        const read = textFromRecord(ctx.source.name, item.where, record, field);
+        if (read.kind !== 'doc') {
+          yield read;
+          continue;
+        }
+        const repo = typeof record[REPO] === 'string' ? record[REPO] : '';
+        const entry: Entry = { repo, path: typeof record[PATH] === 'string' ? record[PATH] : '', where: item.where, text: read.doc.text };
+        const sink = sinks[fnv1a(repo) % partitions];
+        if (!sink.write(JSON.stringify(entry) + '\n')) await once(sink, 'drain');
+      }
+      onFileDone?.(file);
+    }
+    await Promise.all(sinks.map((s) => new Promise<void>((resolve, reject) => s.end((error?: Error | null) => (error ? reject(error) : resolve())))));
+    for (let p = 0; p < partitions; p++) {
+      const byRepo = new Map<string, Entry[]>();
+      const input = createInterface({ input: createReadStream(path.join(dir, `${p}.jsonl`)), crlfDelay: Infinity });
+      for await (const line of input) {
+        const entry = JSON.parse(line) as Entry;
+        const list = byRepo.get(entry.repo);
+        if (list) list.push(entry);
+        else byRepo.set(entry.repo, [entry]);
+      }
+      for (const repo of [...byRepo.keys()].sort()) {
+        const entries = byRepo.get(repo)!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.where < b.where ? -1 : 1));
+        if (repo === '') {
+          // No repository name: each file stays its own document.
+          for (const e of entries) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, null, e.where), text: e.text } };
+          continue;
+        }
+        let part = 0;
+        let text = '';
+        for (const e of entries) {
+          if (text.length > 0 && text.length + options.separator.length + e.text.length > maxChars) {
+            yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part++}`, e.where), text } };
+            text = '';
+          }
+          text = text.length ? text + options.separator + e.text : e.text;
+        }
+        if (text.length) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part}`, entries[entries.length - 1].where), text } };
+      }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
