@@ -18,7 +18,9 @@ export type BadRecordReason =
   | 'missing_text'
   | 'text_not_string'
   | 'empty_text'
-  | 'invalid_utf8';
+  | 'invalid_utf8'
+  | 'lone_surrogate'
+  | 'line_too_long';
 
 /** A record that could not be turned into a {@link Doc}. */
 export interface BadRecord {

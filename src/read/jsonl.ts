@@ -10,23 +10,42 @@ import { textFromRecord } from './record.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Splits a byte stream into lines (without the `\n`), yielding `[line, 1-based line number]`. */
-async function* lines(stream: AsyncIterable<Buffer>): AsyncGenerator<[Buffer, number]> {
+/** Longest JSONL line read as a record, bytes (64 MiB); a longer line is a bad record `line_too_long`. */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Splits a byte stream into lines (without the `\n`), yielding `[line, 1-based line number]`;
+ * a line longer than `maxLineBytes` is yielded as `[null, number]` after its bytes are skipped, so
+ * memory stays bounded by `maxLineBytes` plus one chunk.
+ */
+async function* lines(stream: AsyncIterable<Buffer>, maxLineBytes: number): AsyncGenerator<[Buffer | null, number]> {
   let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let tooLong = false;
   let lineNo = 0;
   for await (const chunk of stream) {
     let start = 0;
     for (let nl = chunk.indexOf(10, start); nl !== -1; nl = chunk.indexOf(10, start)) {
       const piece = chunk.subarray(start, nl);
-      const line = pending.length ? Buffer.concat([...pending, piece]) : piece;
-      pending = [];
       lineNo++;
-      yield [line, lineNo];
+      if (tooLong || pendingBytes + piece.length > maxLineBytes) yield [null, lineNo];
+      else yield [pending.length ? Buffer.concat([...pending, piece]) : piece, lineNo];
+      pending = [];
+      pendingBytes = 0;
+      tooLong = false;
       start = nl + 1;
     }
-    if (start < chunk.length) pending.push(chunk.subarray(start));
+    if (start < chunk.length && !tooLong) {
+      pending.push(chunk.subarray(start));
+      pendingBytes += chunk.length - start;
+      if (pendingBytes > maxLineBytes) {
+        tooLong = true;
+        pending = [];
+      }
+    }
   }
-  if (pending.length) yield [Buffer.concat(pending), lineNo + 1];
+  if (tooLong) yield [null, lineNo + 1];
+  else if (pending.length) yield [Buffer.concat(pending), lineNo + 1];
 }
 
 /** A parsed JSON record with its place, or a bad record. */
@@ -37,10 +56,14 @@ export type RecordItem = { kind: 'record'; record: unknown; where: string; /** 1
  * Lines that are not valid UTF-8 or not JSON are bad records (never skipped silently).
  * @throws Error (from the decompressor or the file system) on unreadable or corrupt files.
  */
-export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<RecordItem> {
-  for await (let [line, lineNo] of lines(openDecompressed(file.absPath, onRawBytes))) {
-    if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
+export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?: (bytesRead: number) => void, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RecordItem> {
+  for await (let [line, lineNo] of lines(openDecompressed(file.absPath, onRawBytes), maxLineBytes)) {
     const where = `${file.relPath}:${lineNo}`;
+    if (line === null) {
+      yield { kind: 'bad', bad: { source, reason: 'line_too_long', where, detail: `line is longer than ${maxLineBytes} bytes` } };
+      continue;
+    }
+    if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
     let decoded: string;
     try {
       decoded = utf8.decode(line);

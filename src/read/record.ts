@@ -19,5 +19,8 @@ export function textFromRecord(source: string, where: string, record: unknown, t
     return { kind: 'bad', bad: { source, reason: 'text_not_string', where, detail: `field "${textField}" is a ${typeof text}, expected a string` } };
   }
   if (text.length === 0) return { kind: 'bad', bad: { source, reason: 'empty_text', where, detail: `field "${textField}" is empty` } };
+  if (!text.isWellFormed()) {
+    return { kind: 'bad', bad: { source, reason: 'lone_surrogate', where, detail: `field "${textField}" holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which has no UTF-8 form` } };
+  }
   return { kind: 'doc', doc: { source, id: where, text } };
 }

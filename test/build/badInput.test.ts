@@ -1,6 +1,8 @@
 import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { parquetWriteBuffer } from 'hyparquet-writer';
+import { jsonlRecords } from '../../src/read/jsonl.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/config/load.ts';
 import { buildMix } from '../../src/build/run.ts';
@@ -69,6 +71,43 @@ describe('bad records', () => {
   it('a missing file or a glob that matches nothing is an error naming it', async () => {
     await expect(build(await fixture({}, jsonlSource('missing.jsonl')))).rejects.toThrow(/Source "web": cannot read input file missing\.jsonl/);
     await expect(build(await fixture({}, jsonlSource('"*.jsonl"')))).rejects.toThrow(/Source "web": pattern "\*\.jsonl" matches no file/);
+  });
+});
+
+describe('more bad input', () => {
+  it('a lone surrogate, a type that changes between records, and an invalid UTF-8 line are located bad records', async () => {
+    const text = ['{"text":"ok \\ud800 broken"}', '{"text":"fine"}', '{"text":{"nested":1}}', '{"text":["a"]}'].join('\n') + '\n';
+    const recipe = await fixture({ 'a.jsonl': text }, jsonlSource('a.jsonl'), 'onBadRecord: skip\n');
+    const { manifest } = await build(recipe);
+    expect(manifest.sources.web.badRecords).toEqual({ lone_surrogate: 1, text_not_string: 2 });
+    expect(manifest.sources.web.read.documents).toBe(1);
+    await expect(build(await fixture({ 'a.jsonl': text }, jsonlSource('a.jsonl')))).rejects.toThrow('a.jsonl:1: field "text" holds a lone UTF-16 surrogate');
+  });
+
+  it('a line longer than the reader limit is a bad record; the next line is read', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'long.jsonl');
+    await writeFile(file, `{"text":"${'x'.repeat(5000)}"}\n{"text":"after"}\n`);
+    const items = [];
+    for await (const item of jsonlRecords('web', { relPath: 'long.jsonl', absPath: file, sizeBytes: 0 }, undefined, 1000)) items.push(item);
+    expect(items.map((i) => (i.kind === 'bad' ? `${i.bad.where} ${i.bad.reason}` : `${i.where} ok`))).toEqual(['long.jsonl:1 line_too_long', 'long.jsonl:2 ok']);
+  });
+
+  it('a truncated .zst file is an error naming the file', async () => {
+    const zst = Buffer.from((await import('node:child_process')).execFileSync('zstd', ['-q', '-c'], { input: '{"text":"one"}\n'.repeat(2000) }));
+    const recipe = await fixture({ 't.jsonl.zst': zst.subarray(0, zst.length - 20) }, jsonlSource('t.jsonl.zst'));
+    await expect(build(recipe)).rejects.toThrow(/^t\.jsonl\.zst: cannot read \(jsonl\): unexpected EOF/);
+  });
+
+  it('Parquet: a null text is a located bad record, a missing column and an unknown codec are errors naming the file', async () => {
+    const columnData = (texts: (string | null)[]) => [{ name: 'text', data: texts, type: 'STRING' as const }];
+    const withNull = Buffer.from(parquetWriteBuffer({ columnData: columnData(['a', null, 'b']) }));
+    const parquet = (name: string, extra = '') => `  - { name: edu, format: parquet, paths: [${name}], window: short, budgetTokens: all, lengthTokens: { min: 2, max: 16 }${extra} }\n`;
+    await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet')))).rejects.toThrow('n.parquet#1: field "text" is null (source "edu", reason missing_text)');
+    await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet', ', textField: body')))).rejects.toThrow('n.parquet: Parquet file has no column "body" (columns: text)');
+    // A file that claims the LZO codec (its pages are stored raw), which no reader here decodes.
+    const lzo = Buffer.from(parquetWriteBuffer({ columnData: columnData(['a', 'b']), codec: 'LZO', compressors: { LZO: (bytes: Uint8Array) => bytes } }));
+    await expect(build(await fixture({ 'l.parquet': lzo }, parquet('l.parquet')))).rejects.toThrow(/^l\.parquet#0: cannot decode rows 0\.\.1: .*LZO/);
   });
 });
 
