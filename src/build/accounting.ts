@@ -4,8 +4,8 @@
  *
  * Per source: `read = Σ cells.available + dropped.length_filter`; per cell:
  * `available = (achieved − repeated) + dropped.over_budget` and
- * `placed = achieved − dropped.truncated`. So
- * `read = placed − repeated + truncated + over_budget + length_filter`, which verify checks.
+ * `placed = achieved − dropped.truncated − dropped.last_batch`. So
+ * `read = placed − repeated + truncated + last_batch + over_budget + length_filter`, which verify checks.
  */
 import type { BadRecordReason } from '../core/doc.ts';
 import type { CellSpec } from '../select/cells.ts';
@@ -36,6 +36,8 @@ export interface CellAccount {
     over_budget: DocTokens;
     /** Tails cut by the `truncate` policies (documents counted once per truncated use). */
     truncated: DocTokens;
+    /** In rows that did not fill the last global batch (`lastBatchPolicy: drop`); `documents` counts pieces. */
+    last_batch: DocTokens;
   };
   /** Split into several pieces by the `split` policies. */
   splitDocuments: number;
@@ -86,7 +88,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
       achieved: zero(),
       repeatedTokens: 0,
       placedTokens: 0,
-      dropped: { over_budget: zero(), truncated: zero() },
+      dropped: { over_budget: zero(), truncated: zero(), last_batch: zero() },
       splitDocuments: 0,
       padTokens: 0,
       fillerTokens: 0,
@@ -100,10 +102,15 @@ export function addDoc(count: DocTokens, tokens: number): void {
   count.tokens += tokens;
 }
 
-/** Source-level sums of the cells: `[repeated, truncated, over_budget]` tokens. */
-export function cellSums(account: SourceAccount): { repeated: number; truncated: number; overBudget: number } {
+/** Source-level sums of the cells, tokens. */
+export function cellSums(account: SourceAccount): { repeated: number; truncated: number; overBudget: number; lastBatch: number } {
   return account.cells.reduce(
-    (s, c) => ({ repeated: s.repeated + c.repeatedTokens, truncated: s.truncated + c.dropped.truncated.tokens, overBudget: s.overBudget + c.dropped.over_budget.tokens }),
-    { repeated: 0, truncated: 0, overBudget: 0 },
+    (s, c) => ({
+      repeated: s.repeated + c.repeatedTokens,
+      truncated: s.truncated + c.dropped.truncated.tokens,
+      overBudget: s.overBudget + c.dropped.over_budget.tokens,
+      lastBatch: s.lastBatch + c.dropped.last_batch.tokens,
+    }),
+    { repeated: 0, truncated: 0, overBudget: 0, lastBatch: 0 },
   );
 }

@@ -22,6 +22,7 @@ import { TokenizerPool } from '../tokenize/pool.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
 import { sha256File } from '../write/arrowShard.ts';
 import { writeRows } from '../write/index.ts';
+import { planSchedule, planShards, type Schedule } from '../write/layout.ts';
 import { takeCensus, type BuildProgress, type Census } from './census.ts';
 import { TokenSpill } from './spill.ts';
 
@@ -115,6 +116,30 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
 }
 
 /**
+ * Moves the tokens of rows left out of the last global batch from `placed` to `dropped.last_batch`,
+ * and padding of those rows out of the cells' padding.
+ */
+export function applyLastBatch(census: Census, plan: PackPlan, schedule: Schedule): void {
+  for (const rowIndex of schedule.dropped) {
+    const row = plan.rows[rowIndex];
+    let longest = row.pieces[0];
+    for (const piece of row.pieces) {
+      const cell = census.cells[piece.cell];
+      const source = census.accounts[cell.source];
+      const account = source.cells.find((c) => c.bucket === cell.bucket)!;
+      account.dropped.last_batch.documents++;
+      account.dropped.last_batch.tokens += piece.lengthTokens;
+      account.placedTokens -= piece.lengthTokens;
+      source.placed.tokens -= piece.lengthTokens;
+      if (piece.startToken === 0) source.placed.documents--;
+      if (piece.lengthTokens > longest.lengthTokens) longest = piece;
+    }
+    const cell = census.cells[longest.cell];
+    census.accounts[cell.source].cells.find((c) => c.bucket === cell.bucket)!.padTokens -= row.numPad;
+  }
+}
+
+/**
  * Runs a whole build.
  * @throws InputError when an input file is missing (found before the output directory is touched,
  *   so a previous build there stays intact); InputError on a bad record or BudgetError on an
@@ -135,14 +160,17 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
     const census = await takeCensus(recipe, sources, pool, spill, progress, options.onProgress);
     await pool.close();
     const plan = planBuild(loaded, census);
+    const { output } = recipe;
+    const schedule = planSchedule(plan.rows.map((r) => r.window), output.globalBatchRows, recipe.seed);
+    applyLastBatch(census, plan, schedule);
+    const shardPlans = planShards(schedule.order.length, output.globalBatchRows, output.worldSize, recipe.rowTokens, output.targetShardBytes);
     progress.phase = 'write';
-    progress.totalRows = plan.rows.length;
-    const shards = await writeRows(plan, census.docs, spill, {
+    progress.totalRows = schedule.order.length;
+    const shards = await writeRows(plan, shardPlans, schedule.order, census.docs, spill, {
       outDir: options.outDir,
       rowTokens: recipe.rowTokens,
       longRowAttention: recipe.packing.longRowAttention,
       padId: spec.identity.padId,
-      rowsPerShard: recipe.output.rowsPerShard,
       rowsPerBatch: recipe.output.rowsPerBatch,
       shardMetadata: {
         recipeHash: loaded.hash,
@@ -153,12 +181,12 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
         ranksSha256: spec.identity.ranksSha256,
         tool: `${TOOL.name}@${TOOL.version}`,
       },
-      onRow: (rows) => {
+      onRow: (rows: number) => {
         progress.rows = rows;
         options.onProgress?.(progress);
       },
     });
-    const manifest = assembleManifest(loaded, spec.identity, inputs, census.accounts, plan, shards, bufferTokensOf(loaded));
+    const manifest = assembleManifest(loaded, spec.identity, inputs, census.accounts, plan, schedule, shardPlans, shards, bufferTokensOf(loaded));
     await writeManifest(options.outDir, manifest);
     return { outDir: options.outDir, manifest };
   } finally {

@@ -19,23 +19,26 @@ export async function inspectBuild(dir: string, rowId?: number): Promise<string>
   const manifest = await readManifest(dir);
   if (rowId === undefined) {
     const lines = [`${dir}: ${manifest.rows.total} rows (short ${manifest.rows.short}, long ${manifest.rows.long}) in ${manifest.shards.length} shards; row ${manifest.geometry.rowTokens} tokens, window ${manifest.geometry.originalWindowTokens}`];
-    for (const s of manifest.shards) lines.push(`  ${s.file}: rows ${s.firstRowId}..${s.firstRowId + s.rows - 1} (short ${s.shortRows}, long ${s.longRows}), ${s.tokens} tokens + ${s.padTokens} padding, ${s.sizeBytes} bytes`);
+    lines.push(`schedule: ${manifest.schedule.steps} steps of ${manifest.schedule.globalBatchRows} rows over ${manifest.schedule.worldSize} ranks; ${manifest.rows.dropped.rows} rows dropped (last batch)`);
+    for (const s of manifest.shards) lines.push(`  ${s.file}: rank ${s.rank}, ${s.rows} rows (short ${s.shortRows}, long ${s.longRows}), ${s.tokens} tokens + ${s.padTokens} padding, ${s.sizeBytes} bytes`);
     lines.push('Use --row N to see one row.');
     return lines.join('\n');
   }
-  const shard = manifest.shards.find((s) => rowId >= s.firstRowId && rowId < s.firstRowId + s.rows);
-  if (!shard) throw new PipelineError(`row ${rowId} does not exist; rows are 0..${manifest.rows.total - 1}`, { rowId });
+  const place = manifest.schedule.positions[rowId];
+  if (!place) throw new PipelineError(`row ${rowId} does not exist; rows are 0..${manifest.rows.total - 1}`, { rowId });
+  const shard = manifest.shards[place[0]];
   const bytes = await readShardBytes(path.join(dir, shard.file));
   for (const row of shardRows(bytes, shard.file)) {
     if (row.rowId !== rowId) continue;
     const tokenizer = createTokenizer(await buildLlama3Spec());
     const show = (ids: Int32Array) => JSON.stringify(tokenizer.decode(ids));
-    const lines = [`row ${rowId} (${shard.file}): window ${row.window}, ${row.docLens.length} pieces, ${row.numPad} padding tokens`];
+    const step = Math.floor(rowId / manifest.schedule.globalBatchRows);
+    const lines = [`row ${rowId} (${shard.file} row ${place[1]}, step ${step}, rank ${shard.rank}): window ${row.window}, ${row.pieceLens.length} pieces, doc_lens [${row.docLens.join(', ')}], ${row.numPad} padding tokens`];
     let at = 0;
-    row.docLens.forEach((len, p) => {
+    row.pieceLens.forEach((len, p) => {
       const ids = row.inputIds.subarray(at, at + len);
       lines.push(
-        `  piece ${p}: tokens [${at}, ${at + len}) source ${row.pieceSource[p]} doc ${row.pieceDocId[p]} part ${row.piecePart[p] + 1}/${row.pieceParts[p]} from doc token ${row.pieceStart[p]}, ${len} tokens`,
+        `  piece ${p}: tokens [${at}, ${at + len}) source ${row.pieceSource[p]} doc ${row.pieceDocId[p]} part ${row.piecePart[p] + 1}/${row.pieceParts[p]}${row.pieceRepeat[p] ? ` use ${row.pieceRepeat[p] + 1}` : ''} from doc token ${row.pieceStart[p]}, ${len} tokens`,
         `    first: ${show(ids.subarray(0, EDGE_TOKENS))}`,
         `    last:  ${show(ids.subarray(Math.max(0, len - EDGE_TOKENS)))}`,
       );

@@ -24,7 +24,7 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
   const sources = Object.entries(manifest.sources).map(([name, a]) => {
     const bad = Object.values(a.badRecords).reduce((s, n) => s + (n ?? 0), 0);
     const sums = cellSums(a);
-    return [name, a.window, fmt(a.read.documents), fmt(a.read.tokens), fmt(a.placed.tokens), fmt(a.dropped.length_filter.tokens), fmt(sums.overBudget), fmt(sums.truncated), fmt(sums.repeated), fmt(bad)];
+    return [name, a.window, fmt(a.read.documents), fmt(a.read.tokens), fmt(a.placed.tokens), fmt(a.dropped.length_filter.tokens), fmt(sums.overBudget), fmt(sums.truncated), fmt(sums.lastBatch), fmt(sums.repeated), fmt(bad)];
   });
   const cells = Object.entries(manifest.sources).flatMap(([name, a]) =>
     a.cells.map((c) => [
@@ -45,12 +45,13 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     `longmix build-mix: ${manifest.recipe.name} -> ${outDir}`,
     `row ${fmt(g.rowTokens)} tokens, original window ${fmt(g.originalWindowTokens)} tokens, tokenizer ${manifest.tokenizer.name}; long rows: ${g.longRowAttention} attention; tokens include BOS/EOS`,
     '',
-    table(['source', 'window', 'docs', 'read', 'placed', 'drop:length', 'drop:budget', 'drop:truncated', 'repeated', 'bad records'], sources),
+    table(['source', 'window', 'docs', 'read', 'placed', 'drop:length', 'drop:budget', 'drop:truncated', 'drop:last batch', 'repeated', 'bad records'], sources),
     '',
     table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'split docs', 'as filler', 'padding'], cells),
     '',
-    `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${fmt(manifest.rows.pieces)} pieces`,
-    `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated`,
+    `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${fmt(manifest.rows.pieces)} pieces; ${fmt(manifest.rows.dropped.rows)} rows dropped that did not fill the last global batch`,
+    `schedule  ${fmt(manifest.schedule.steps)} steps of ${fmt(manifest.schedule.globalBatchRows)} rows over ${fmt(manifest.schedule.worldSize)} ranks`,
+    `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
     `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
     `shards    ${manifest.shards.length} (${fmt(bytes)} bytes)`,
     `time      ${seconds.toFixed(1)} s, ${fmt(Math.round(t.tokensRead / Math.max(seconds, 0.001)))} tokens/s read+tokenized`,

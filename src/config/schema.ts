@@ -109,8 +109,16 @@ export const PackingSchema = z.strictObject({
 /** Output options. */
 export const OutputSchema = z.strictObject({
   dir: z.string().min(1).default('out/sample').describe('Output directory, relative to the working directory; --out overrides it.'),
-  rowsPerShard: positiveInt.default(64).describe('Rows per Arrow shard (default 64: 64 MiB of input_ids + position_ids at 131,072 tokens).'),
-  rowsPerBatch: positiveInt.default(8).describe('Rows per Arrow record batch inside a shard.'),
+  worldSize: positiveInt.default(64).describe('Data-parallel ranks that read the shards (LongRoPE2: 64 GPUs). The shard count is a multiple of it and every rank gets the same rows.'),
+  globalBatchRows: positiveInt.default(64).describe('Rows per global batch (one training step over all ranks; LongRoPE2: 64). A multiple of worldSize.'),
+  targetShardBytes: positiveInt
+    .max(2 ** 31)
+    .default(128 * 1024 * 1024)
+    .describe(
+      'Largest shard, bytes (default 128 MiB: 128 rows of 131,072 tokens; large enough that per-file costs (open, hash, object-store request) vanish, small enough that each of 64 ranks holds one shard in memory while reading, and far under the 2 GiB limit).',
+    ),
+  rowsPerBatch: positiveInt.default(8).describe('Rows per Arrow record batch inside a shard (lowered if rows x rowTokens would pass 2^31 - 1 values).'),
+  lastBatchPolicy: z.enum(['drop']).default('drop').describe('Rows that do not fill the last global batch: drop (counted as "last_batch" per cell).'),
 });
 
 /** A whole recipe, before cross-field rules. */
@@ -124,10 +132,13 @@ export const RecipeSchema = z
     onBadRecord: z.enum(['fail', 'skip']).default('fail').describe('fail: stop at the first bad record, naming file and line/row. skip: skip it and count it by reason.'),
     scale: z.number().positive().default(1).describe('Multiplies every numeric token budget (rounded to whole tokens, at least 1), so a full-size recipe can run on a sample. --scale overrides it.'),
     packing: PackingSchema.default({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'document' }),
-    output: OutputSchema.default({ dir: 'out/sample', rowsPerShard: 64, rowsPerBatch: 8 }),
+    output: OutputSchema.default({ dir: 'out/sample', worldSize: 64, globalBatchRows: 64, targetShardBytes: 128 * 1024 * 1024, rowsPerBatch: 8, lastBatchPolicy: 'drop' }),
     sources: z.array(SourceSchema).min(1),
   })
   .superRefine((recipe, ctx) => {
+    if (recipe.output.globalBatchRows % recipe.output.worldSize !== 0) {
+      ctx.addIssue({ code: 'custom', path: ['output', 'globalBatchRows'], message: `globalBatchRows (${recipe.output.globalBatchRows}) must be a multiple of worldSize (${recipe.output.worldSize})` });
+    }
     const filler = recipe.packing.longRowFiller;
     if (filler !== undefined) {
       const source = recipe.sources.find((s) => s.name === filler);

@@ -7,6 +7,7 @@ import { TOOL } from '../core/version.ts';
 import type { PackPlan } from '../pack/plan.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import type { ShardInfo } from '../write/arrowShard.ts';
+import type { Schedule, ShardPlan } from '../write/layout.ts';
 import type { InputIdentity, Manifest } from './types.ts';
 
 /** Builds `manifest.json`'s content. */
@@ -16,14 +17,20 @@ export function assembleManifest(
   inputs: InputIdentity[],
   accounts: Record<string, SourceAccount>,
   plan: PackPlan,
+  schedule: Schedule,
+  shardPlans: readonly ShardPlan[],
   shards: ShardInfo[],
   bufferTokens: number,
 ): Manifest {
   const { recipe } = loaded;
   const all = Object.values(accounts);
   const sum = (f: (a: SourceAccount) => number) => all.reduce((s, a) => s + f(a), 0);
-  const padTokens = plan.rows.reduce((s, r) => s + r.numPad, 0);
-  const shortRows = plan.rows.filter((r) => r.window === 'short').length;
+  const kept = schedule.order.map((i) => plan.rows[i]);
+  const dropped = schedule.dropped.map((i) => plan.rows[i]);
+  const padTokens = kept.reduce((s, r) => s + r.numPad, 0);
+  const shortRows = kept.filter((r) => r.window === 'short').length;
+  const positions: [number, number][] = new Array(schedule.order.length);
+  shardPlans.forEach((shard, index) => shard.positions.forEach((p, row) => (positions[p] = [index, row])));
   return {
     manifestVersion: 1,
     tool: { ...TOOL },
@@ -42,12 +49,25 @@ export function assembleManifest(
     inputs,
     sources: accounts,
     rows: {
-      total: plan.rows.length,
+      total: kept.length,
       short: shortRows,
-      long: plan.rows.length - shortRows,
-      tokens: plan.rows.length * recipe.rowTokens - padTokens,
+      long: kept.length - shortRows,
+      tokens: kept.length * recipe.rowTokens - padTokens,
       padTokens,
-      pieces: plan.pieces,
+      pieces: kept.reduce((s, r) => s + r.pieces.length, 0),
+      dropped: {
+        rows: dropped.length,
+        tokens: dropped.reduce((s, r) => s + recipe.rowTokens - r.numPad, 0),
+        padTokens: dropped.reduce((s, r) => s + r.numPad, 0),
+        policy: recipe.output.lastBatchPolicy,
+      },
+    },
+    schedule: {
+      worldSize: recipe.output.worldSize,
+      globalBatchRows: recipe.output.globalBatchRows,
+      steps: schedule.steps,
+      longRowsPerStep: schedule.longPerStep,
+      positions,
     },
     totals: {
       tokensRead: sum((a) => a.read.tokens),
@@ -57,6 +77,7 @@ export function assembleManifest(
         length_filter: sum((a) => a.dropped.length_filter.tokens),
         over_budget: sum((a) => cellSums(a).overBudget),
         truncated: sum((a) => cellSums(a).truncated),
+        last_batch: sum((a) => cellSums(a).lastBatch),
       },
       padTokens,
     },

@@ -52,6 +52,21 @@ export interface Manifest {
     tokens: number;
     padTokens: number;
     pieces: number;
+    /** Rows left out because they did not fill the last global batch. */
+    dropped: { rows: number; tokens: number; padTokens: number; policy: 'drop' };
+  };
+  /**
+   * The global order for data-parallel training. Global position p (= row_id) is in step
+   * floor(p / globalBatchRows); with world size W it belongs to rank floor((p mod G) / (G / W)).
+   * `positions[p] = [shard index, row index in that shard]`, so a loader with any world size
+   * dividing G finds its rows from the manifest alone.
+   */
+  schedule: {
+    worldSize: number;
+    globalBatchRows: number;
+    steps: number;
+    longRowsPerStep: number[];
+    positions: [number, number][];
   };
   totals: {
     tokensRead: number;
@@ -59,7 +74,7 @@ export interface Manifest {
     tokensPlaced: number;
     /** Of the placed tokens, those from second and later uses of a document. */
     tokensRepeated: number;
-    tokensDropped: { length_filter: number; over_budget: number; truncated: number };
+    tokensDropped: { length_filter: number; over_budget: number; truncated: number; last_batch: number };
     padTokens: number;
   };
   shards: ShardInfo[];

@@ -2,7 +2,10 @@
  * `verify`: re-reads every shard of a build and checks it against its manifest. The tests call
  * this same code. Checks, in order, stopping at the first violation:
  *
- * - each shard's size and SHA-256 equal the manifest's; its rows and row ids are as listed;
+ * - each shard's size and SHA-256 equal the manifest's, and it is under 2 GiB;
+ * - the shard count is a multiple of the world size, every rank holds the same number of rows,
+ *   each row's id and rank agree with the manifest's schedule, and every global batch carries the
+ *   long rows the mix's ratio gives it;
  * - every row has exactly `rowTokens` input ids and position ids; `sum(piece_lens) + num_pad = rowTokens`;
  * - `doc_lens` equals `piece_lens` (document attention) or is one entry of their sum (`full`
  *   attention, long rows);
@@ -24,6 +27,7 @@ import type { Manifest } from '../manifest/types.ts';
 import { readManifest } from '../manifest/write.ts';
 import type { RowRecord } from '../write/schema.ts';
 import { readShardBytes, shardRows } from './readShard.ts';
+import { MAX_SHARD_BYTES } from '../write/layout.ts';
 
 /** What a successful verification saw. */
 export interface VerifyReport {
@@ -99,27 +103,53 @@ function checkRow(row: RowRecord, manifest: Manifest, shard: string, tally: Tall
 export async function verifyBuild(dir: string): Promise<VerifyReport> {
   const manifest = await readManifest(dir);
   const tally: Tally = { seen: new Set(), placed: new Map(), docs: new Map() };
+  const { schedule } = manifest;
+  const G = schedule.globalBatchRows;
+  const W = schedule.worldSize;
+  if (manifest.shards.length % W !== 0) fail(`${manifest.shards.length} shards is not a multiple of the world size ${W}`, 'manifest.json');
+  if (schedule.positions.length !== manifest.rows.total || schedule.steps * G !== manifest.rows.total) {
+    fail(`schedule has ${schedule.positions.length} positions and ${schedule.steps} steps of ${G} rows, but ${manifest.rows.total} rows`, 'manifest.json');
+  }
+  const expected: number[][] = manifest.shards.map(() => []);
+  schedule.positions.forEach(([shard, row], p) => {
+    if (!expected[shard]) fail(`schedule position ${p} names shard ${shard}, which does not exist`, 'manifest.json');
+    expected[shard][row] = p;
+  });
+  const rowsPerRank = new Array(W).fill(0);
+  const longPerStep = new Array(schedule.steps).fill(0);
   let rows = 0;
   let tokens = 0;
   let padTokens = 0;
   let shortRows = 0;
-  for (const shard of manifest.shards) {
+  for (const [index, shard] of manifest.shards.entries()) {
     const bytes = await readShardBytes(path.join(dir, shard.file)).catch((error) => fail(`cannot read shard: ${(error as Error).message}`, shard.file));
     if (bytes.length !== shard.sizeBytes) fail(`size ${bytes.length} bytes, manifest says ${shard.sizeBytes}`, shard.file);
+    if (bytes.length > MAX_SHARD_BYTES) fail(`size ${bytes.length} bytes is over the ${MAX_SHARD_BYTES}-byte limit`, shard.file);
     const sha256 = sha256Hex(bytes);
     if (sha256 !== shard.sha256) fail(`sha256 ${sha256} differs from the manifest's ${shard.sha256}`, shard.file);
     let inShard = 0;
     for (const row of shardRows(bytes, shard.file)) {
-      if (row.rowId !== shard.firstRowId + inShard) fail(`row_id ${row.rowId}, expected ${shard.firstRowId + inShard}`, shard.file, row.rowId);
+      const p = expected[index][inShard];
+      if (row.rowId !== p) fail(`row_id ${row.rowId}, but the schedule puts position ${p} here (row ${inShard})`, shard.file, row.rowId);
+      const rank = Math.floor((p % G) / (G / W));
+      if (rank !== shard.rank) fail(`position ${p} belongs to rank ${rank}, but the shard is rank ${shard.rank}'s`, shard.file, row.rowId);
       checkRow(row, manifest, shard.file, tally);
       inShard++;
+      rowsPerRank[rank]++;
+      if (row.window === 'long') longPerStep[Math.floor(p / G)]++;
       tokens += manifest.geometry.rowTokens - row.numPad;
       padTokens += row.numPad;
       if (row.window === 'short') shortRows++;
     }
-    if (inShard !== shard.rows) fail(`holds ${inShard} rows, manifest says ${shard.rows}`, shard.file);
+    if (inShard !== shard.rows || inShard !== expected[index].length) fail(`holds ${inShard} rows, manifest says ${shard.rows} and the schedule ${expected[index].length}`, shard.file);
     rows += inShard;
   }
+  if (rowsPerRank.some((n) => n !== rowsPerRank[0])) fail(`ranks hold different numbers of rows: ${rowsPerRank.join(', ')}`, 'manifest.json');
+  const long = manifest.rows.long;
+  longPerStep.forEach((n, s) => {
+    const want = Math.floor(((s + 1) * long) / schedule.steps) - Math.floor((s * long) / schedule.steps);
+    if (n !== want || schedule.longRowsPerStep[s] !== want) fail(`step ${s} carries ${n} long rows (schedule says ${schedule.longRowsPerStep[s]}); the mix ratio gives ${want}`, 'manifest.json');
+  });
   const total = (what: string, actual: number, expected: number) => {
     if (actual !== expected) fail(`${what}: shards hold ${actual}, manifest says ${expected}`, 'manifest.json');
   };
@@ -132,7 +162,11 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
     total(`tokens placed for source "${name}"`, tally.placed.get(name) ?? 0, account.placed.tokens);
     total(`documents placed for source "${name}"`, tally.docs.get(name) ?? 0, account.placed.documents);
     const sums = cellSums(account);
-    total(`tokens read for source "${name}" (placed - repeated + truncated + over_budget + length_filter)`, account.placed.tokens - sums.repeated + sums.truncated + sums.overBudget + account.dropped.length_filter.tokens, account.read.tokens);
+    total(
+      `tokens read for source "${name}" (placed - repeated + truncated + last_batch + over_budget + length_filter)`,
+      account.placed.tokens - sums.repeated + sums.truncated + sums.lastBatch + sums.overBudget + account.dropped.length_filter.tokens,
+      account.read.tokens,
+    );
     total(`tokens placed for source "${name}" (sum of its cells)`, account.cells.reduce((s, c) => s + c.placedTokens, 0), account.placed.tokens);
   }
   for (const name of tally.placed.keys()) if (!(name in manifest.sources)) fail(`rows hold source "${name}", which the manifest does not list`, 'manifest.json');

@@ -17,8 +17,8 @@ export interface ShardInfo {
   /** File name within the output directory. */
   file: string;
   rows: number;
-  /** First row id in the shard; rows are `[firstRowId, firstRowId + rows)`. */
-  firstRowId: number;
+  /** The data-parallel rank that reads this shard. */
+  rank: number;
   shortRows: number;
   longRows: number;
   /** Document tokens (excluding padding). */
@@ -96,14 +96,14 @@ export class ShardWriter {
 
   /**
    * Opens `<dir>/<file>.tmp` for writing.
-   * @param firstRowId - row id of the first row this shard will hold.
+   * @param rank - the data-parallel rank that reads this shard.
    */
   constructor(
     private readonly dir: string,
     private readonly file: string,
     private readonly schema: Schema,
     private readonly rowTokens: number,
-    private readonly firstRowId: number,
+    private readonly rank: number,
   ) {
     this.tmpPath = path.join(dir, `${file}.tmp`);
     const sink = createWriteStream(this.tmpPath);
@@ -135,7 +135,7 @@ export class ShardWriter {
     return {
       file: this.file,
       rows: this.rows,
-      firstRowId: this.firstRowId,
+      rank: this.rank,
       shortRows: this.shortRows,
       longRows: this.rows - this.shortRows,
       tokens: this.tokens,

@@ -1,12 +1,13 @@
 /**
- * The write stage: carries out a {@link PackPlan}. For each planned row it reads the pieces'
- * tokens back from the spill, lays out `input_ids`, `position_ids` and provenance, and writes
- * shards of `rowsPerShard` rows named `shard-00000.arrow`, `shard-00001.arrow`, …
- * Memory: one record batch (`rowsPerBatch` rows).
+ * The write stage: carries out a {@link PackPlan} in the order and shards of ./layout.ts. For
+ * each row it reads the pieces' tokens back from the spill, lays out `input_ids`,
+ * `position_ids` and provenance, and writes shards named `shard-00000.arrow`, … (index =
+ * rank × shards per rank + k). Memory: one record batch (`rowsPerBatch` rows).
  */
 import type { TokenSpill } from '../build/spill.ts';
 import type { PackPlan, PlannedRow } from '../pack/plan.ts';
 import { ShardWriter, type ShardInfo } from './arrowShard.ts';
+import { safeRowsPerBatch, type ShardPlan } from './layout.ts';
 import { shardSchema, type RowRecord } from './schema.ts';
 
 /** A selected document as the writer needs it. */
@@ -24,7 +25,6 @@ export interface WriteOptions {
   padId: number;
   /** `full`: long rows get one continuous position range and one doc_lens entry. */
   longRowAttention: 'document' | 'full';
-  rowsPerShard: number;
   rowsPerBatch: number;
   /** JSON stored in every shard's schema metadata. */
   shardMetadata: Record<string, unknown>;
@@ -66,18 +66,23 @@ export async function layoutRow(rowId: number, row: PlannedRow, docs: readonly W
   return record;
 }
 
-/** Writes every planned row, in plan order, into shards; returns the shards' infos in order. */
-export async function writeRows(plan: PackPlan, docs: readonly WriteDoc[], spill: TokenSpill, options: WriteOptions): Promise<ShardInfo[]> {
+/**
+ * Writes the rows of each planned shard: shard `i` holds plan rows `order[p]` for its global
+ * positions `p` (row id = p), in position order, in record batches of `rowsPerBatch` rows.
+ * @returns the shards' infos in shard order.
+ */
+export async function writeRows(plan: PackPlan, shardPlans: readonly ShardPlan[], order: readonly number[], docs: readonly WriteDoc[], spill: TokenSpill, options: WriteOptions): Promise<ShardInfo[]> {
   const schema = shardSchema(options.rowTokens, options.shardMetadata);
+  const rowsPerBatch = safeRowsPerBatch(options.rowsPerBatch, options.rowTokens);
   const shards: ShardInfo[] = [];
-  for (let first = 0; first < plan.rows.length; first += options.rowsPerShard) {
-    const writer = new ShardWriter(options.outDir, shardFileName(shards.length), schema, options.rowTokens, first);
-    const last = Math.min(plan.rows.length, first + options.rowsPerShard);
-    for (let start = first; start < last; start += options.rowsPerBatch) {
+  let written = 0;
+  for (const [index, shardPlan] of shardPlans.entries()) {
+    const writer = new ShardWriter(options.outDir, shardFileName(index), schema, options.rowTokens, shardPlan.rank);
+    for (let start = 0; start < shardPlan.positions.length; start += rowsPerBatch) {
       const batch: RowRecord[] = [];
-      for (let rowId = start; rowId < Math.min(last, start + options.rowsPerBatch); rowId++) {
-        batch.push(await layoutRow(rowId, plan.rows[rowId], docs, spill, options));
-        options.onRow?.(rowId + 1);
+      for (const p of shardPlan.positions.slice(start, start + rowsPerBatch)) {
+        batch.push(await layoutRow(p, plan.rows[order[p]], docs, spill, options));
+        options.onRow?.(++written);
       }
       writer.write(batch);
     }

@@ -16,7 +16,7 @@ async function fixture(files: Record<string, string | Buffer>, source: string, e
   const dir = await tempDir();
   for (const [name, content] of Object.entries(files)) await writeFile(path.join(dir, name), content);
   const recipe = path.join(dir, 'recipe.yaml');
-  await writeFile(recipe, `name: t\noriginalWindowTokens: 16\nrowTokens: 64\n${extra}sources:\n${source}`);
+  await writeFile(recipe, `name: t\noriginalWindowTokens: 16\nrowTokens: 64\noutput: { worldSize: 1, globalBatchRows: 1 }\n${extra}sources:\n${source}`);
   return recipe;
 }
 

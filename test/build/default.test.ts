@@ -20,13 +20,13 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     const two = await buildInTemp(SAMPLE, 2);
     const a = await filesOf(one.outDir);
     const b = await filesOf(two.outDir);
-    expect(Object.keys(a)).toEqual(['manifest.json', 'shard-00000.arrow', 'shard-00001.arrow']);
+    expect(Object.keys(a)).toEqual(['manifest.json', 'shard-00000.arrow', 'shard-00001.arrow', 'shard-00002.arrow', 'shard-00003.arrow']);
     expect(Object.keys(b)).toEqual(Object.keys(a));
     for (const name of Object.keys(a)) expect(b[name].equals(a[name]), name).toBe(true);
     // The committed manifest pins every shard's sha256: this proves the build reproduces here.
     // If a change of code changes it, regenerate manifests/sample.json in the same commit and say why.
     expect(a['manifest.json'].toString('utf8')).toBe(await readFile(GOLDEN, 'utf8'));
-    expect(await verifyBuild(one.outDir)).toEqual({ shards: 2, rows: one.manifest.rows.total, tokens: one.manifest.rows.tokens, padTokens: one.manifest.rows.padTokens });
+    expect(await verifyBuild(one.outDir)).toEqual({ shards: 4, rows: one.manifest.rows.total, tokens: one.manifest.rows.tokens, padTokens: one.manifest.rows.padTokens });
   });
 
   it('accounts for every token read: placed + dropped per source, padding per row', async () => {
@@ -34,12 +34,16 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     for (const [name, s] of Object.entries(manifest.sources)) {
       const [cell] = s.cells;
       expect(s.cells).toHaveLength(1);
-      expect(s.placed.tokens + s.dropped.length_filter.tokens + cell.dropped.over_budget.tokens, name).toBe(s.read.tokens);
-      expect(s.placed.documents + s.dropped.length_filter.documents + cell.dropped.over_budget.documents, name).toBe(s.read.documents);
-      expect(cell.achieved.tokens, name).toBe(s.placed.tokens);
+      expect(s.placed.tokens + s.dropped.length_filter.tokens + cell.dropped.over_budget.tokens + cell.dropped.last_batch.tokens, name).toBe(s.read.tokens);
+      expect(cell.achieved.tokens - cell.dropped.last_batch.tokens, name).toBe(s.placed.tokens);
       if (cell.plannedTokens !== 'all') expect(cell.achieved.tokens).toBeGreaterThanOrEqual(cell.plannedTokens);
     }
     expect(manifest.rows.tokens + manifest.rows.padTokens).toBe(manifest.rows.total * 4096);
+    // 13 rows packed; global batches of 4 rows keep 12 (3 steps) and drop one, counted.
+    expect(manifest.rows.total).toBe(12);
+    expect(manifest.rows.dropped.rows).toBe(1);
+    expect(manifest.totals.tokensDropped.last_batch).toBe(manifest.rows.dropped.tokens);
+    expect(manifest.schedule).toMatchObject({ worldSize: 2, globalBatchRows: 4, steps: 3 });
     expect(manifest.rows.tokens).toBe(manifest.totals.tokensPlaced);
     // Every length range of the sample geometry occurs: short documents, short-source documents
     // too long for the window (dropped), long documents, and a book longer than a row (split).
@@ -76,17 +80,18 @@ describe('verify', () => {
     const manifestFile = path.join(outDir, 'manifest.json');
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
     const shard = manifest.shards[1];
+    const rowIds = manifest.schedule.positions.flatMap(([s]: [number, number], p: number) => (s === 1 ? [p] : []));
     const rows = [...shardRows(await readFile(path.join(outDir, shard.file)), shard.file)].map((r) => ({
       ...r,
       inputIds: r.inputIds.slice(),
       positionIds: r.positionIds.slice(),
     }));
-    rows[2].positionIds[5] = 99; // row id shard.firstRowId + 2: piece 0's position 5 is now wrong
-    const writer = new ShardWriter(outDir, shard.file, shardSchema(4096, {}), 4096, shard.firstRowId);
+    rows[2].positionIds[5] = 99; // the shard's third row: piece 0's position 5 is now wrong
+    const writer = new ShardWriter(outDir, shard.file, shardSchema(4096, {}), 4096, shard.rank);
     writer.write(rows);
     Object.assign(shard, await writer.close());
     await writeFile(manifestFile, stableStringify(manifest));
-    await expect(verifyBuild(outDir)).rejects.toThrow(`shard-00001.arrow row ${shard.firstRowId + 2}: position_ids[5] is 99, expected 5 (piece 0)`);
+    await expect(verifyBuild(outDir)).rejects.toThrow(`shard-00001.arrow row ${rowIds[2]}: position_ids[5] is 99, expected 5 (piece 0)`);
   });
 
   it('checks per-source totals against the rows', async () => {

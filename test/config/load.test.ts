@@ -22,7 +22,7 @@ describe('recipe schema', () => {
     expect(r.seed).toBe(9176);
     expect(r.tokenizer).toBe('llama3');
     expect(r.onBadRecord).toBe('fail');
-    expect(r.output).toEqual({ dir: 'out/sample', rowsPerShard: 64, rowsPerBatch: 8 });
+    expect(r.output).toEqual({ dir: 'out/sample', worldSize: 64, globalBatchRows: 64, targetShardBytes: 134_217_728, rowsPerBatch: 8, lastBatchPolicy: 'drop' });
     expect(r.sources[0].textField).toBeUndefined();
     expect(textFieldOf(r.sources[0])).toBe('text');
     expect(r.sources[0].maxRepetition).toBe(1);
@@ -44,6 +44,10 @@ describe('recipe schema', () => {
     expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 101, max: 512, budgetTokens: 5 }]'), 'r.yaml')).toThrow('sources.0.buckets: give every bucket a share, or every bucket a budgetTokens, not a mix');
     expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100 }, { min: 101, max: 512 }]'), 'r.yaml')).toThrow('sources.0.buckets: with several buckets, give each a share or a budgetTokens');
     expect(() => parseRecipe(base.replace('budgetTokens: all', 'window: short'), 'r.yaml')).toThrow();
+  });
+
+  it('needs a global batch that is a multiple of the world size', () => {
+    expect(() => parseRecipe(base + 'output: { worldSize: 3, globalBatchRows: 64 }\n', 'r.yaml')).toThrow('output.globalBatchRows: globalBatchRows (64) must be a multiple of worldSize (3)');
   });
 
   it('checks packing options', () => {

@@ -256,7 +256,7 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
     const authorization = req.headers.authorization ?? null;
     const fault = takeFault(key, ['status']);
     if (fault?.kind === 'status') {
-      const headers = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
+      const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
       sendJson(res, fault.status, { error: 'injected fault' }, headers);
       return record(key, { origin: 'hub', status: fault.status, range: null, bytes: 0, authorization });
     }
