@@ -58,7 +58,11 @@ export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: Re
   for (const config of loaded.recipe.sources) {
     const files = await expandPaths(config.name, config.paths, loaded.baseDir);
     sources.push({ config, files, baseDir: loaded.baseDir });
-    for (const file of files) inputs.push({ source: config.name, path: file.relPath, sizeBytes: file.sizeBytes, sha256: await sha256File(file.absPath) });
+    for (const file of files) {
+      // A hub file's identity is the hub's own: its LFS sha256 (or git blob id as ETag), never a download.
+      if (file.hub) inputs.push({ source: config.name, path: file.relPath, sizeBytes: file.sizeBytes, sha256: file.hub.sha256, etag: file.hub.etag });
+      else inputs.push({ source: config.name, path: file.relPath, sizeBytes: file.sizeBytes, sha256: await sha256File(file.absPath), etag: null });
+    }
   }
   return { sources, inputs };
 }

@@ -9,10 +9,13 @@ import type { ShardInfo } from '../write/arrowShard.ts';
 /** One input file's identity. */
 export interface InputIdentity {
   source: string;
-  /** Path relative to the recipe file. */
+  /** Path relative to the recipe file, or `hf://datasets/<owner>/<name>@<revision>/<path>`. */
   path: string;
   sizeBytes: number;
-  sha256: string;
+  /** SHA-256 of the file: computed for local files; the hub's LFS oid for hub files (null when the hub gives none). */
+  sha256: string | null;
+  /** The hub's ETag (LFS sha256 or git blob id) for hub files; null for local files. */
+  etag: string | null;
 }
 
 /** `manifest.json`. */

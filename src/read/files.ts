@@ -5,25 +5,57 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { glob, isDynamicPattern } from 'tinyglobby';
 import { InputError } from '../core/errors.ts';
+import { downloadHubFile, hubOptionsFromEnv, listHubFiles, type HubFile, type HubOptions } from './hub/client.ts';
+import { isHubUrl, parseHubUrl } from './hub/location.ts';
 
 /** One input file of a source. */
 export interface InputFile {
-  /** Path relative to the recipe directory, with `/` separators (what manifests and doc ids show). */
+  /**
+   * Path relative to the recipe directory, with `/` separators, or for a hub file its URL
+   * `hf://datasets/<owner>/<name>@<revision>/<path>` (what manifests and doc ids show).
+   */
   relPath: string;
-  /** Absolute path on this machine. */
+  /** Absolute path on this machine; for a hub file, its cache path once downloaded (else ''). */
   absPath: string;
   /** File size, bytes. */
   sizeBytes: number;
+  /** Set for a file on the Hugging Face hub. */
+  hub?: HubFile;
+}
+
+/** The hub URL, with its revision, that names a hub file in manifests and document ids. */
+export function hubFileUrl(file: HubFile): string {
+  return `hf://datasets/${file.repo}@${encodeURIComponent(file.revision)}/${file.path}`;
+}
+
+/** Lists the hub files a `hf://` pattern names. */
+async function expandHub(pattern: string, options: HubOptions): Promise<InputFile[]> {
+  const files = await listHubFiles(parseHubUrl(pattern), options);
+  return files.map((hub) => ({ relPath: hubFileUrl(hub), absPath: '', sizeBytes: hub.sizeBytes, hub }));
 }
 
 /**
- * Resolves `patterns` (files or globs relative to `baseDir`) to files sorted by `relPath`.
- * @throws InputError when a plain path does not exist or a glob matches no file.
+ * Makes a hub file readable from the local file system (downloads it into the cache once,
+ * resuming a partial download); a local file is returned as is.
  */
-export async function expandPaths(source: string, patterns: readonly string[], baseDir: string): Promise<InputFile[]> {
+export async function ensureLocal(file: InputFile, options: HubOptions = hubOptionsFromEnv()): Promise<InputFile> {
+  if (!file.hub || file.absPath) return file;
+  return { ...file, absPath: await downloadHubFile(file.hub, options) };
+}
+
+/**
+ * Resolves `patterns` (files or globs relative to `baseDir`, or `hf://datasets/...` URLs listed on
+ * the hub) to files: local ones sorted by `relPath`, then hub ones sorted by URL.
+ * @throws InputError when a plain path does not exist or a glob matches no file (local or hub);
+ *   ConfigError on a malformed hub URL.
+ */
+export async function expandPaths(source: string, patterns: readonly string[], baseDir: string, hubOptions?: HubOptions): Promise<InputFile[]> {
   const rel = new Set<string>();
+  const hubFiles = new Map<string, InputFile>();
   for (const pattern of patterns) {
-    if (isDynamicPattern(pattern)) {
+    if (isHubUrl(pattern)) {
+      for (const file of await expandHub(pattern, hubOptions ?? hubOptionsFromEnv())) hubFiles.set(file.relPath, file);
+    } else if (isDynamicPattern(pattern)) {
       const matches = await glob(pattern, { cwd: baseDir, onlyFiles: true, expandDirectories: false });
       if (matches.length === 0) throw new InputError(`Source "${source}": pattern "${pattern}" matches no file under ${baseDir}`, { source, pattern });
       for (const m of matches) rel.add(path.posix.normalize(m));
@@ -44,5 +76,5 @@ export async function expandPaths(source: string, patterns: readonly string[], b
     }
     files.push({ relPath, absPath, sizeBytes });
   }
-  return files;
+  return [...files, ...[...hubFiles.values()].sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0))];
 }

@@ -12,7 +12,8 @@ import { readFinewebEdu } from './datasets/finewebEdu.ts';
 import { readRedPajamaV1 } from './datasets/redpajamaV1.ts';
 import { readRedPajamaV2 } from './datasets/redpajamaV2.ts';
 import { readStarcoderFiles, readStarcoderRepositories } from './datasets/starcoder.ts';
-import type { InputFile } from './files.ts';
+import { ensureLocal, expandPaths, type InputFile } from './files.ts';
+import { isHubUrl } from './hub/location.ts';
 import { readJsonl } from './jsonl.ts';
 import { readParquet } from './parquet.ts';
 import { readTextFile } from './text.ts';
@@ -25,9 +26,13 @@ export interface ResolvedSource {
   baseDir?: string;
 }
 
-/** A sibling resolver over the local file system, relative to `baseDir`. */
+/** A sibling resolver: hub URLs are listed on the hub, other paths looked up relative to `baseDir`. */
 export function localSiblings(baseDir: string): (relPath: string) => Promise<InputFile | null> {
   return async (relPath) => {
+    if (isHubUrl(relPath)) {
+      const files = await expandPaths('sibling', [relPath], baseDir).catch(() => []);
+      return files.length === 1 ? files[0] : null;
+    }
     const absPath = path.resolve(baseDir, relPath);
     const s = await stat(absPath).catch(() => null);
     return s?.isFile() ? { relPath, absPath, sizeBytes: s.size } : null;
@@ -50,6 +55,8 @@ function wrap(source: SourceConfig, file: InputFile, error: unknown): InputError
  */
 export async function* readFile(source: SourceConfig, file: InputFile, ctx: ReaderContext = readerContext(source)): AsyncGenerator<ReadItem> {
   try {
+    const parquet = source.format === 'parquet' || source.dataset === 'fineweb-edu' || source.dataset === 'starcoder';
+    if (!parquet) file = await ensureLocal(file);
     switch (source.dataset) {
       case 'redpajama-v1':
         yield* readRedPajamaV1(ctx, file);

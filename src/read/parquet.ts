@@ -3,13 +3,22 @@
  * only the text column, one row group at a time, so memory is bounded by the largest row group's
  * text (measured in ../shared/LIBRARIES.md §2: 397 MB peak on a 685 MB-text file).
  */
-import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, cachedAsyncBuffer, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
+import { hubOptionsFromEnv, hubRangeReader } from './hub/client.ts';
 import { compressors } from 'hyparquet-compressors';
 import type { ReadItem } from '../core/doc.ts';
 import { InputError } from '../core/errors.ts';
 import type { InputFile } from './files.ts';
 import type { RecordItem } from './jsonl.ts';
 import { textFromRecord } from './record.ts';
+
+/**
+ * The bytes of a Parquet file for hyparquet: a hub file by HTTP range requests (only the footer
+ * and the row groups read are fetched, so a large file can be sampled), a local one from disk.
+ */
+export async function openParquetBuffer(file: InputFile): Promise<AsyncBuffer> {
+  return file.hub && !file.absPath ? cachedAsyncBuffer(hubRangeReader(file.hub, hubOptionsFromEnv())) : asyncBufferFromFile(file.absPath);
+}
 
 /**
  * Reads the given columns of one Parquet file, one row group at a time, as records
@@ -23,7 +32,7 @@ export async function* parquetRecords(
   optional: readonly string[] = [],
   onRawBytes?: (bytesRead: number) => void,
 ): AsyncGenerator<RecordItem> {
-  const buffer = await asyncBufferFromFile(file.absPath);
+  const buffer = await openParquetBuffer(file);
   let metadata;
   try {
     metadata = await parquetMetadataAsync(buffer);
