@@ -56,11 +56,12 @@ export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: Re
   const sources: ResolvedSource[] = [];
   const inputs: InputIdentity[] = [];
   for (const config of loaded.recipe.sources) {
-    const files = await expandPaths(config.name, config.paths, loaded.baseDir);
+    const files = await expandPaths(config.name, config.paths, loaded.baseDir, undefined, config.maxFiles);
     sources.push({ config, files, baseDir: loaded.baseDir });
     for (const file of files) {
       // A hub file's identity is the hub's own: its LFS sha256 (or git blob id as ETag), never a download.
       if (file.hub) inputs.push({ source: config.name, path: file.relPath, sizeBytes: file.sizeBytes, sha256: file.hub.sha256, etag: file.hub.etag });
+      // (a plain URL's identity is its URL, size and the server's ETag)
       else inputs.push({ source: config.name, path: file.relPath, sizeBytes: file.sizeBytes, sha256: await sha256File(file.absPath), etag: null });
     }
   }

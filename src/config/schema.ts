@@ -11,7 +11,7 @@
 import { z } from 'zod';
 
 /** Supported tokenizers. `llama3`: LLaMA-3 BPE, vocab 128,256, BOS 128000, EOS 128001. */
-export const TOKENIZERS = ['llama3'] as const;
+export const TOKENIZERS = ['llama3', 'phi3'] as const;
 
 /** Reader formats. `jsonl` reads `.jsonl`/`.json`, `.gz` and `.zst`; `text` is one document per file. */
 export const FORMATS = ['jsonl', 'parquet', 'text'] as const;
@@ -45,7 +45,8 @@ export const SourceSchema = z.strictObject({
   paths: z
     .array(z.string().min(1))
     .min(1)
-    .describe('Files or globs, relative to the recipe file. Matches are sorted; a pattern matching nothing is an error.'),
+    .describe('Files or globs relative to the recipe file, hf://datasets/<owner>/<name>[@<revision>]/<glob> on the Hugging Face hub, https:// URLs, or urls:<list> (a local or hf:// text file of URLs). Matches are sorted; a pattern matching nothing is an error.'),
+  maxFiles: positiveInt.optional().describe('Read only the first N files in sorted order (local, then hub, then URLs): a deterministic sample of a large dataset.'),
   textField: z.string().min(1).optional().describe("Record field holding the document text (jsonl, parquet). Default: the dataset's (raw_content for redpajama-v2, content for starcoder), else text."),
   qualityFilters: z
     .array(QualityFilterSchema)

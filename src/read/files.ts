@@ -7,6 +7,7 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import { InputError } from '../core/errors.ts';
 import { downloadHubFile, hubOptionsFromEnv, listHubFiles, type HubFile, type HubOptions } from './hub/client.ts';
 import { isHubUrl, parseHubUrl } from './hub/location.ts';
+import { isHttpUrl, probeHttpFile, readUrlList, withoutToken } from './urls.ts';
 
 /** One input file of a source. */
 export interface InputFile {
@@ -19,8 +20,15 @@ export interface InputFile {
   absPath: string;
   /** File size, bytes. */
   sizeBytes: number;
-  /** Set for a file on the Hugging Face hub. */
+  /** Set for a remote file: on the Hugging Face hub, or at a plain http(s) URL (`remote: 'http'`). */
   hub?: HubFile;
+  /** `hub` for hf:// files (the token is sent), `http` for other URLs (it never is). */
+  remote?: 'hub' | 'http';
+}
+
+/** Options for reading `file` remotely: the hub token only goes to the hub. */
+export function remoteOptions(file: InputFile, options: HubOptions = hubOptionsFromEnv()): HubOptions {
+  return file.remote === 'http' ? withoutToken(options) : options;
 }
 
 /** The hub URL, with its revision, that names a hub file in manifests and document ids. */
@@ -31,7 +39,7 @@ export function hubFileUrl(file: HubFile): string {
 /** Lists the hub files a `hf://` pattern names. */
 async function expandHub(pattern: string, options: HubOptions): Promise<InputFile[]> {
   const files = await listHubFiles(parseHubUrl(pattern), options);
-  return files.map((hub) => ({ relPath: hubFileUrl(hub), absPath: '', sizeBytes: hub.sizeBytes, hub }));
+  return files.map((hub) => ({ relPath: hubFileUrl(hub), absPath: '', sizeBytes: hub.sizeBytes, hub, remote: 'hub' as const }));
 }
 
 /**
@@ -40,20 +48,46 @@ async function expandHub(pattern: string, options: HubOptions): Promise<InputFil
  */
 export async function ensureLocal(file: InputFile, options: HubOptions = hubOptionsFromEnv()): Promise<InputFile> {
   if (!file.hub || file.absPath) return file;
-  return { ...file, absPath: await downloadHubFile(file.hub, options) };
+  return { ...file, absPath: await downloadHubFile(file.hub, remoteOptions(file, options)) };
+}
+
+async function httpFiles(urls: readonly string[], options: HubOptions): Promise<InputFile[]> {
+  const files: InputFile[] = [];
+  for (const url of urls) {
+    const hub = await probeHttpFile(url, options);
+    files.push({ relPath: url, absPath: '', sizeBytes: hub.sizeBytes, hub, remote: 'http' });
+  }
+  return files;
+}
+
+/** The URLs of a `urls:<list>` entry (the list itself local, relative to `baseDir`, or on the hub). */
+async function urlsOf(list: string, baseDir: string, options: HubOptions): Promise<string[]> {
+  if (isHubUrl(list)) {
+    const [file] = await expandHub(list, options);
+    const local = await ensureLocal(file, options);
+    return readUrlList(local.absPath, list);
+  }
+  return readUrlList(path.resolve(baseDir, list), list);
 }
 
 /**
- * Resolves `patterns` (files or globs relative to `baseDir`, or `hf://datasets/...` URLs listed on
- * the hub) to files: local ones sorted by `relPath`, then hub ones sorted by URL.
+ * Resolves `patterns` (files or globs relative to `baseDir`, `hf://datasets/...` URLs listed on
+ * the hub, `https://` URLs, or `urls:<list>` URL lists) to files: local ones sorted by `relPath`,
+ * then hub ones, then plain URLs, each sorted; `maxFiles` keeps the first N of that order (a
+ * deterministic sample).
  * @throws InputError when a plain path does not exist or a glob matches no file (local or hub);
  *   ConfigError on a malformed hub URL.
  */
-export async function expandPaths(source: string, patterns: readonly string[], baseDir: string, hubOptions?: HubOptions): Promise<InputFile[]> {
+export async function expandPaths(source: string, patterns: readonly string[], baseDir: string, hubOptions?: HubOptions, maxFiles?: number): Promise<InputFile[]> {
   const rel = new Set<string>();
   const hubFiles = new Map<string, InputFile>();
+  const urls = new Set<string>();
   for (const pattern of patterns) {
-    if (isHubUrl(pattern)) {
+    if (pattern.startsWith('urls:')) {
+      for (const url of await urlsOf(pattern.slice(5), baseDir, hubOptions ?? hubOptionsFromEnv())) urls.add(url);
+    } else if (isHttpUrl(pattern)) {
+      urls.add(pattern);
+    } else if (isHubUrl(pattern)) {
       for (const file of await expandHub(pattern, hubOptions ?? hubOptionsFromEnv())) hubFiles.set(file.relPath, file);
     } else if (isDynamicPattern(pattern)) {
       const matches = await glob(pattern, { cwd: baseDir, onlyFiles: true, expandDirectories: false });
@@ -76,5 +110,10 @@ export async function expandPaths(source: string, patterns: readonly string[], b
     }
     files.push({ relPath, absPath, sizeBytes });
   }
-  return [...files, ...[...hubFiles.values()].sort((a, b) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0))];
+  const byPath = (a: InputFile, b: InputFile) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0);
+  const all = [...files, ...[...hubFiles.values()].sort(byPath)];
+  // URLs are probed (one request each) only up to the files that will be read.
+  const sortedUrls = [...urls].sort().slice(0, maxFiles === undefined ? undefined : Math.max(0, maxFiles - all.length));
+  all.push(...(await httpFiles(sortedUrls, hubOptions ?? hubOptionsFromEnv())));
+  return maxFiles === undefined ? all : all.slice(0, maxFiles);
 }

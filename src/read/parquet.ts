@@ -4,7 +4,8 @@
  * text (measured in ../shared/LIBRARIES.md §2: 397 MB peak on a 685 MB-text file).
  */
 import { asyncBufferFromFile, cachedAsyncBuffer, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
-import { hubOptionsFromEnv, hubRangeReader } from './hub/client.ts';
+import { hubRangeReader } from './hub/client.ts';
+import { remoteOptions } from './files.ts';
 import { compressors } from 'hyparquet-compressors';
 import type { ReadItem } from '../core/doc.ts';
 import { InputError } from '../core/errors.ts';
@@ -17,7 +18,7 @@ import { textFromRecord } from './record.ts';
  * and the row groups read are fetched, so a large file can be sampled), a local one from disk.
  */
 export async function openParquetBuffer(file: InputFile): Promise<AsyncBuffer> {
-  return file.hub && !file.absPath ? cachedAsyncBuffer(hubRangeReader(file.hub, hubOptionsFromEnv())) : asyncBufferFromFile(file.absPath);
+  return file.hub && !file.absPath ? cachedAsyncBuffer(hubRangeReader(file.hub, remoteOptions(file))) : asyncBufferFromFile(file.absPath);
 }
 
 /**

@@ -71,6 +71,32 @@ sources:
     expect(hub.stats({ repo: 'longmix-test/samples', revision: 'main', path: 'data/arxiv.jsonl' }).responses.length).toBe(before);
   });
 
+  it('reads plain https URLs and urls: lists (the RedPajama layout), never sending the hub token there, and maxFiles samples', async () => {
+    const dir = await tempDir();
+    const base = `${hub.endpoint}/datasets/longmix-test/samples/resolve/main`;
+    await writeFile(path.join(dir, 'urls.txt'), `# RedPajama-style URL list\n${base}/data/cc.jsonl.zst\n\n${base}/data/arxiv.jsonl\n`);
+    const file = path.join(dir, 'urls.yaml');
+    await writeFile(
+      file,
+      recipe({ arxiv: `${base}/data/arxiv.jsonl`, cc: 'urls:urls.txt', fineweb: 'hf://datasets/longmix-test/samples/sample/10BT/*.parquet' })
+        .replace('paths: ["urls:urls.txt"], window: short', 'paths: ["urls:urls.txt"], maxFiles: 1, window: short')
+        .replace('budgetTokens: all, lengthTokens: { min: 2, max: 512 } }\n  - { name: fineweb', 'budgetTokens: all, lengthTokens: { min: 2, max: 512 } }\n  - { name: fineweb'),
+    );
+    process.env.HF_TOKEN = 'hf_GOODTOKEN';
+    try {
+      const { manifest, outDir } = await buildInTemp(file);
+      await verifyBuild(outDir);
+      // maxFiles: 1 keeps the first URL in sorted order (arxiv.jsonl sorts before cc.jsonl.zst).
+      expect(manifest.inputs.filter((i) => i.source === 'cc').map((i) => i.path)).toEqual([`${base}/data/arxiv.jsonl`]);
+      expect(manifest.inputs.find((i) => i.source === 'arxiv')).toMatchObject({ path: `${base}/data/arxiv.jsonl`, sizeBytes: 1_218_793, sha256: null });
+      const served = hub.stats({ repo: 'longmix-test/samples', revision: 'main', path: 'data/arxiv.jsonl' }).responses;
+      expect(served.length).toBeGreaterThan(0);
+      expect(served.every((r) => r.authorization === null)).toBe(true);
+    } finally {
+      delete process.env.HF_TOKEN;
+    }
+  });
+
   it('a gated dataset without a token fails with what to do, before anything is written', async () => {
     const dir = await tempDir();
     const file = path.join(dir, 'gated.yaml');
