@@ -28,7 +28,7 @@ import { loadRecipe } from '../src/config/load.ts';
 import type { Doc } from '../src/core/doc.ts';
 import { expandPaths } from '../src/read/files.ts';
 import { readSources, type ResolvedSource } from '../src/read/index.ts';
-import { buildLlama3Spec } from '../src/tokenize/llama3.ts';
+import { buildTokenizerSpec } from '../src/tokenize/registry.ts';
 import { defaultWorkerCount, TokenizerPool } from '../src/tokenize/pool.ts';
 import { simulatePacking } from './packing.ts';
 
@@ -64,7 +64,7 @@ if (!opts.recipe && !existsSync(SHARED_SAMPLES)) {
   notes.push(`${SHARED_SAMPLES} not found: fell back to ${FALLBACK_RECIPE} (synthetic sample corpus)`);
 }
 const loaded = await loadRecipe(recipeFile);
-const spec = await buildLlama3Spec();
+const spec = await buildTokenizerSpec(loaded.recipe.tokenizer);
 
 // Read every document into memory (not timed).
 const sources: ResolvedSource[] = [];

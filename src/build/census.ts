@@ -103,5 +103,15 @@ export async function takeCensus(
     candidates[firstCell.get(doc.source)! + local].push({ index: docs.length, id: doc.id, lengthTokens });
     docs.push({ source: doc.source, id: doc.id, spillOffsetTokens: spill ? await spill.append(doc.ids) : -1 });
   }
+  for (const { config, files } of sources) {
+    const account = accounts[config.name];
+    if (account.read.documents === 0 && account.qualityFiltered.documents === 0) {
+      const bad = Object.entries(account.badRecords).map(([reason, n]) => `${n} ${reason}`).join(', ');
+      throw new InputError(
+        `Source "${config.name}": no document was read from its ${files.length} file(s)${bad ? ` (bad records skipped: ${bad})` : ''}; check its format or dataset, textField and paths`,
+        { source: config.name },
+      );
+    }
+  }
   return { cells, candidates, docs, accounts };
 }

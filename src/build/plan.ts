@@ -7,7 +7,7 @@ import type { LoadedRecipe } from '../config/load.ts';
 import { BudgetError } from '../core/errors.ts';
 import { checkCellBudget } from '../select/plan.ts';
 import type { CellSpec } from '../select/cells.ts';
-import { buildLlama3Spec } from '../tokenize/llama3.ts';
+import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import { TokenizerPool } from '../tokenize/pool.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
 import type { SourceAccount } from './accounting.ts';
@@ -34,7 +34,7 @@ export interface PlanReport {
  * @returns every cell, with `problem` set where the plan cannot be met (nothing is thrown for that).
  */
 export async function planRecipe(loaded: LoadedRecipe, workers: number, tokenizerSpec?: TokenizerSpec, onProgress?: (p: BuildProgress) => void): Promise<PlanReport> {
-  const spec = tokenizerSpec ?? (await buildLlama3Spec());
+  const spec = tokenizerSpec ?? (await buildTokenizerSpec(loaded.recipe.tokenizer));
   const { sources, inputs } = await resolveInputs(loaded);
   const progress: BuildProgress = { phase: 'tokenize', documents: 0, tokens: 0, rows: 0, totalRows: 0, inputBytes: 0, totalInputBytes: inputs.reduce((s, i) => s + i.sizeBytes, 0) };
   const pool = new TokenizerPool(spec, workers);

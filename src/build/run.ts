@@ -6,9 +6,11 @@
  * writes shards from the spill; the manifest is written last. Same recipe, inputs and tokenizer
  * ⇒ same bytes, whatever the worker count.
  */
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { readdirSync, rmSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
+import { BudgetError, InputError, PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
 import { MANIFEST_FILE, writeManifest } from '../manifest/write.ts';
 import { assembleManifest } from '../manifest/build.ts';
@@ -17,10 +19,10 @@ import { planPacking, type PackDoc, type PackPlan } from '../pack/plan.ts';
 import { expandPaths } from '../read/files.ts';
 import type { ResolvedSource } from '../read/index.ts';
 import { planCellSelection } from '../select/plan.ts';
-import { buildLlama3Spec } from '../tokenize/llama3.ts';
+import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import { TokenizerPool } from '../tokenize/pool.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
-import { sha256File } from '../write/arrowShard.ts';
+import { commitShards, sha256File } from '../write/arrowShard.ts';
 import { writeRows } from '../write/index.ts';
 import { planSchedule, planShards, type Schedule } from '../write/layout.ts';
 import { takeCensus, type BuildProgress, type Census } from './census.ts';
@@ -55,8 +57,14 @@ export function bufferTokensOf(loaded: LoadedRecipe): number {
 export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: ResolvedSource[]; inputs: InputIdentity[] }> {
   const sources: ResolvedSource[] = [];
   const inputs: InputIdentity[] = [];
+  const owner = new Map<string, string>();
   for (const config of loaded.recipe.sources) {
     const files = await expandPaths(config.name, config.paths, loaded.baseDir, undefined, config.maxFiles);
+    for (const file of files) {
+      const other = owner.get(file.relPath);
+      if (other !== undefined) throw new InputError(`${file.relPath} is an input of both source "${other}" and source "${config.name}": its documents would be used twice`, { file: file.relPath });
+      owner.set(file.relPath, config.name);
+    }
     sources.push({ config, files, baseDir: loaded.baseDir });
     for (const file of files) {
       // A hub file's identity is the hub's own: its LFS sha256 (or git blob id as ETag), never a download.
@@ -68,13 +76,57 @@ export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: Re
   return { sources, inputs };
 }
 
-/** Removes a previous build's manifest (first: the directory stops being a build), shards and temporaries. */
+/** Temporary files of a build, removed on any exit (see {@link removeTemporariesSync}). */
+const TEMPORARY = /^(shard-\d{5,}\.arrow|manifest\.json|tokens\.spill)\.tmp$/;
+
+/**
+ * Makes the output directory ready: creates it, refuses a directory whose manifest.json is not a
+ * longmix manifest, and removes temporaries a killed build left. A previous build stays in place
+ * until the new one commits.
+ * @throws PipelineError naming the directory when it cannot be created or holds a foreign manifest.
+ */
 async function prepareOutDir(outDir: string): Promise<void> {
-  await mkdir(outDir, { recursive: true });
-  await rm(path.join(outDir, MANIFEST_FILE), { force: true });
-  for (const name of await readdir(outDir)) {
-    if (/^shard-\d{5,}\.arrow(\.tmp)?$/.test(name) || name.endsWith('.tmp')) await rm(path.join(outDir, name), { force: true });
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw new PipelineError(`Cannot use output directory ${outDir}: ${(error as Error).message}`, { outDir }, { cause: error });
   }
+  const existing = await readFile(path.join(outDir, MANIFEST_FILE), 'utf8').catch(() => null);
+  if (existing !== null) {
+    let tool: unknown;
+    try {
+      tool = (JSON.parse(existing) as { tool?: { name?: unknown } }).tool?.name;
+    } catch {
+      tool = undefined;
+    }
+    if (tool !== TOOL.name) throw new PipelineError(`${path.join(outDir, MANIFEST_FILE)} is not a longmix manifest; choose another --out directory`, { outDir });
+  }
+  for (const name of await readdir(outDir)) if (TEMPORARY.test(name)) await rm(path.join(outDir, name), { force: true });
+}
+
+/**
+ * Commits a finished build: removes the previous manifest (the directory stops being a build),
+ * then the previous build's shards, renames the new shards into place, and writes the manifest last.
+ */
+async function commitBuild(outDir: string, manifest: Manifest): Promise<void> {
+  await rm(path.join(outDir, MANIFEST_FILE), { force: true });
+  for (const name of await readdir(outDir)) if (/^shard-\d{5,}\.arrow$/.test(name)) await rm(path.join(outDir, name), { force: true });
+  await commitShards(outDir, manifest.shards);
+  await writeManifest(outDir, manifest);
+}
+
+/**
+ * Removes the temporaries of a build in `outDir` synchronously (for a signal handler, where no
+ * promise will run): spill, unfinished shards, unfinished manifest. Never touches finished files.
+ */
+export function removeTemporariesSync(outDir: string): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(outDir);
+  } catch {
+    return;
+  }
+  for (const name of names) if (TEMPORARY.test(name)) rmSync(path.join(outDir, name), { force: true });
 }
 
 /**
@@ -154,7 +206,7 @@ export function applyLastBatch(census: Census, plan: PackPlan, schedule: Schedul
 export async function buildMix(options: BuildOptions): Promise<BuildResult> {
   const { loaded } = options;
   const { recipe } = loaded;
-  const spec = options.tokenizerSpec ?? (await buildLlama3Spec());
+  const spec = options.tokenizerSpec ?? (await buildTokenizerSpec(recipe.tokenizer));
   const { sources, inputs } = await resolveInputs(loaded);
   await prepareOutDir(options.outDir);
   const totalInputBytes = inputs.reduce((sum, i) => sum + i.sizeBytes, 0);
@@ -168,6 +220,12 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
     const { output } = recipe;
     const schedule = planSchedule(plan.rows.map((r) => r.window), output.globalBatchRows, recipe.seed);
     applyLastBatch(census, plan, schedule);
+    if (schedule.order.length === 0) {
+      throw new BudgetError(
+        `No row to write: ${plan.rows.length} rows were packed, fewer than one global batch of ${output.globalBatchRows} rows; lower output.globalBatchRows (and worldSize) or raise the budgets`,
+        { rows: plan.rows.length, globalBatchRows: output.globalBatchRows },
+      );
+    }
     const shardPlans = planShards(schedule.order.length, output.globalBatchRows, output.worldSize, recipe.rowTokens, output.targetShardBytes);
     progress.phase = 'write';
     progress.totalRows = schedule.order.length;
@@ -183,7 +241,7 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
         originalWindowTokens: recipe.originalWindowTokens,
         longRowAttention: recipe.packing.longRowAttention,
         tokenizer: spec.identity.name,
-        ranksSha256: spec.identity.ranksSha256,
+        vocabularySha256: spec.identity.vocabularySha256,
         tool: `${TOOL.name}@${TOOL.version}`,
       },
       onRow: (rows: number) => {
@@ -192,8 +250,12 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
       },
     });
     const manifest = assembleManifest(loaded, spec.identity, inputs, census.accounts, plan, schedule, shardPlans, shards, bufferTokensOf(loaded));
-    await writeManifest(options.outDir, manifest);
+    await commitBuild(options.outDir, manifest);
     return { outDir: options.outDir, manifest };
+  } catch (error) {
+    // No half-written shard stays behind: the previous build, if any, is untouched.
+    for (const name of await readdir(options.outDir).catch(() => [] as string[])) if (TEMPORARY.test(name)) await rm(path.join(options.outDir, name), { force: true });
+    throw error;
   } finally {
     await pool.close();
     await spill.dispose();

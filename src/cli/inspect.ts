@@ -5,8 +5,7 @@
 import path from 'node:path';
 import { PipelineError } from '../core/errors.ts';
 import { readManifest } from '../manifest/write.ts';
-import { createTokenizer } from '../tokenize/bpe.ts';
-import { buildLlama3Spec } from '../tokenize/llama3.ts';
+import { buildTokenizerSpec, createTokenizerFromSpec } from '../tokenize/registry.ts';
 import { readShardBytes, shardRows } from '../verify/readShard.ts';
 
 const EDGE_TOKENS = 8;
@@ -27,10 +26,12 @@ export async function inspectBuild(dir: string, rowId?: number): Promise<string>
   const place = manifest.schedule.positions[rowId];
   if (!place) throw new PipelineError(`row ${rowId} does not exist; rows are 0..${manifest.rows.total - 1}`, { rowId });
   const shard = manifest.shards[place[0]];
-  const bytes = await readShardBytes(path.join(dir, shard.file));
+  const bytes = await readShardBytes(path.join(dir, shard.file)).catch((error) => {
+    throw new PipelineError(`${shard.file}: cannot read: ${(error as Error).message}; run verify`, { file: shard.file }, { cause: error });
+  });
   for (const row of shardRows(bytes, shard.file)) {
     if (row.rowId !== rowId) continue;
-    const tokenizer = createTokenizer(await buildLlama3Spec());
+    const tokenizer = createTokenizerFromSpec(await buildTokenizerSpec(manifest.tokenizer.name as 'llama3' | 'phi3'));
     const show = (ids: Int32Array) => JSON.stringify(tokenizer.decode(ids));
     const step = Math.floor(rowId / manifest.schedule.globalBatchRows);
     const lines = [`row ${rowId} (${shard.file} row ${place[1]}, step ${step}, rank ${shard.rank}): window ${row.window}, ${row.pieceLens.length} pieces, doc_lens [${row.docLens.join(', ')}], ${row.numPad} padding tokens`];

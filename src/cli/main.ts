@@ -14,7 +14,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadRecipe } from '../config/load.ts';
 import { PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
-import { buildMix } from '../build/run.ts';
+import { buildMix, removeTemporariesSync } from '../build/run.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../build/plan.ts';
@@ -27,8 +27,15 @@ import { formatSummary } from './summary.ts';
 export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
 
 function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
+  return Number(value);
+}
+
+/** Worker threads: 1 to 4 per core (each holds a tokenizer, about 60 MB). */
+function workerCount(value: string): number {
+  const n = positiveInt(value);
+  const max = 4 * defaultWorkerCount();
+  if (n > max) throw new InvalidArgumentError(`expected at most ${max} workers (4 per core on this machine), got ${n}`);
   return n;
 }
 
@@ -39,9 +46,8 @@ function positiveNumber(value: string): number {
 }
 
 function nonNegativeInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
-  return n;
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
+  return Number(value);
 }
 
 const program = new Command('longmix')
@@ -54,11 +60,18 @@ program
   .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
   .option('--out <dir>', "output directory (default: the recipe's output.dir)")
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
-  .option('--workers <n>', 'tokenizer worker threads', positiveInt, defaultWorkerCount())
+  .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
   .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number }) => {
     const started = process.hrtime.bigint();
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
     const outDir = opts.out ?? loaded.recipe.output.dir;
+    // Ctrl-C or a kill: remove the spill and unfinished shards; a previous build stays as it was.
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        removeTemporariesSync(outDir);
+        process.exit(signal === 'SIGINT' ? 130 : 143);
+      });
+    }
     const progress = createProgress();
     try {
       const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update });
@@ -74,7 +87,7 @@ program
   .description('Take a length census of the sources (tokenizing every document) and print planned vs available tokens per source x bucket; exit 1 if a plan cannot be met. Writes nothing.')
   .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
-  .option('--workers <n>', 'tokenizer worker threads', positiveInt, defaultWorkerCount())
+  .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
   .action(async (opts: { recipe: string; scale?: number; workers: number }) => {
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
     const progress = createProgress();

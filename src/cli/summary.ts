@@ -9,6 +9,17 @@ import type { Manifest } from '../manifest/types.ts';
 const fmt = (n: number) => n.toLocaleString('en-US');
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(2)}%` : '0.00%');
 
+const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
+
+/** One line per source with skipped bad records, by reason. */
+function badRecordLines(manifest: Manifest): string[] {
+  return Object.entries(manifest.sources).flatMap(([name, a]) => {
+    const reasons = Object.entries(a.badRecords).map(([reason, n]) => `${reason} ${fmt(n ?? 0)}`);
+    const filtered = a.qualityFiltered.documents ? [`quality_filter ${fmt(a.qualityFiltered.documents)} (never tokenized)`] : [];
+    return reasons.length || filtered.length ? [`skipped   ${name}: ${[...reasons, ...filtered].join(', ')}`] : [];
+  });
+}
+
 /** Formats rows as an aligned text table (first column left-aligned, the rest right-aligned). */
 export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -49,11 +60,12 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     '',
     table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'split docs', 'as filler', 'padding'], cells),
     '',
-    `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${fmt(manifest.rows.pieces)} pieces; ${fmt(manifest.rows.dropped.rows)} rows dropped that did not fill the last global batch`,
+    `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${plural(manifest.rows.pieces, 'piece')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped that did not fill the last global batch`,
     `schedule  ${fmt(manifest.schedule.steps)} steps of ${fmt(manifest.schedule.globalBatchRows)} rows over ${fmt(manifest.schedule.worldSize)} ranks`,
     `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
     `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
-    `shards    ${manifest.shards.length} (${fmt(bytes)} bytes)`,
+    ...badRecordLines(manifest),
+    `shards    ${fmt(manifest.shards.length)} (${fmt(bytes)} bytes)`,
     `time      ${seconds.toFixed(1)} s, ${fmt(Math.round(t.tokensRead / Math.max(seconds, 0.001)))} tokens/s read+tokenized`,
   ].join('\n');
 }

@@ -63,7 +63,7 @@ export const SourceSchema = z.strictObject({
     .describe("starcoder only: concatenate each repository's files (by max_stars_repo_name, in path order) into documents."),
   window: z.enum(['short', 'long']).describe('Window class: short rows hold pieces <= original window; long rows hold at least one longer piece.'),
   budgetTokens: z
-    .union([positiveInt, z.literal('all')])
+    .union([positiveInt, z.literal('all')], { error: 'expected a positive whole number of tokens or "all"' })
     .optional()
     .describe('Tokens (BOS/EOS included) to select from this source, or "all"; split over buckets by share. Omit when every bucket states its own budgetTokens.'),
   lengthTokens: z
@@ -129,7 +129,7 @@ export const RecipeSchema = z
     seed: z.number().int().nonnegative().default(9176).describe('Seed for document order and row order. Default 9176.'),
     tokenizer: z.enum(TOKENIZERS).default('llama3'),
     originalWindowTokens: positiveInt.describe("The model's original context window, tokens (LLaMA3-8B: 8,192)."),
-    rowTokens: positiveInt.describe('Length of every packed row, tokens (LongRoPE2: 131,072).'),
+    rowTokens: positiveInt.max(16_777_216).describe('Length of every packed row, tokens (LongRoPE2: 131,072). At most 16,777,216 (2^24).'),
     onBadRecord: z.enum(['fail', 'skip']).default('fail').describe('fail: stop at the first bad record, naming file and line/row. skip: skip it and count it by reason.'),
     scale: z.number().positive().default(1).describe('Multiplies every numeric token budget (rounded to whole tokens, at least 1), so a full-size recipe can run on a sample. --scale overrides it.'),
     packing: PackingSchema.default({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'document' }),

@@ -30,9 +30,15 @@ export async function readManifest(dir: string): Promise<Manifest> {
   } catch (error) {
     throw new PipelineError(`${file}: no manifest; ${dir} is not a finished longmix build`, { file }, { cause: error });
   }
+  let manifest: Manifest;
   try {
-    return JSON.parse(text) as Manifest;
+    manifest = JSON.parse(text) as Manifest;
   } catch (error) {
     throw new PipelineError(`${file}: not valid JSON: ${(error as Error).message}`, { file }, { cause: error });
   }
+  const m = manifest as Partial<Manifest> | null;
+  if (!m || m.manifestVersion !== 1 || !Array.isArray(m.shards) || !m.rows || !m.schedule || !m.geometry || !m.sources || !m.tokenizer) {
+    throw new PipelineError(`${file}: not a longmix manifest (version 1 with shards, rows, schedule, geometry, sources and tokenizer)`, { file });
+  }
+  return manifest;
 }

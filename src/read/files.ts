@@ -92,9 +92,10 @@ export async function expandPaths(source: string, patterns: readonly string[], b
     } else if (isDynamicPattern(pattern)) {
       const matches = await glob(pattern, { cwd: baseDir, onlyFiles: true, expandDirectories: false });
       if (matches.length === 0) throw new InputError(`Source "${source}": pattern "${pattern}" matches no file under ${baseDir}`, { source, pattern });
-      for (const m of matches) rel.add(path.posix.normalize(m));
+      for (const m of matches) rel.add(path.relative(baseDir, path.resolve(baseDir, m)).split(path.sep).join('/'));
     } else {
-      rel.add(path.posix.normalize(pattern.split(path.sep).join('/')));
+      // Absolute paths are recorded relative to the recipe too, so no machine path reaches the manifest.
+      rel.add(path.relative(baseDir, path.resolve(baseDir, pattern)).split(path.sep).join('/'));
     }
   }
   const files: InputFile[] = [];

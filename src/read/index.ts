@@ -14,6 +14,7 @@ import { readRedPajamaV2 } from './datasets/redpajamaV2.ts';
 import { readStarcoderFiles, readStarcoderRepositories } from './datasets/starcoder.ts';
 import { ensureLocal, expandPaths, type InputFile } from './files.ts';
 import { isHubUrl } from './hub/location.ts';
+import { isHttpUrl } from './urls.ts';
 import { readJsonl } from './jsonl.ts';
 import { readParquet } from './parquet.ts';
 import { readTextFile } from './text.ts';
@@ -29,7 +30,7 @@ export interface ResolvedSource {
 /** A sibling resolver: hub URLs are listed on the hub, other paths looked up relative to `baseDir`. */
 export function localSiblings(baseDir: string): (relPath: string) => Promise<InputFile | null> {
   return async (relPath) => {
-    if (isHubUrl(relPath)) {
+    if (isHubUrl(relPath) || isHttpUrl(relPath)) {
       const files = await expandPaths('sibling', [relPath], baseDir).catch(() => []);
       return files.length === 1 ? files[0] : null;
     }

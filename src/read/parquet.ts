@@ -13,6 +13,21 @@ import type { InputFile } from './files.ts';
 import type { RecordItem } from './jsonl.ts';
 import { textFromRecord } from './record.ts';
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Decodes a row's byte-array values as strict UTF-8 in place; returns the first column that fails, or null. */
+function decodeStrings(row: Record<string, unknown>): string | null {
+  for (const [column, value] of Object.entries(row)) {
+    if (!(value instanceof Uint8Array)) continue;
+    try {
+      row[column] = utf8.decode(value);
+    } catch {
+      return column;
+    }
+  }
+  return null;
+}
+
 /**
  * The bytes of a Parquet file for hyparquet: a hub file by HTTP range requests (only the footer
  * and the row groups read are fetched, so a large file can be sampled), a local one from disk.
@@ -52,11 +67,18 @@ export async function* parquetRecords(
     const rowEnd = rowStart + Number(rowGroup.num_rows);
     let rows: Record<string, unknown>[];
     try {
-      rows = await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd, compressors });
+      // utf8: false: byte arrays come back raw and are decoded here strictly, so invalid UTF-8 is a
+      // located bad record instead of silent U+FFFD replacement.
+      rows = await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd, compressors, utf8: false });
     } catch (error) {
       throw new InputError(`${file.relPath}#${rowStart}: cannot decode rows ${rowStart}..${rowEnd - 1}: ${(error as Error).message}`, { source, file: file.relPath, row: rowStart }, { cause: error });
     }
-    for (let i = 0; i < rows.length; i++) yield { kind: 'record', record: rows[i], where: `${file.relPath}#${rowStart + i}`, position: rowStart + i };
+    for (let i = 0; i < rows.length; i++) {
+      const where = `${file.relPath}#${rowStart + i}`;
+      const bad = decodeStrings(rows[i]);
+      if (bad) yield { kind: 'bad', bad: { source, reason: 'invalid_utf8', where, detail: `column "${bad}" is not valid UTF-8` } };
+      else yield { kind: 'record', record: rows[i], where, position: rowStart + i };
+    }
     rowStart = rowEnd;
     onRawBytes?.(Math.round((file.sizeBytes * rowStart) / Math.max(1, Number(metadata.num_rows))));
   }

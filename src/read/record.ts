@@ -16,7 +16,8 @@ export function textFromRecord(source: string, where: string, record: unknown, t
     return { kind: 'bad', bad: { source, reason: 'missing_text', where, detail: `field "${textField}" is ${text === null ? 'null' : 'missing'}` } };
   }
   if (typeof text !== 'string') {
-    return { kind: 'bad', bad: { source, reason: 'text_not_string', where, detail: `field "${textField}" is a ${typeof text}, expected a string` } };
+    const kind = Array.isArray(text) ? 'an array' : typeof text === 'object' ? 'an object' : `a ${typeof text}`;
+    return { kind: 'bad', bad: { source, reason: 'text_not_string', where, detail: `field "${textField}" is ${kind}, expected a string` } };
   }
   if (text.length === 0) return { kind: 'bad', bad: { source, reason: 'empty_text', where, detail: `field "${textField}" is empty` } };
   if (!text.isWellFormed()) {

@@ -6,15 +6,14 @@
  */
 import { Tiktoken } from 'tiktoken';
 import { encodePiecewise, GUARD_RUN_CHARS, LONG_PIECE_CHARS, longestRun, type PiecewiseThresholds } from './longPieces.ts';
-import type { Tokenizer, TokenizerSpec } from './tokenizer.ts';
+import { withBosEos, type Tokenizer, type TiktokenSpec } from './tokenizer.ts';
 
 /**
- * Creates a tokenizer from a spec (ranks, specials, pattern). Call `free()` when done.
+ * Creates a tokenizer from a tiktoken spec (ranks, specials, pattern). Call `free()` when done.
  * @param thresholds - when to take the piecewise path; defaults are for production.
  */
-export function createTokenizer(spec: TokenizerSpec, thresholds: PiecewiseThresholds = { guardRunChars: GUARD_RUN_CHARS, longPieceChars: LONG_PIECE_CHARS }): Tokenizer {
+export function createTokenizer(spec: TiktokenSpec, thresholds: PiecewiseThresholds = { guardRunChars: GUARD_RUN_CHARS, longPieceChars: LONG_PIECE_CHARS }): Tokenizer {
   const encoder = new Tiktoken(spec.ranks, spec.specialTokens, spec.pattern);
-  const { bosId, eosId } = spec.identity;
   const textDecoder = new TextDecoder('utf-8');
   const encodeStretch = (text: string) => encoder.encode_ordinary(text);
   const encodeOrdinary = async (text: string): Promise<Uint32Array> =>
@@ -22,14 +21,7 @@ export function createTokenizer(spec: TokenizerSpec, thresholds: PiecewiseThresh
   return {
     identity: spec.identity,
     encodeOrdinary,
-    async encodeDocument(text) {
-      const ids = await encodeOrdinary(text);
-      const out = new Int32Array(ids.length + 2);
-      out[0] = bosId;
-      out.set(ids, 1);
-      out[out.length - 1] = eosId;
-      return out;
-    },
+    encodeDocument: async (text) => withBosEos(await encodeOrdinary(text), spec.identity),
     decode: (ids) => textDecoder.decode(encoder.decode(Uint32Array.from(ids))),
     free: () => encoder.free(),
   };

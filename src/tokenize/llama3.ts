@@ -8,7 +8,7 @@
  */
 import { sha256Hex } from '../core/stableJson.ts';
 import { InvariantError } from '../core/errors.ts';
-import type { TokenizerSpec } from './tokenizer.ts';
+import type { TiktokenSpec } from './tokenizer.ts';
 
 /** SHA-256 of Meta's LLaMA-3 `tokenizer.model` (tiktoken ranks format). */
 export const LLAMA3_RANKS_SHA256 = '82e9d31979e92ab929cd544440f129d9ecd797b69e327f80f17e1c50d5551b55';
@@ -42,7 +42,7 @@ function unicodeToByte(): Map<string, number> {
  * Takes about 1 s (loading the package's baked vocabulary).
  * @throws InvariantError if the rebuilt ranks do not hash to {@link LLAMA3_RANKS_SHA256}.
  */
-export async function buildLlama3Spec(): Promise<TokenizerSpec> {
+export async function buildLlama3Spec(): Promise<TiktokenSpec> {
   const { default: llama3 } = await import('llama3-tokenizer-js');
   const decode = unicodeToByte();
   const lines: string[] = new Array(NUM_BASE_TOKENS);
@@ -52,13 +52,14 @@ export async function buildLlama3Spec(): Promise<TokenizerSpec> {
     lines[rank] = `${bytes.toString('base64')} ${rank}`;
   }
   const ranks = lines.join('\n') + '\n';
-  const ranksSha256 = sha256Hex(ranks);
-  if (ranksSha256 !== LLAMA3_RANKS_SHA256) {
-    throw new InvariantError(`LLaMA-3 ranks rebuilt from llama3-tokenizer-js hash to ${ranksSha256}, expected ${LLAMA3_RANKS_SHA256}; is the package version the pinned 1.2.0?`);
+  const vocabularySha256 = sha256Hex(ranks);
+  if (vocabularySha256 !== LLAMA3_RANKS_SHA256) {
+    throw new InvariantError(`LLaMA-3 ranks rebuilt from llama3-tokenizer-js hash to ${vocabularySha256}, expected ${LLAMA3_RANKS_SHA256}; is the package version the pinned 1.2.0?`);
   }
   const specialTokens: Record<string, number> = {};
   for (let id = NUM_BASE_TOKENS; id < VOCAB_SIZE; id++) specialTokens[llama3.vocabById[id]] = id;
   return {
+    kind: 'tiktoken',
     identity: {
       name: 'llama3',
       vocabSize: VOCAB_SIZE,
@@ -66,7 +67,7 @@ export async function buildLlama3Spec(): Promise<TokenizerSpec> {
       eosId: specialTokens['<|end_of_text|>'],
       padId: specialTokens['<|finetune_right_pad_id|>'],
       vocabularySource: 'npm:llama3-tokenizer-js@1.2.0',
-      ranksSha256,
+      vocabularySha256,
     },
     ranks,
     specialTokens,

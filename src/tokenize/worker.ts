@@ -4,10 +4,10 @@
  * or `{ seq, error }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { createTokenizer } from './bpe.ts';
+import { createTokenizerFromSpec } from './registry.ts';
 import type { TokenizerSpec } from './tokenizer.ts';
 
-const tokenizer = createTokenizer(workerData as TokenizerSpec);
+const tokenizer = createTokenizerFromSpec(workerData as TokenizerSpec);
 parentPort!.on('message', async (message: { seq: number; text: string }) => {
   try {
     const ids = await tokenizer.encodeDocument(message.text);

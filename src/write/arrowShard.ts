@@ -1,8 +1,8 @@
 /**
  * Writes one Arrow IPC **stream** shard (readable by `pyarrow.ipc.open_stream`, HF datasets and
  * nnScaler). Lifecycle: `open` → `write(batch)`… → `close()`: the file is written under
- * `<name>.tmp`, fsynced, then renamed, and only then is its {@link ShardInfo} returned; a crash
- * leaves no file under the final name.
+ * `<name>.tmp` and fsynced; {@link commitShards} renames all shards of a build at once, just
+ * before the manifest is written. A crash leaves no file under a final name.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rename } from 'node:fs/promises';
@@ -66,6 +66,15 @@ function toBatch(schema: Schema, rows: readonly RowRecord[], rowTokens: number):
   return new RecordBatch(schema, struct);
 }
 
+/**
+ * Puts finished shards in place: each `<file>.tmp` is renamed to `<file>`. Called after every
+ * shard of a build is written and before its manifest, so a build that fails leaves the
+ * previous build in the directory untouched.
+ */
+export async function commitShards(dir: string, shards: readonly ShardInfo[]): Promise<void> {
+  for (const shard of shards) await rename(path.join(dir, `${shard.file}.tmp`), path.join(dir, shard.file));
+}
+
 /** Flushes a file's data to disk (fsync), so a rename never exposes a half-written file after a power loss. */
 export async function syncFile(file: string): Promise<void> {
   const handle = await open(file, 'r+');
@@ -124,14 +133,15 @@ export class ShardWriter {
     }
   }
 
-  /** Finishes the stream, renames the file to its final name and returns its info. */
+  /**
+   * Finishes the stream and fsyncs the file, still under its temporary name `<file>.tmp`
+   * ({@link commitShards} renames it once every shard is written); returns its info.
+   */
   async close(): Promise<ShardInfo> {
     this.writer.finish();
     await this.done;
-    const finalPath = path.join(this.dir, this.file);
     const sha256 = await sha256File(this.tmpPath);
     await syncFile(this.tmpPath);
-    await rename(this.tmpPath, finalPath);
     return {
       file: this.file,
       rows: this.rows,

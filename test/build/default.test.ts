@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stableStringify } from '../../src/core/stableJson.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
 import { shardRows } from '../../src/verify/readShard.ts';
-import { ShardWriter } from '../../src/write/arrowShard.ts';
+import { commitShards, ShardWriter } from '../../src/write/arrowShard.ts';
 import { shardSchema } from '../../src/write/schema.ts';
 import { buildInTemp, filesOf, removeTempDirs } from '../helpers/build.ts';
 
@@ -90,6 +90,7 @@ describe('verify', () => {
     const writer = new ShardWriter(outDir, shard.file, shardSchema(4096, {}), 4096, shard.rank);
     writer.write(rows);
     Object.assign(shard, await writer.close());
+    await commitShards(outDir, [shard]);
     await writeFile(manifestFile, stableStringify(manifest));
     await expect(verifyBuild(outDir)).rejects.toThrow(`shard-00001.arrow row ${rowIds[2]}: position_ids[5] is 99, expected 5 (piece 0)`);
   });

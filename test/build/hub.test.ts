@@ -74,7 +74,7 @@ sources:
   it('reads plain https URLs and urls: lists (the RedPajama layout), never sending the hub token there, and maxFiles samples', async () => {
     const dir = await tempDir();
     const base = `${hub.endpoint}/datasets/longmix-test/samples/resolve/main`;
-    await writeFile(path.join(dir, 'urls.txt'), `# RedPajama-style URL list\n${base}/data/cc.jsonl.zst\n\n${base}/data/arxiv.jsonl\n`);
+    await writeFile(path.join(dir, 'urls.txt'), `# RedPajama-style URL list\n${base}/data/cc.jsonl.zst\n\n${base}/data/cc.jsonl\n`);
     const file = path.join(dir, 'urls.yaml');
     await writeFile(
       file,
@@ -86,8 +86,8 @@ sources:
     try {
       const { manifest, outDir } = await buildInTemp(file);
       await verifyBuild(outDir);
-      // maxFiles: 1 keeps the first URL in sorted order (arxiv.jsonl sorts before cc.jsonl.zst).
-      expect(manifest.inputs.filter((i) => i.source === 'cc').map((i) => i.path)).toEqual([`${base}/data/arxiv.jsonl`]);
+      // maxFiles: 1 keeps the first URL in sorted order (cc.jsonl sorts before cc.jsonl.zst).
+      expect(manifest.inputs.filter((i) => i.source === 'cc').map((i) => i.path)).toEqual([`${base}/data/cc.jsonl`]);
       expect(manifest.inputs.find((i) => i.source === 'arxiv')).toMatchObject({ path: `${base}/data/arxiv.jsonl`, sizeBytes: 1_218_793, sha256: null });
       const served = hub.stats({ repo: 'longmix-test/samples', revision: 'main', path: 'data/arxiv.jsonl' }).responses;
       expect(served.length).toBeGreaterThan(0);

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import llama3js from 'llama3-tokenizer-js';
 import { buildLlama3Spec, LLAMA3_RANKS_SHA256 } from '../../src/tokenize/llama3.ts';
 import { createTokenizer } from '../../src/tokenize/bpe.ts';
-import type { Tokenizer, TokenizerSpec } from '../../src/tokenize/tokenizer.ts';
+import type { TiktokenSpec, Tokenizer } from '../../src/tokenize/tokenizer.ts';
 import { TokenizerPool } from '../../src/tokenize/pool.ts';
 import { sharedSampleDocs, skipWithoutSharedSamples } from '../helpers/sharedSamples.ts';
 
-let spec: TokenizerSpec;
+let spec: TiktokenSpec;
 let tokenizer: Tokenizer;
 beforeAll(async () => {
   spec = await buildLlama3Spec();
@@ -16,7 +16,7 @@ afterAll(() => tokenizer.free());
 
 describe('LLaMA-3 tokenizer', () => {
   it("rebuilds Meta's ranks file byte for byte and has the model's special ids", () => {
-    expect(spec.identity.ranksSha256).toBe(LLAMA3_RANKS_SHA256);
+    expect(spec.identity.vocabularySha256).toBe(LLAMA3_RANKS_SHA256);
     expect(spec.ranks.length).toBe(2_183_982);
     expect(spec.identity).toMatchObject({ vocabSize: 128_256, bosId: 128_000, eosId: 128_001, padId: 128_004 });
     expect(spec.specialTokens['<|eot_id|>']).toBe(128_009);
