@@ -8,6 +8,7 @@ import { loadRecipe } from '../../src/config/load.ts';
 import { buildMix } from '../../src/build/run.ts';
 import { BudgetError, InputError } from '../../src/core/errors.ts';
 import { llama3Spec, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { verifyBuild } from '../../src/verify/verify.ts';
 
 afterAll(removeTempDirs);
 
@@ -108,6 +109,34 @@ describe('more bad input', () => {
     // A file that claims the LZO codec (its pages are stored raw), which no reader here decodes.
     const lzo = Buffer.from(parquetWriteBuffer({ columnData: columnData(['a', 'b']), codec: 'LZO', compressors: { LZO: (bytes: Uint8Array) => bytes } }));
     await expect(build(await fixture({ 'l.parquet': lzo }, parquet('l.parquet')))).rejects.toThrow(/^l\.parquet#0: cannot decode rows 0\.\.1: .*LZO/);
+  });
+});
+
+describe('the output directory', () => {
+  it('a failed build leaves the previous build in place, with no temporaries', async () => {
+    const good = await fixture({ 'a.jsonl': '{"text":"Hello world!"}\n{"text":"ok"}\n' }, jsonlSource('a.jsonl'));
+    const outDir = await tempDir();
+    const run = async (recipe: string) => buildMix({ loaded: await loadRecipe(recipe), outDir, workers: 1, tokenizerSpec: await llama3Spec() });
+    await run(good);
+    const before = await readdir(outDir);
+    const tooBig = await fixture({ 'a.jsonl': '{"text":"Hello world!"}\n{"text":"ok"}\n' }, jsonlSource('a.jsonl', '9'));
+    await expect(run(tooBig)).rejects.toThrow(BudgetError);
+    expect(await readdir(outDir)).toEqual(before);
+    await expect(verifyBuild(outDir)).resolves.toMatchObject({ rows: 1 });
+  });
+
+  it('refuses a directory holding a manifest.json that is not longmix', async () => {
+    const recipe = await fixture({ 'a.jsonl': '{"text":"ok"}\n' }, jsonlSource('a.jsonl'));
+    const outDir = await tempDir();
+    await writeFile(path.join(outDir, 'manifest.json'), '{"name": "someone else"}');
+    await expect(buildMix({ loaded: await loadRecipe(recipe), outDir, workers: 1, tokenizerSpec: await llama3Spec() })).rejects.toThrow(/manifest\.json is not a longmix manifest; choose another --out directory/);
+  });
+
+  it('a source that yields no document, and the same file in two sources, are errors', async () => {
+    const empty = await fixture({ 'e.jsonl': '\n\n' }, jsonlSource('e.jsonl'));
+    await expect(build(empty)).rejects.toThrow('Source "web": no document was read from its 1 file(s); check its format or dataset, textField and paths');
+    const twice = await fixture({ 'a.jsonl': '{"text":"ok"}\n' }, jsonlSource('a.jsonl') + jsonlSource('a.jsonl').replace('name: web', 'name: web2'));
+    await expect(build(twice)).rejects.toThrow('a.jsonl is an input of both source "web" and source "web2": its documents would be used twice');
   });
 });
 
