@@ -198,10 +198,10 @@ export function applyLastBatch(census: Census, plan: PackPlan, schedule: Schedul
 
 /**
  * Runs a whole build.
- * @throws InputError when an input file is missing (found before the output directory is touched,
- *   so a previous build there stays intact); InputError on a bad record or BudgetError on an
- *   unsatisfiable budget (found after the previous build's manifest and shards were removed and
- *   before any shard is written, so the directory then holds no manifest).
+ * @throws InputError on a missing input file or a bad record, BudgetError on an unsatisfiable
+ *   budget, PipelineError on an unusable output directory. Shards are written under temporary
+ *   names and committed only at the end, so after any of these a previous build in the directory
+ *   is untouched and no temporary file remains.
  */
 export async function buildMix(options: BuildOptions): Promise<BuildResult> {
   const { loaded } = options;

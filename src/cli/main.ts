@@ -5,6 +5,7 @@
  * - `plan [--recipe FILE] [--scale F] [--workers N]`: planned vs available tokens per cell; exit 1 if unmet.
  * - `verify DIR`: check every shard and invariant against the manifest; exit 1 on the first violation.
  * - `inspect DIR [--row N]`: show a build's shards, or one row's pieces.
+ * - `export DIR [--hf DIR] [--megatron PREFIX]`: write a build for other trainers and check it.
  *
  * Errors print as one message naming file/line, key path, or shard/row, and exit with code 1.
  */
@@ -19,6 +20,10 @@ import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../build/plan.ts';
 import { inspectBuild } from './inspect.ts';
+import { existsSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { readManifest } from '../manifest/write.ts';
+import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../write/formats/index.ts';
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { formatSummary } from './summary.ts';
@@ -45,6 +50,32 @@ function positiveNumber(value: string): number {
   return n;
 }
 
+const FORMATS = ['native', 'hf', 'megatron'];
+
+function formatList(value: string): string[] {
+  const formats = value.split(',').map((f) => f.trim()).filter(Boolean);
+  for (const f of formats) if (!FORMATS.includes(f)) throw new InvalidArgumentError(`expected formats among ${FORMATS.join(', ')}, got "${f}"`);
+  return formats.filter((f) => f !== 'native');
+}
+
+/** Writes the requested exports of a fresh build into `<outDir>/hf` and `<outDir>/megatron/<name>`; returns summary lines. */
+async function writeExports(outDir: string, name: string, formats: readonly string[]): Promise<string[]> {
+  const lines: string[] = [];
+  const hfDir = formats.includes('hf') ? path.join(outDir, 'hf') : undefined;
+  const megatronPrefix = formats.includes('megatron') ? path.join(outDir, 'megatron', name) : undefined;
+  if (hfDir) {
+    const r = await exportHf(outDir, hfDir, { formatColumns: NNSCALER_FORMAT_COLUMNS });
+    lines.push(`hf        ${r.files.length} data files (datasets save_to_disk layout) in ${hfDir}`);
+  }
+  if (megatronPrefix) {
+    await mkdir(path.dirname(megatronPrefix), { recursive: true });
+    const r = await exportMegatron(outDir, megatronPrefix);
+    lines.push(`megatron  ${r.sequences} sequences, ${r.tokens} tokens in ${megatronPrefix}.{bin,idx} (+ _doc_lens)`);
+  }
+  if (hfDir || megatronPrefix) await verifyExports(outDir, { hfDir, megatronPrefix });
+  return lines;
+}
+
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
   return Number(value);
@@ -61,7 +92,8 @@ program
   .option('--out <dir>', "output directory (default: the recipe's output.dir)")
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
-  .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number }) => {
+  .option('--format <list>', 'comma list of output formats besides the native shards: hf (<out>/hf, datasets save_to_disk, columns nnScaler reads), megatron (<out>/megatron/<recipe>.bin/.idx)', formatList, [])
+  .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number; format: string[] }) => {
     const started = process.hrtime.bigint();
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
     const outDir = opts.out ?? loaded.recipe.output.dir;
@@ -76,7 +108,12 @@ program
     try {
       const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update });
       progress.stop();
+      // Exports of a previous build would no longer match the new shards.
+      await rm(path.join(outDir, 'hf'), { recursive: true, force: true });
+      await rm(path.join(outDir, 'megatron'), { recursive: true, force: true });
+      const exported = await writeExports(outDir, manifest.recipe.name, opts.format);
       console.log(formatSummary(manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
+      for (const line of exported) console.log(line);
     } finally {
       progress.stop();
     }
@@ -104,11 +141,43 @@ program
 
 program
   .command('verify')
-  .description('Re-read every shard; check checksums, row invariants and totals against manifest.json.')
+  .description('Re-read every shard; check checksums, row invariants, the schedule and totals against manifest.json, and that hf/megatron exports (in <dir>/hf and <dir>/megatron, or given) hold the same tokens.')
   .argument('<dir>', 'build output directory')
-  .action(async (dir: string) => {
+  .option('--hf <dir>', 'HF datasets export to check (default <dir>/hf when present)')
+  .option('--megatron <prefix>', 'Megatron export prefix to check (default <dir>/megatron/<recipe> when present)')
+  .action(async (dir: string, opts: { hf?: string; megatron?: string }) => {
     const report = await verifyBuild(dir);
     console.log(`OK ${dir}: ${report.shards} shards, ${report.rows} rows, ${report.tokens} document tokens, ${report.padTokens} padding tokens; every invariant holds`);
+    const manifest = await readManifest(dir);
+    const hfDir = opts.hf ?? (existsSync(path.join(dir, 'hf', 'state.json')) ? path.join(dir, 'hf') : undefined);
+    const defaultPrefix = path.join(dir, 'megatron', manifest.recipe.name);
+    const megatronPrefix = opts.megatron ?? (existsSync(`${defaultPrefix}.idx`) ? defaultPrefix : undefined);
+    if (hfDir || megatronPrefix) {
+      const exports = await verifyExports(dir, { hfDir, megatronPrefix });
+      console.log(`OK exports: ${[hfDir && `hf ${hfDir}`, megatronPrefix && `megatron ${megatronPrefix}`].filter(Boolean).join(', ')} hold the same ${exports.rows} rows token for token`);
+    }
+  });
+
+program
+  .command('export')
+  .description('Write a finished build for another trainer (hf: datasets save_to_disk directory; megatron: <prefix>.bin/.idx + <prefix>_doc_lens.bin/.idx), then check it token for token against the shards.')
+  .argument('<dir>', 'build output directory')
+  .option('--hf <dir>', 'HF datasets directory to write (missing or empty)')
+  .option('--hf-columns <list>', "columns load_from_disk returns: 'nnscaler' (input_ids, position_ids, what the nnScaler trainer's collator takes), 'all', or a comma list", 'nnscaler')
+  .option('--megatron <prefix>', 'Megatron-LM indexed dataset prefix to write')
+  .action(async (dir: string, opts: { hf?: string; hfColumns: string; megatron?: string }) => {
+    if (!opts.hf && !opts.megatron) throw new PipelineError('export: give --hf <dir> and/or --megatron <prefix>');
+    const formatColumns = opts.hfColumns === 'all' ? null : opts.hfColumns === 'nnscaler' ? NNSCALER_FORMAT_COLUMNS : opts.hfColumns.split(',');
+    if (opts.hf) {
+      const r = await exportHf(dir, opts.hf, { formatColumns });
+      console.log(`hf: ${r.files.length} data files, ${r.rows} rows -> ${r.dir}`);
+    }
+    if (opts.megatron) {
+      const r = await exportMegatron(dir, opts.megatron);
+      console.log(`megatron: ${r.sequences} sequences, ${r.tokens} tokens -> ${r.prefix}.{bin,idx}, ${r.prefix}_doc_lens.{bin,idx}`);
+    }
+    const report = await verifyExports(dir, { hfDir: opts.hf, megatronPrefix: opts.megatron });
+    console.log(`OK: ${report.rows} rows match the shards token for token`);
   });
 
 program

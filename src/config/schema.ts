@@ -116,7 +116,7 @@ export const OutputSchema = z.strictObject({
     .max(2 ** 31)
     .default(128 * 1024 * 1024)
     .describe(
-      'Largest shard, bytes (default 128 MiB: 128 rows of 131,072 tokens; large enough that per-file costs (open, hash, object-store request) vanish, small enough that each of 64 ranks holds one shard in memory while reading, and far under the 2 GiB limit).',
+      'Target shard size, bytes: rows per shard = floor(target / (8 x rowTokens + 1024)) (default 128 MiB: 127 rows of 131,072 tokens; large enough that per-file costs (open, hash, object-store request) vanish, small enough that each of 64 ranks holds one shard in memory while reading, and far under the 2 GiB limit, which is never passed).',
     ),
   rowsPerBatch: positiveInt.default(8).describe('Rows per Arrow record batch inside a shard (lowered if rows x rowTokens would pass 2^31 - 1 values).'),
   lastBatchPolicy: z.enum(['drop']).default('drop').describe('Rows that do not fill the last global batch: drop (counted as "last_batch" per cell).'),

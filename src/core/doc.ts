@@ -6,7 +6,11 @@
 export interface Doc {
   /** Source name from the recipe. */
   source: string;
-  /** Stable document id, unique within the source: `<file>:<line>` (jsonl, 1-based line), `<file>#<row>` (parquet, 0-based row) or `<file>` (text). `<file>` is relative to the recipe. */
+  /**
+   * Stable document id, unique within the source: `<file>:<line>` (jsonl, 1-based line),
+   * `<file>#<row>` (parquet, 0-based row) or `<file>` (text), where `<file>` is the path relative
+   * to the recipe or the hub/http URL; dataset adapters give their own ids (see src/read/datasets/).
+   */
   id: string;
   /** Document text (UTF-8 decoded). */
   text: string;

@@ -12,9 +12,9 @@ export interface InputIdentity {
   /** Path relative to the recipe file, or `hf://datasets/<owner>/<name>@<revision>/<path>`. */
   path: string;
   sizeBytes: number;
-  /** SHA-256 of the file: computed for local files; the hub's LFS oid for hub files (null when the hub gives none). */
+  /** SHA-256 of the file: computed for local files; the hub's LFS oid for hub files (null when the hub gives none, and for plain URLs). */
   sha256: string | null;
-  /** The hub's ETag (LFS sha256 or git blob id) for hub files; null for local files. */
+  /** The hub's ETag (LFS sha256 or git blob id) for hub files, the server's ETag for plain URLs; null for local files. */
   etag: string | null;
 }
 

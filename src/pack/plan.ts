@@ -6,15 +6,15 @@
  *    limit (`split`: positions restart at 0 in each piece, nothing is lost) or cut to it
  *    (`truncate`: the tail is counted as dropped, reason "truncated").
  * 2. Pieces of each window class are put in a seeded stream order
- *    (`derivedKey(seed, "pack", source, docId, repeat)`, so sources interleave) and packed by
+ *    (`derivedKey(seed, "pack", source, docId, repeat, part)`, so sources interleave) and packed by
  *    best-fit decreasing with a bounded buffer ({@link packChunked}); rows never mix classes.
  *    With a filler source, each long row, as it closes, takes the longest filler pieces that fit
  *    its free space ({@link FillerPool}); unused filler pieces go to short rows.
  * 3. A row's window is `long` when it holds a piece longer than `originalWindowTokens` (so
  *    `max(position_ids) + 1 > originalWindowTokens`, the trainer's RoPE switch), else `short`. A
  *    long-class row made only of split remainders that fit the window is thus labelled `short`.
- * 4. Rows are put in a seeded order (`derivedKey(seed, "row-order")`), so shards are not sorted
- *    by source or length.
+ * 4. Rows are returned in a seeded order (`derivedKey(seed, "row-order")`); the write stage's
+ *    schedule (src/write/layout.ts) then sets the final global order and row ids.
  */
 import { derivedKey, shuffled, SplitMix64 } from '../core/rng.ts';
 import { splitDocument } from './split.ts';
@@ -67,7 +67,7 @@ export interface CellPackCounts {
 
 /** The whole packing plan and its counts. */
 export interface PackPlan {
-  /** Rows in output order; row id = index. */
+  /** Rows in a seeded order; their row ids come from the schedule (src/write/layout.ts). */
   rows: PlannedRow[];
   pieces: number;
   cells: CellPackCounts[];

@@ -9,7 +9,8 @@
  * Repetition only where the recipe allows it (`maxRepetition > 1`): when the plan exceeds what
  * the cell holds, every document is taken once, then again in a new seeded order
  * (`derivedKey(seed, source, docId, "repeat:<k>")`) until the plan is met; no document is taken
- * more than `ceil(maxRepetition)` times and the total never exceeds `maxRepetition × available`.
+ * more than `ceil(maxRepetition)` times, the plan must be at most `maxRepetition × available`, and
+ * the achieved tokens pass the plan by less than one document, as without repetition.
  * A plan above that is a {@link BudgetError} that names the cell, the shortfall and the fixes.
  */
 import { BudgetError } from '../core/errors.ts';

@@ -17,7 +17,7 @@
  * - each (source, document, start token, use) piece appears once in the whole output;
  * - per-source placed tokens and documents (pieces starting at token 0), row counts and padding
  *   equal the manifest's; each source's read tokens equal placed − repeated + truncated +
- *   over_budget + length_filter.
+ *   last_batch + over_budget + length_filter.
  */
 import path from 'node:path';
 import { cellSums } from '../build/accounting.ts';

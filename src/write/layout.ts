@@ -11,7 +11,9 @@
  *
  * Placement (`planShards`): global position `p` is in step `floor(p / G)` and goes to rank
  * `floor((p mod G) / (G / W))`. Each rank's rows, in position order, are cut into `m` shards of
- * equal size (±1 row), `m = ceil(rowsPerRank · rowBytes / targetShardBytes)`; shard `r·m + k` is
+ * equal size (±1 row), `m = ceil(rowsPerRank / floor(targetShardBytes / rowBytes))`, with
+ * `rowBytes = 8·rowTokens + 1024` (an estimate: provenance of rows with many pieces can make a
+ * file somewhat larger than the target); shard `r·m + k` is
  * rank r's k-th. So the shard count is a multiple of the world size, every rank holds the same
  * number of rows, and a loader with another world size re-splits the same global order from the
  * manifest's schedule without rewriting shards.
