@@ -23,6 +23,8 @@ export interface CellAccount {
   min: number;
   max: number;
   plannedTokens: number | 'all';
+  /** Tokens added to the plan by `lastBatchPolicy: fill` to complete the last global batch (0 otherwise). */
+  raisedTokens: number;
   /** Documents read whose length falls in the bucket. */
   available: DocTokens;
   /** Selected uses (repeats included), before truncation; within one document of the plan. */
@@ -84,6 +86,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
       min: c.min,
       max: c.max,
       plannedTokens: c.plannedTokens,
+      raisedTokens: 0,
       available: zero(),
       achieved: zero(),
       repeatedTokens: 0,

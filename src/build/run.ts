@@ -18,7 +18,7 @@ import type { InputIdentity, Manifest } from '../manifest/types.ts';
 import { planPacking, type PackDoc, type PackPlan } from '../pack/plan.ts';
 import { expandPaths } from '../read/files.ts';
 import type { ResolvedSource } from '../read/index.ts';
-import { planCellSelection } from '../select/plan.ts';
+import { planCellSelection, type CellSelection } from '../select/plan.ts';
 import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import { TokenizerPool } from '../tokenize/pool.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
@@ -129,23 +129,18 @@ export function removeTemporariesSync(outDir: string): void {
   for (const name of names) if (TEMPORARY.test(name)) rmSync(path.join(outDir, name), { force: true });
 }
 
-/**
- * Selects per cell and plans the packing; fills the accounts' selection and packing counts.
- * @throws BudgetError naming the first cell whose plan cannot be met.
- */
-export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
+/** Selection and packing for given per-cell plan raises (tokens), without touching the accounts. */
+function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly number[]): { plan: PackPlan; selections: CellSelection[] } {
   const { recipe } = loaded;
   const packDocs: PackDoc[] = [];
-  census.cells.forEach((cell, i) => {
-    const selection = planCellSelection(cell, census.candidates[i], recipe.seed);
-    const account = census.accounts[cell.source].cells.find((c) => c.bucket === cell.bucket)!;
-    account.achieved = { documents: selection.achievedDocuments, tokens: selection.achievedTokens };
-    account.repeatedTokens = selection.repeatedTokens;
-    account.dropped.over_budget = { documents: selection.overBudgetDocuments, tokens: selection.overBudgetTokens };
+  const selections = census.cells.map((cell, i) => {
+    const planned = cell.plannedTokens === 'all' || raise[i] === 0 ? cell.plannedTokens : cell.plannedTokens + raise[i];
+    const selection = planCellSelection({ ...cell, plannedTokens: planned }, census.candidates[i], recipe.seed);
     const byIndex = new Map(census.candidates[i].map((c) => [c.index, c]));
     for (const { index, repeat } of selection.selected) {
       packDocs.push({ doc: index, source: cell.source, id: census.docs[index].id, repeat, cell: i, lengthTokens: byIndex.get(index)!.lengthTokens, window: cell.window });
     }
+    return selection;
   });
   const plan = planPacking(packDocs, {
     rowTokens: recipe.rowTokens,
@@ -157,10 +152,47 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
     fillerSource: recipe.packing.longRowFiller,
     cellCount: census.cells.length,
   });
+  return { plan, selections };
+}
+
+/** Most rounds of raising budgets under `lastBatchPolicy: fill`. */
+const MAX_FILL_ROUNDS = 32;
+
+/**
+ * Selects per cell and plans the packing; fills the accounts' selection and packing counts.
+ *
+ * `lastBatchPolicy: fill`: while the rows do not fill whole global batches, the numeric budgets
+ * are raised (the missing rows' tokens shared in proportion to each cell's plan, capped by what
+ * the cell holds) and selection and packing are planned again, at most {@link MAX_FILL_ROUNDS}
+ * times; the raise of each cell is reported as `raisedTokens`. Rows still left over are dropped
+ * and counted, as under `drop`.
+ * @throws BudgetError naming the first cell whose plan cannot be met.
+ */
+export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
+  const { recipe } = loaded;
+  const G = recipe.output.globalBatchRows;
+  const raise = census.cells.map(() => 0);
+  let { plan, selections } = selectAndPack(loaded, census, raise);
+  for (let round = 0; recipe.output.lastBatchPolicy === 'fill' && plan.rows.length % G !== 0 && round < MAX_FILL_ROUNDS; round++) {
+    const missingTokens = (G - (plan.rows.length % G)) * recipe.rowTokens;
+    const growable = census.cells.flatMap((cell, i) => {
+      const cap = Math.floor(selections[i].availableTokens * cell.maxRepetition);
+      return cell.plannedTokens !== 'all' && cell.plannedTokens + raise[i] < cap ? [{ i, planned: cell.plannedTokens, cap }] : [];
+    });
+    if (growable.length === 0) break;
+    const total = growable.reduce((s, g) => s + g.planned, 0);
+    for (const g of growable) raise[g.i] = Math.min(g.cap - (census.cells[g.i].plannedTokens as number), raise[g.i] + Math.ceil((missingTokens * g.planned) / total));
+    ({ plan, selections } = selectAndPack(loaded, census, raise));
+  }
   census.cells.forEach((cell, i) => {
     const source = census.accounts[cell.source];
     const account = source.cells.find((c) => c.bucket === cell.bucket)!;
+    const selection = selections[i];
     const counts = plan.cells[i];
+    account.raisedTokens = raise[i];
+    account.achieved = { documents: selection.achievedDocuments, tokens: selection.achievedTokens };
+    account.repeatedTokens = selection.repeatedTokens;
+    account.dropped.over_budget = { documents: selection.overBudgetDocuments, tokens: selection.overBudgetTokens };
     account.splitDocuments = counts.splitDocuments;
     account.dropped.truncated = { documents: counts.truncatedDocuments, tokens: counts.truncatedTokens };
     account.padTokens = counts.padTokens;

@@ -119,7 +119,10 @@ export const OutputSchema = z.strictObject({
       'Target shard size, bytes: rows per shard = floor(target / (8 x rowTokens + 1024)) (default 128 MiB: 127 rows of 131,072 tokens; large enough that per-file costs (open, hash, object-store request) vanish, small enough that each of 64 ranks holds one shard in memory while reading, and far under the 2 GiB limit, which is never passed).',
     ),
   rowsPerBatch: positiveInt.default(8).describe('Rows per Arrow record batch inside a shard (lowered if rows x rowTokens would pass 2^31 - 1 values).'),
-  lastBatchPolicy: z.enum(['drop']).default('drop').describe('Rows that do not fill the last global batch: drop (counted as "last_batch" per cell).'),
+  lastBatchPolicy: z
+    .enum(['drop', 'fill'])
+    .default('drop')
+    .describe('Rows that do not fill the last global batch: drop them (counted as "last_batch" per cell), or fill: raise the numeric budgets (reported per cell as raisedTokens) until whole global batches are packed, then drop what still is left over.'),
 });
 
 /** A whole recipe, before cross-field rules. */

@@ -56,7 +56,7 @@ export interface Manifest {
     padTokens: number;
     pieces: number;
     /** Rows left out because they did not fill the last global batch. */
-    dropped: { rows: number; tokens: number; padTokens: number; policy: 'drop' };
+    dropped: { rows: number; tokens: number; padTokens: number; policy: 'drop' | 'fill' };
   };
   /**
    * The global order for data-parallel training. Global position p (= row_id) is in step

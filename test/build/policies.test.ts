@@ -62,6 +62,22 @@ describe('packing policies end to end (built, then verified)', () => {
     expect(rows.some((r) => r.window === 'long' && r.pieceSource.includes('web'))).toBe(true);
   });
 
+  it('lastBatchPolicy fill raises the budgets until whole global batches are packed; drop counts the rest', async () => {
+    const lower = (r: Record<string, any>) => {
+      r.sources[0].budgetTokens = 2000; // web
+      r.sources[3].budgetTokens = 5000; // papers
+    };
+    const dropped = await buildInTemp(await variant(lower));
+    // 11 rows in batches of 4: 8 kept, 3 dropped and counted.
+    expect(dropped.manifest.rows).toMatchObject({ total: 8, dropped: { rows: 3, policy: 'drop' } });
+    const filled = await buildInTemp(await variant((r) => (lower(r), (r.output.lastBatchPolicy = 'fill'))));
+    await verifyBuild(filled.outDir);
+    // Raising web by 1,171 and papers by 2,926 tokens (in proportion to their plans, 2 : 5) packs 12 rows: 3 whole batches.
+    expect(filled.manifest.rows).toMatchObject({ total: 12, dropped: { rows: 0, tokens: 0, policy: 'fill' } });
+    expect([filled.manifest.sources.web.cells[0].raisedTokens, filled.manifest.sources.papers.cells[0].raisedTokens]).toEqual([1171, 2926]);
+    expect(filled.manifest.totals.tokensDropped.last_batch).toBe(0);
+  });
+
   it('repetition: a budget above availability is met with marked repeats when maxRepetition allows it', async () => {
     const { outDir, manifest } = await buildInTemp(await variant((r) => Object.assign(r.sources[1], { budgetTokens: 6000, maxRepetition: 2 })));
     await verifyBuild(outDir);
