@@ -17,17 +17,8 @@ ROOT="$(pwd)"
 VENV="${LONGMIX_CROSS_VENV:-$ROOT/.venv-cross}"
 PYTHON="${PYTHON:-python3}"
 PINS=(pyarrow==25.0.1 datasets==5.0.1 numpy==2.4.6)
-# Few retries: where the only index is a local mirror an unreachable default index costs minutes.
-PIP_OPTS=(--disable-pip-version-check --retries "${PIP_RETRIES:-0}" --timeout "${PIP_TIMEOUT:-30}")
-
-skip_or_fail() { # $1: what could not be installed
-  if [ "${CI:-}" = "true" ] && [ -d /opt/pypi ]; then
-    echo "FAILED: $1 (CI=true and the package mirror /opt/pypi exists, so this install must work)" >&2
-    exit 1
-  fi
-  echo "SKIPPED: $1"
-  exit 0
-}
+# shellcheck source=.ci/pip-lib.sh
+source "$ROOT/.ci/pip-lib.sh"
 
 command -v "$PYTHON" >/dev/null 2>&1 || skip_or_fail "pyarrow not installable here (no $PYTHON)"
 if ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then

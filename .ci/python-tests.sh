@@ -15,18 +15,8 @@ ROOT="$(pwd)"
 LOADER="$ROOT/loaders/python"
 VENV="${LONGMIX_PY_VENV:-$ROOT/.venv-py}"
 PYTHON="${PYTHON:-python3}"
-# Few retries: on a machine whose only index is a local mirror an unreachable default index
-# otherwise costs minutes of back-off. Override with PIP_RETRIES / PIP_TIMEOUT.
-PIP_OPTS=(--disable-pip-version-check --retries "${PIP_RETRIES:-0}" --timeout "${PIP_TIMEOUT:-30}")
-
-skip_or_fail() { # $1: what could not be installed
-  if [ "${CI:-}" = "true" ] && [ -d /opt/pypi ]; then
-    echo "FAILED: $1 (CI=true and the package mirror /opt/pypi exists, so this install must work)" >&2
-    exit 1
-  fi
-  echo "SKIPPED: $1"
-  exit 0
-}
+# shellcheck source=.ci/pip-lib.sh
+source "$ROOT/.ci/pip-lib.sh"
 
 # True when every `name==version` line of the given requirements files is installed in the venv.
 pins_satisfied() {
