@@ -7,7 +7,7 @@
  * ⇒ same bytes, whatever the worker count.
  */
 import { readdirSync, rmSync } from 'node:fs';
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, realpath, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
 import { BudgetError, InputError, PipelineError } from '../core/errors.ts';
@@ -61,9 +61,11 @@ export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: Re
   for (const config of loaded.recipe.sources) {
     const files = await expandPaths(config.name, config.paths, loaded.baseDir, undefined, config.maxFiles);
     for (const file of files) {
-      const other = owner.get(file.relPath);
+      // Local files are compared by their real path, so a symlink cannot bring a file in twice.
+      const key = file.hub ? file.relPath : await realpath(file.absPath);
+      const other = owner.get(key);
       if (other !== undefined) throw new InputError(`${file.relPath} is an input of both source "${other}" and source "${config.name}": its documents would be used twice`, { file: file.relPath });
-      owner.set(file.relPath, config.name);
+      owner.set(key, config.name);
     }
     sources.push({ config, files, baseDir: loaded.baseDir });
     for (const file of files) {

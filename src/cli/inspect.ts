@@ -18,7 +18,7 @@ export async function inspectBuild(dir: string, rowId?: number): Promise<string>
   const manifest = await readManifest(dir);
   if (rowId === undefined) {
     const lines = [`${dir}: ${manifest.rows.total} rows (short ${manifest.rows.short}, long ${manifest.rows.long}) in ${manifest.shards.length} shards; row ${manifest.geometry.rowTokens} tokens, window ${manifest.geometry.originalWindowTokens}`];
-    lines.push(`schedule: ${manifest.schedule.steps} steps of ${manifest.schedule.globalBatchRows} rows over ${manifest.schedule.worldSize} ranks; ${manifest.rows.dropped.rows} rows dropped (last batch)`);
+    lines.push(`schedule: ${manifest.schedule.steps} steps of ${manifest.schedule.globalBatchRows} rows over ${manifest.schedule.worldSize} ranks; ${manifest.rows.dropped.rows} row${manifest.rows.dropped.rows === 1 ? '' : 's'} dropped (last batch)`);
     for (const s of manifest.shards) lines.push(`  ${s.file}: rank ${s.rank}, ${s.rows} rows (short ${s.shortRows}, long ${s.longRows}), ${s.tokens} tokens + ${s.padTokens} padding, ${s.sizeBytes} bytes`);
     lines.push('Use --row N to see one row.');
     return lines.join('\n');

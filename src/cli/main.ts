@@ -20,7 +20,7 @@ import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../build/plan.ts';
 import { inspectBuild } from './inspect.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { readManifest } from '../manifest/write.ts';
 import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../write/formats/index.ts';
@@ -97,10 +97,14 @@ program
     const started = process.hrtime.bigint();
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
     const outDir = opts.out ?? loaded.recipe.output.dir;
-    // Ctrl-C or a kill: remove the spill and unfinished shards; a previous build stays as it was.
+    // Ctrl-C or a kill: remove the spill and unfinished shards (a previous build stays as it was),
+    // and any export being written (an export is all or nothing).
+    let exporting = false;
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         removeTemporariesSync(outDir);
+        if (exporting) for (const name of ['hf', 'megatron']) rmSync(path.join(outDir, name), { recursive: true, force: true });
+        console.error(`longmix: interrupted; ${exporting ? 'the new build is complete, its exports were removed' : 'no new build was committed; a previous build in the directory is unchanged'}`);
         process.exit(signal === 'SIGINT' ? 130 : 143);
       });
     }
@@ -111,7 +115,12 @@ program
       // Exports of a previous build would no longer match the new shards.
       await rm(path.join(outDir, 'hf'), { recursive: true, force: true });
       await rm(path.join(outDir, 'megatron'), { recursive: true, force: true });
-      const exported = await writeExports(outDir, manifest.recipe.name, opts.format);
+      exporting = true;
+      const exported = await writeExports(outDir, manifest.recipe.name, opts.format).catch(async (error: unknown) => {
+        for (const name of ['hf', 'megatron']) await rm(path.join(outDir, name), { recursive: true, force: true });
+        throw error;
+      });
+      exporting = false;
       console.log(formatSummary(manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
       for (const line of exported) console.log(line);
     } finally {
@@ -149,8 +158,11 @@ program
     const report = await verifyBuild(dir);
     console.log(`OK ${dir}: ${report.shards} shards, ${report.rows} rows, ${report.tokens} document tokens, ${report.padTokens} padding tokens; every invariant holds`);
     const manifest = await readManifest(dir);
-    const hfDir = opts.hf ?? (existsSync(path.join(dir, 'hf', 'state.json')) ? path.join(dir, 'hf') : undefined);
     const defaultPrefix = path.join(dir, 'megatron', manifest.recipe.name);
+    // An export directory beside the build must be complete: a half-written one is an error, not skipped.
+    if (!opts.hf && existsSync(path.join(dir, 'hf')) && !existsSync(path.join(dir, 'hf', 'state.json'))) throw new PipelineError(`${path.join(dir, 'hf')}: incomplete HF export (no state.json); remove it or run export again`);
+    if (!opts.megatron && existsSync(path.join(dir, 'megatron')) && !existsSync(`${defaultPrefix}.idx`)) throw new PipelineError(`${path.join(dir, 'megatron')}: incomplete Megatron export (no ${path.basename(defaultPrefix)}.idx); remove it or run export again`);
+    const hfDir = opts.hf ?? (existsSync(path.join(dir, 'hf', 'state.json')) ? path.join(dir, 'hf') : undefined);
     const megatronPrefix = opts.megatron ?? (existsSync(`${defaultPrefix}.idx`) ? defaultPrefix : undefined);
     if (hfDir || megatronPrefix) {
       const exports = await verifyExports(dir, { hfDir, megatronPrefix });
@@ -167,6 +179,9 @@ program
   .option('--megatron <prefix>', 'Megatron-LM indexed dataset prefix to write')
   .action(async (dir: string, opts: { hf?: string; hfColumns: string; megatron?: string }) => {
     if (!opts.hf && !opts.megatron) throw new PipelineError('export: give --hf <dir> and/or --megatron <prefix>');
+    if (opts.hf && existsSync(opts.hf) && !statSync(opts.hf).isDirectory()) throw new PipelineError(`export: --hf ${opts.hf} is a file; give a missing or empty directory`);
+    if (opts.megatron && (opts.megatron.endsWith('/') || path.basename(opts.megatron) === '')) throw new PipelineError(`export: --megatron ${opts.megatron} must be a file prefix such as out/megatron/mix (it writes <prefix>.bin and <prefix>.idx)`);
+    if (opts.megatron) await mkdir(path.dirname(opts.megatron), { recursive: true });
     const formatColumns = opts.hfColumns === 'all' ? null : opts.hfColumns === 'nnscaler' ? NNSCALER_FORMAT_COLUMNS : opts.hfColumns.split(',');
     if (opts.hf) {
       const r = await exportHf(dir, opts.hf, { formatColumns });

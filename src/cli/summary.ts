@@ -62,7 +62,7 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'raised (fill)', 'split docs', 'as filler', 'padding'], cells),
     '',
     `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${plural(manifest.rows.pieces, 'piece')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped that did not fill the last global batch`,
-    `schedule  ${fmt(manifest.schedule.steps)} steps of ${fmt(manifest.schedule.globalBatchRows)} rows over ${fmt(manifest.schedule.worldSize)} ranks`,
+    `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}${manifest.rows.dropped.policy === 'fill' && manifest.rows.dropped.rows > 0 ? '; fill could not complete the last global batch (no budget left to raise)' : ''}`,
     `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
     `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
     ...badRecordLines(manifest),

@@ -37,8 +37,13 @@ export async function readManifest(dir: string): Promise<Manifest> {
     throw new PipelineError(`${file}: not valid JSON: ${(error as Error).message}`, { file }, { cause: error });
   }
   const m = manifest as Partial<Manifest> | null;
-  if (!m || m.manifestVersion !== 1 || !Array.isArray(m.shards) || !m.rows || !m.schedule || !m.geometry || !m.sources || !m.tokenizer) {
-    throw new PipelineError(`${file}: not a longmix manifest (version 1 with shards, rows, schedule, geometry, sources and tokenizer)`, { file });
+  if (!m || m.manifestVersion !== 1 || !Array.isArray(m.shards) || !m.rows || !m.schedule || !Array.isArray(m.schedule.positions) || !m.geometry || !m.sources || !m.tokenizer) {
+    throw new PipelineError(`${file}: not a longmix manifest (version 1 with shards, rows, schedule positions, geometry, sources and tokenizer)`, { file });
   }
+  m.shards.forEach((shard, i) => {
+    if (typeof shard?.file !== 'string' || !/^shard-\d{5,}\.arrow$/.test(shard.file) || !Number.isSafeInteger(shard.rows) || !Number.isSafeInteger(shard.sizeBytes)) {
+      throw new PipelineError(`${file}: shards[${i}] must name a shard-NNNNN.arrow file in the build directory with integer rows and sizeBytes`, { file, shard: i });
+    }
+  });
   return manifest;
 }

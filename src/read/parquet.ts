@@ -67,9 +67,9 @@ export async function* parquetRecords(
     const rowEnd = rowStart + Number(rowGroup.num_rows);
     let rows: Record<string, unknown>[];
     try {
-      // utf8: false: byte arrays come back raw and are decoded here strictly, so invalid UTF-8 is a
-      // located bad record instead of silent U+FFFD replacement.
-      rows = await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd, compressors, utf8: false });
+      // utf8: false and a raw stringFromBytes: byte arrays, UTF-8-annotated or not, come back raw and
+      // are decoded here strictly, so invalid UTF-8 is a located bad record instead of silent U+FFFD.
+      rows = await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd, compressors, utf8: false, parsers: { stringFromBytes: (bytes: Uint8Array) => bytes } });
     } catch (error) {
       throw new InputError(`${file.relPath}#${rowStart}: cannot decode rows ${rowStart}..${rowEnd - 1}: ${(error as Error).message}`, { source, file: file.relPath, row: rowStart }, { cause: error });
     }

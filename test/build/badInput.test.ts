@@ -106,6 +106,9 @@ describe('more bad input', () => {
     const parquet = (name: string, extra = '') => `  - { name: edu, format: parquet, paths: [${name}], window: short, budgetTokens: all, lengthTokens: { min: 2, max: 16 }${extra} }\n`;
     await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet')))).rejects.toThrow('n.parquet#1: field "text" is null (source "edu", reason missing_text)');
     await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet', ', textField: body')))).rejects.toThrow('n.parquet: Parquet file has no column "body" (columns: text)');
+    // Invalid UTF-8 in a UTF-8-annotated (STRING) column is a located bad record, never U+FFFD.
+    const badUtf8 = Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: [new Uint8Array([104, 105]), new Uint8Array([0x61, 0x62, 0xff, 0xfe, 0x63])], type: 'STRING' as const }] }));
+    await expect(build(await fixture({ 'u.parquet': badUtf8 }, parquet('u.parquet')))).rejects.toThrow('u.parquet#1: column "text" is not valid UTF-8 (source "edu", reason invalid_utf8)');
     // A file that claims the LZO codec (its pages are stored raw), which no reader here decodes.
     const lzo = Buffer.from(parquetWriteBuffer({ columnData: columnData(['a', 'b']), codec: 'LZO', compressors: { LZO: (bytes: Uint8Array) => bytes } }));
     await expect(build(await fixture({ 'l.parquet': lzo }, parquet('l.parquet')))).rejects.toThrow(/^l\.parquet#0: cannot decode rows 0\.\.1: .*LZO/);

@@ -104,6 +104,15 @@ describe('verify', () => {
     await expect(verifyBuild(outDir)).rejects.toThrow('manifest.json: tokens placed for source "code": shards hold');
   });
 
+  it('refuses a manifest whose shard entries leave the build directory', async () => {
+    const { outDir } = await buildInTemp(SAMPLE, 2);
+    const manifestFile = path.join(outDir, 'manifest.json');
+    const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
+    manifest.shards[0].file = '../elsewhere/shard-00000.arrow';
+    await writeFile(manifestFile, stableStringify(manifest));
+    await expect(verifyBuild(outDir)).rejects.toThrow('shards[0] must name a shard-NNNNN.arrow file in the build directory');
+  });
+
   it('refuses a directory without a manifest', async () => {
     await expect(verifyBuild(path.dirname(GOLDEN) + '/no-such-build')).rejects.toThrow(/no manifest; .* is not a finished longmix build/);
   });
