@@ -26,6 +26,7 @@ import { commitShards, sha256File } from '../write/arrowShard.ts';
 import { writeRows } from '../write/index.ts';
 import { planSchedule, planShards, type Schedule } from '../write/layout.ts';
 import { takeCensus, type BuildProgress, type Census } from './census.ts';
+import type { CellAccount } from './accounting.ts';
 import { TokenSpill } from './spill.ts';
 
 export type { BuildProgress };
@@ -103,7 +104,7 @@ async function prepareOutDir(outDir: string): Promise<void> {
     }
     if (tool !== TOOL.name) throw new PipelineError(`${path.join(outDir, MANIFEST_FILE)} is not a longmix manifest; choose another --out directory`, { outDir });
   }
-  for (const name of await readdir(outDir)) if (TEMPORARY.test(name)) await rm(path.join(outDir, name), { force: true });
+  removeTemporariesSync(outDir);
 }
 
 /**
@@ -118,8 +119,9 @@ async function commitBuild(outDir: string, manifest: Manifest): Promise<void> {
 }
 
 /**
- * Removes the temporaries of a build in `outDir` synchronously (for a signal handler, where no
- * promise will run): spill, unfinished shards, unfinished manifest. Never touches finished files.
+ * Removes the temporaries of a build in `outDir`: spill, unfinished shards, unfinished manifest.
+ * Never touches finished files. Synchronous, so a signal handler (where no promise will run) can
+ * call it too.
  */
 export function removeTemporariesSync(outDir: string): void {
   let names: string[] = [];
@@ -129,6 +131,12 @@ export function removeTemporariesSync(outDir: string): void {
     return;
   }
   for (const name of names) if (TEMPORARY.test(name)) rmSync(path.join(outDir, name), { force: true });
+}
+
+/** The account of cell `i` of the census (cells and accounts come from the same recipe sources). */
+function cellAccount(census: Census, i: number): CellAccount {
+  const cell = census.cells[i];
+  return census.accounts[cell.source].cells.find((c) => c.bucket === cell.bucket)!;
 }
 
 /** Selection and packing for given per-cell plan raises (tokens), without touching the accounts. */
@@ -188,7 +196,7 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
   }
   census.cells.forEach((cell, i) => {
     const source = census.accounts[cell.source];
-    const account = source.cells.find((c) => c.bucket === cell.bucket)!;
+    const account = cellAccount(census, i);
     const selection = selections[i];
     const counts = plan.cells[i];
     account.raisedTokens = raise[i];
@@ -217,7 +225,7 @@ export function applyLastBatch(census: Census, plan: PackPlan, schedule: Schedul
     for (const piece of row.pieces) {
       const cell = census.cells[piece.cell];
       const source = census.accounts[cell.source];
-      const account = source.cells.find((c) => c.bucket === cell.bucket)!;
+      const account = cellAccount(census, piece.cell);
       account.dropped.last_batch.documents++;
       account.dropped.last_batch.tokens += piece.lengthTokens;
       account.placedTokens -= piece.lengthTokens;
@@ -225,8 +233,7 @@ export function applyLastBatch(census: Census, plan: PackPlan, schedule: Schedul
       if (piece.startToken === 0) source.placed.documents--;
       if (piece.lengthTokens > longest.lengthTokens) longest = piece;
     }
-    const cell = census.cells[longest.cell];
-    census.accounts[cell.source].cells.find((c) => c.bucket === cell.bucket)!.padTokens -= row.numPad;
+    cellAccount(census, longest.cell).padTokens -= row.numPad;
   }
 }
 
@@ -288,7 +295,7 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
     return { outDir: options.outDir, manifest };
   } catch (error) {
     // No half-written shard stays behind: the previous build, if any, is untouched.
-    for (const name of await readdir(options.outDir).catch(() => [] as string[])) if (TEMPORARY.test(name)) await rm(path.join(options.outDir, name), { force: true });
+    removeTemporariesSync(options.outDir);
     throw error;
   } finally {
     await pool.close();

@@ -3,9 +3,7 @@
  * census, then every unmet plan with its fix.
  */
 import type { PlanReport } from '../build/plan.ts';
-import { table } from './summary.ts';
-
-const fmt = (n: number) => n.toLocaleString('en-US');
+import { fmt, table } from './summary.ts';
 
 /** The plan as text; `ok` is false when some cell's plan cannot be met. */
 export function formatPlan(report: PlanReport, recipeName: string): { text: string; ok: boolean } {

@@ -6,7 +6,8 @@
 import { cellSums } from '../build/accounting.ts';
 import type { Manifest } from '../manifest/types.ts';
 
-const fmt = (n: number) => n.toLocaleString('en-US');
+/** An integer with thousands separators (en-US). */
+export const fmt = (n: number) => n.toLocaleString('en-US');
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(2)}%` : '0.00%');
 
 const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;

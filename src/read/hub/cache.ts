@@ -13,21 +13,8 @@ import { InputError } from '../../core/errors.ts';
 import { stableStringify } from '../../core/stableJson.ts';
 import type { HubFile } from './list.ts';
 
-/** What the sidecar records about a complete cached file. */
-export interface CacheMeta {
-  /** Repository id. */
-  repo: string;
-  /** Revision as listed. */
-  revision: string;
-  /** Path inside the repository. */
-  path: string;
-  /** Size, bytes. */
-  sizeBytes: number;
-  /** The listing's ETag, or null. */
-  etag: string | null;
-  /** The listing's SHA-256 (hex), or null. */
-  sha256: string | null;
-}
+/** What the sidecar records about a complete cached file: the listing's description of it. */
+export type CacheMeta = Omit<HubFile, 'url'>;
 
 function checkSegments(file: HubFile, segments: string[]): void {
   if (segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\') || s.includes('\0'))) {
