@@ -27,6 +27,7 @@ import { writeRows } from '../write/index.ts';
 import { planSchedule, planShards, type Schedule } from '../write/layout.ts';
 import { takeCensus, type BuildProgress, type Census } from './census.ts';
 import type { CellAccount } from './accounting.ts';
+import { maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
 import { TokenSpill } from './spill.ts';
 
 export type { BuildProgress };
@@ -165,34 +166,36 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
   return { plan, selections };
 }
 
-/** Most rounds of raising budgets under `lastBatchPolicy: fill`. */
-const MAX_FILL_ROUNDS = 32;
-
 /**
  * Selects per cell and plans the packing; fills the accounts' selection and packing counts.
  *
- * `lastBatchPolicy: fill`: while the rows do not fill whole global batches, the numeric budgets
- * are raised (the missing rows' tokens shared in proportion to each cell's plan, capped by what
- * the cell holds) and selection and packing are planned again, at most {@link MAX_FILL_ROUNDS}
- * times; the raise of each cell is reported as `raisedTokens`. Rows still left over are dropped
- * and counted, as under `drop`.
+ * `lastBatchPolicy: fill`: the numeric budgets are raised by the smallest amount, shared in
+ * proportion to each cell's plan and capped by what the cell holds, whose packing fills whole
+ * global batches ({@link searchFill}); each cell reports its raise as `raisedTokens`. When no such
+ * raise exists, nothing is raised and the rows left over are dropped and counted, as under `drop`.
  * @throws BudgetError naming the first cell whose plan cannot be met.
  */
 export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
   const { recipe } = loaded;
-  const G = recipe.output.globalBatchRows;
-  const raise = census.cells.map(() => 0);
-  let { plan, selections } = selectAndPack(loaded, census, raise);
-  for (let round = 0; recipe.output.lastBatchPolicy === 'fill' && plan.rows.length % G !== 0 && round < MAX_FILL_ROUNDS; round++) {
-    const missingTokens = (G - (plan.rows.length % G)) * recipe.rowTokens;
-    const growable = census.cells.flatMap((cell, i) => {
-      const cap = Math.floor(selections[i].availableTokens * cell.maxRepetition);
-      return cell.plannedTokens !== 'all' && cell.plannedTokens + raise[i] < cap ? [{ i, planned: cell.plannedTokens, cap }] : [];
+  const zero = census.cells.map(() => 0);
+  let { plan, selections } = selectAndPack(loaded, census, zero);
+  let raise = zero;
+  if (recipe.output.lastBatchPolicy === 'fill' && plan.rows.length % recipe.output.globalBatchRows !== 0) {
+    const cells = census.cells.map((cell, i) => {
+      if (cell.plannedTokens === 'all') return { planned: null, capRaise: 0 };
+      return { planned: cell.plannedTokens, capRaise: Math.max(0, Math.floor(selections[i].availableTokens * cell.maxRepetition) - cell.plannedTokens) };
     });
-    if (growable.length === 0) break;
-    const total = growable.reduce((s, g) => s + g.planned, 0);
-    for (const g of growable) raise[g.i] = Math.min(g.cap - (census.cells[g.i].plannedTokens as number), raise[g.i] + Math.ceil((missingTokens * g.planned) / total));
-    ({ plan, selections } = selectAndPack(loaded, census, raise));
+    const found = searchFill((extraTokens) => (extraTokens === 0 ? plan.rows.length : selectAndPack(loaded, census, raisesFor(cells, extraTokens)).plan.rows.length), {
+      globalBatchRows: recipe.output.globalBatchRows,
+      maxExtraTokens: maxExtraTokens(cells),
+      rowTokens: recipe.rowTokens,
+      maxEvaluations: MAX_FILL_EVALUATIONS,
+    });
+    if (found.extraTokens > 0) {
+      // Planned once more rather than keeping every tried plan: memory stays one plan.
+      raise = raisesFor(cells, found.extraTokens);
+      ({ plan, selections } = selectAndPack(loaded, census, raise));
+    }
   }
   census.cells.forEach((cell, i) => {
     const source = census.accounts[cell.source];

@@ -122,7 +122,7 @@ export const OutputSchema = z.strictObject({
   lastBatchPolicy: z
     .enum(['drop', 'fill'])
     .default('drop')
-    .describe('Rows that do not fill the last global batch: drop them (counted as "last_batch" per cell), or fill: raise the numeric budgets (reported per cell as raisedTokens) until whole global batches are packed, then drop what still is left over.'),
+    .describe('Rows that do not fill the last global batch: drop them (counted as "last_batch" per cell), or fill: raise the numeric budgets by the smallest amount (shared in proportion to the plans, reported per cell as raisedTokens) that packs whole global batches; when none does, drop as under drop.'),
 });
 
 /** A whole recipe, before cross-field rules. */

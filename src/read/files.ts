@@ -16,6 +16,13 @@ export interface InputFile {
    * `hf://datasets/<owner>/<name>@<revision>/<path>` (what manifests and doc ids show).
    */
   relPath: string;
+  /**
+   * The file's name inside document ids, independent of where the recipe and the data sit on this
+   * machine: for a local file, its path relative to the deepest directory that holds all of the
+   * source's local files (`/` separators; a source of one file gets its base name); for a remote
+   * file, the same URL as `relPath`.
+   */
+  idPath: string;
   /** Absolute path on this machine; for a hub file, its cache path once downloaded (else ''). */
   absPath: string;
   /** File size, bytes. */
@@ -36,10 +43,27 @@ export function hubFileUrl(file: HubFile): string {
   return `hf://datasets/${file.repo}@${encodeURIComponent(file.revision)}/${file.path}`;
 }
 
+/**
+ * The deepest directory that contains every one of `absPaths` (absolute file paths); '' for none.
+ * Document ids of local files are relative to it, so moving the recipe, or the recipe and its data
+ * together, keeps every id and therefore the seeded order and the shards' bytes.
+ */
+export function commonDirectory(absPaths: readonly string[]): string {
+  if (absPaths.length === 0) return '';
+  let parts = path.dirname(absPaths[0]).split(path.sep);
+  for (const p of absPaths.slice(1)) {
+    const other = path.dirname(p).split(path.sep);
+    let n = 0;
+    while (n < parts.length && n < other.length && parts[n] === other[n]) n++;
+    parts = parts.slice(0, n);
+  }
+  return parts.join(path.sep) || path.sep;
+}
+
 /** Lists the hub files a `hf://` pattern names. */
 async function expandHub(pattern: string, options: HubOptions): Promise<InputFile[]> {
   const files = await listHubFiles(parseHubUrl(pattern), options);
-  return files.map((hub) => ({ relPath: hubFileUrl(hub), absPath: '', sizeBytes: hub.sizeBytes, hub, remote: 'hub' as const }));
+  return files.map((hub) => ({ relPath: hubFileUrl(hub), idPath: hubFileUrl(hub), absPath: '', sizeBytes: hub.sizeBytes, hub, remote: 'hub' as const }));
 }
 
 /**
@@ -55,7 +79,7 @@ async function httpFiles(urls: readonly string[], options: HubOptions): Promise<
   const files: InputFile[] = [];
   for (const url of urls) {
     const hub = await probeHttpFile(url, options);
-    files.push({ relPath: url, absPath: '', sizeBytes: hub.sizeBytes, hub, remote: 'http' });
+    files.push({ relPath: url, idPath: url, absPath: '', sizeBytes: hub.sizeBytes, hub, remote: 'http' });
   }
   return files;
 }
@@ -99,6 +123,7 @@ export async function expandPaths(source: string, patterns: readonly string[], b
     }
   }
   const files: InputFile[] = [];
+  const idBase = commonDirectory([...rel].map((r) => path.resolve(baseDir, r)));
   for (const relPath of [...rel].sort()) {
     const absPath = path.resolve(baseDir, relPath);
     let sizeBytes: number;
@@ -109,7 +134,7 @@ export async function expandPaths(source: string, patterns: readonly string[], b
     } catch (error) {
       throw new InputError(`Source "${source}": cannot read input file ${relPath} (${absPath}): ${(error as Error).message}`, { source, file: relPath }, { cause: error });
     }
-    files.push({ relPath, absPath, sizeBytes });
+    files.push({ relPath, idPath: path.relative(idBase, absPath).split(path.sep).join('/'), absPath, sizeBytes });
   }
   const byPath = (a: InputFile, b: InputFile) => (a.relPath < b.relPath ? -1 : a.relPath > b.relPath ? 1 : 0);
   const all = [...files, ...[...hubFiles.values()].sort(byPath)];

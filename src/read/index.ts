@@ -36,7 +36,7 @@ export function localSiblings(baseDir: string): (relPath: string) => Promise<Inp
     }
     const absPath = path.resolve(baseDir, relPath);
     const s = await stat(absPath).catch(() => null);
-    return s?.isFile() ? { relPath, absPath, sizeBytes: s.size } : null;
+    return s?.isFile() ? { relPath, idPath: relPath, absPath, sizeBytes: s.size } : null;
   };
 }
 

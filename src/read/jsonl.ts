@@ -48,8 +48,12 @@ async function* lines(stream: AsyncIterable<Buffer>, maxLineBytes: number): Asyn
   else if (pending.length) yield [Buffer.concat(pending), lineNo + 1];
 }
 
-/** A parsed JSON record with its place, or a bad record. */
-export type RecordItem = { kind: 'record'; record: unknown; where: string; /** 1-based line (JSONL) or 0-based row (Parquet). */ position: number } | { kind: 'bad'; bad: BadRecord };
+/**
+ * A parsed record with its place, or a bad record. `where` (`<relPath>:<line>` or `<relPath>#<row>`)
+ * locates the record for people; `idWhere` is the same place named by the file's `idPath`, the
+ * location-independent fallback document id.
+ */
+export type RecordItem = { kind: 'record'; record: unknown; where: string; idWhere: string; /** 1-based line (JSONL) or 0-based row (Parquet). */ position: number } | { kind: 'bad'; bad: BadRecord };
 
 /**
  * Parses one JSONL file of `source` into records, in file order; `where` is `<relPath>:<line>`.
@@ -73,7 +77,7 @@ export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?
     }
     if (decoded.trim() === '') continue;
     try {
-      yield { kind: 'record', record: JSON.parse(decoded), where, position: lineNo };
+      yield { kind: 'record', record: JSON.parse(decoded), where, idWhere: `${file.idPath}:${lineNo}`, position: lineNo };
     } catch (error) {
       yield { kind: 'bad', bad: { source, reason: 'malformed_json', where, detail: (error as Error).message } };
     }
@@ -81,11 +85,11 @@ export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?
 }
 
 /**
- * Reads one JSONL file of `source`, yielding documents (ids `<relPath>:<line>`) and bad records.
+ * Reads one JSONL file of `source`, yielding documents (ids `<idPath>:<line>`) and bad records.
  * @throws Error (from the decompressor or the file system) on unreadable or corrupt files.
  */
 export async function* readJsonl(source: string, file: InputFile, textField: string, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
   for await (const item of jsonlRecords(source, file, onRawBytes)) {
-    yield item.kind === 'bad' ? item : textFromRecord(source, item.where, item.record, textField);
+    yield item.kind === 'bad' ? item : textFromRecord(source, item, item.record, textField);
   }
 }

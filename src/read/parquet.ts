@@ -77,7 +77,7 @@ export async function* parquetRecords(
       const where = `${file.relPath}#${rowStart + i}`;
       const bad = decodeStrings(rows[i]);
       if (bad) yield { kind: 'bad', bad: { source, reason: 'invalid_utf8', where, detail: `column "${bad}" is not valid UTF-8` } };
-      else yield { kind: 'record', record: rows[i], where, position: rowStart + i };
+      else yield { kind: 'record', record: rows[i], where, idWhere: `${file.idPath}#${rowStart + i}`, position: rowStart + i };
     }
     rowStart = rowEnd;
     onRawBytes?.(Math.round((file.sizeBytes * rowStart) / Math.max(1, Number(metadata.num_rows))));
@@ -85,11 +85,11 @@ export async function* parquetRecords(
 }
 
 /**
- * Reads one Parquet file of `source`, yielding documents (ids `<relPath>#<row>`, 0-based rows).
+ * Reads one Parquet file of `source`, yielding documents (ids `<idPath>#<row>`, 0-based rows).
  * @throws InputError when the file is not Parquet or lacks the text column.
  */
 export async function* readParquet(source: string, file: InputFile, textField: string, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
   for await (const item of parquetRecords(source, file, [textField], [], onRawBytes)) {
-    yield item.kind === 'bad' ? item : textFromRecord(source, item.where, item.record, textField);
+    yield item.kind === 'bad' ? item : textFromRecord(source, item, item.record, textField);
   }
 }

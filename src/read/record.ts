@@ -4,10 +4,11 @@
 import type { ReadItem } from '../core/doc.ts';
 
 /**
- * Extracts `record[textField]` as the text of document `where`.
- * Missing or null text, a non-string and an empty string are bad records (never silently dropped).
+ * Extracts `record[textField]` as the text of the document at `at` (id `at.idWhere`; problems are
+ * reported at `at.where`). Missing or null text, a non-string and an empty string are bad records (never silently dropped).
  */
-export function textFromRecord(source: string, where: string, record: unknown, textField: string): ReadItem {
+export function textFromRecord(source: string, at: { where: string; idWhere: string }, record: unknown, textField: string): ReadItem {
+  const { where } = at;
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
     return { kind: 'bad', bad: { source, reason: 'malformed_json', where, detail: `expected a JSON object, got ${record === null ? 'null' : Array.isArray(record) ? 'array' : typeof record}` } };
   }
@@ -23,5 +24,5 @@ export function textFromRecord(source: string, where: string, record: unknown, t
   if (!text.isWellFormed()) {
     return { kind: 'bad', bad: { source, reason: 'lone_surrogate', where, detail: `field "${textField}" holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which has no UTF-8 form` } };
   }
-  return { kind: 'doc', doc: { source, id: where, text } };
+  return { kind: 'doc', doc: { source, id: at.idWhere, text } };
 }

@@ -7,7 +7,7 @@ import type { InputFile } from './files.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads `file` whole as one document with id `<relPath>`. */
+/** Reads `file` whole as one document with id `<idPath>`. */
 export async function* readTextFile(source: string, file: InputFile, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
   const bytes = await readFile(file.absPath);
   onRawBytes?.(bytes.length);
@@ -23,5 +23,5 @@ export async function* readTextFile(source: string, file: InputFile, onRawBytes?
     yield { kind: 'bad', bad: { source, reason: 'empty_text', where, detail: 'file is empty' } };
     return;
   }
-  yield { kind: 'doc', doc: { source, id: where, text } };
+  yield { kind: 'doc', doc: { source, id: file.idPath, text } };
 }

@@ -90,7 +90,7 @@ describe('more bad input', () => {
     const file = path.join(dir, 'long.jsonl');
     await writeFile(file, `{"text":"${'x'.repeat(5000)}"}\n{"text":"after"}\n`);
     const items = [];
-    for await (const item of jsonlRecords('web', { relPath: 'long.jsonl', absPath: file, sizeBytes: 0 }, undefined, 1000)) items.push(item);
+    for await (const item of jsonlRecords('web', { relPath: 'long.jsonl', idPath: 'long.jsonl', absPath: file, sizeBytes: 0 }, undefined, 1000)) items.push(item);
     expect(items.map((i) => (i.kind === 'bad' ? `${i.bad.where} ${i.bad.reason}` : `${i.where} ok`))).toEqual(['long.jsonl:1 line_too_long', 'long.jsonl:2 ok']);
   });
 

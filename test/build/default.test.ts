@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,7 @@ import { verifyBuild } from '../../src/verify/verify.ts';
 import { shardRows } from '../../src/verify/readShard.ts';
 import { commitShards, ShardWriter } from '../../src/write/arrowShard.ts';
 import { shardSchema } from '../../src/write/schema.ts';
-import { buildInTemp, filesOf, removeTempDirs } from '../helpers/build.ts';
+import { buildInTemp, filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url));
 const GOLDEN = fileURLToPath(new URL('../../manifests/sample.json', import.meta.url));
@@ -27,6 +27,40 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     // If a change of code changes it, regenerate manifests/sample.json in the same commit and say why.
     expect(a['manifest.json'].toString('utf8')).toBe(await readFile(GOLDEN, 'utf8'));
     expect(await verifyBuild(one.outDir)).toEqual({ shards: 4, rows: one.manifest.rows.total, tokens: one.manifest.rows.tokens, padTokens: one.manifest.rows.padTokens });
+  });
+
+  it('gives the same output wherever the recipe and its data sit (document ids hold no machine paths)', async () => {
+    // CI clones the repository to a path of its own; ids relative to the recipe made the seeded
+    // order, and so the rows, depend on where the clone and the temp dir were.
+    const yaml = await readFile(SAMPLE, 'utf8');
+    const data = fileURLToPath(new URL('../../data/sample', import.meta.url));
+    // The same recipe file and a copy of its data, moved together elsewhere: every byte is the same.
+    const moved = await tempDir();
+    await cp(data, path.join(moved, 'data', 'sample'), { recursive: true });
+    await mkdir(path.join(moved, 'pipelines'));
+    await writeFile(path.join(moved, 'pipelines', 'sample.yaml'), yaml);
+    // The recipe alone, deeper, naming the data by absolute paths: another recipe (its hash is in
+    // the shards' metadata), but the same rows.
+    const deep = path.join(await tempDir(), 'a', 'b', 'c');
+    await mkdir(deep, { recursive: true });
+    await writeFile(path.join(deep, 'recipe.yaml'), yaml.replaceAll('../data/sample', data));
+    const here = await buildInTemp(SAMPLE);
+    const there = await buildInTemp(path.join(moved, 'pipelines', 'sample.yaml'));
+    const absolute = await buildInTemp(path.join(deep, 'recipe.yaml'));
+    const a = await filesOf(here.outDir);
+    const b = await filesOf(there.outDir);
+    expect(Object.keys(b)).toEqual(Object.keys(a));
+    for (const name of Object.keys(a)) expect(b[name].equals(a[name]), name).toBe(true);
+    const rowsOf = async (build: typeof here) => {
+      const rows = [];
+      for (const s of build.manifest.shards) rows.push(...shardRows(await readFile(path.join(build.outDir, s.file)), s.file));
+      return rows;
+    };
+    const expected = await rowsOf(here);
+    expect(expected).toHaveLength(12);
+    expect(await rowsOf(absolute)).toEqual(expected);
+    expect(absolute.manifest.sources).toEqual(here.manifest.sources);
+    expect(absolute.manifest.schedule).toEqual(here.manifest.schedule);
   });
 
   it('accounts for every token read: placed + dropped per source, padding per row', async () => {

@@ -25,11 +25,29 @@ describe('readers over the committed sample corpus', () => {
         ids.push(item.doc.id);
       }
       expect(texts).toEqual(file.records.map((r) => r[textField]));
-      if (format === 'jsonl') expect(ids[1]).toBe(`${file.path}:2`);
-      if (format === 'parquet') expect(ids[1]).toBe(`${file.path}#1`);
-      if (format === 'text') expect(ids).toEqual([file.path]);
+      // One file in the source: ids name it by its base name.
+      const name = path.basename(file.path);
+      if (format === 'jsonl') expect(ids[1]).toBe(`${name}:2`);
+      if (format === 'parquet') expect(ids[1]).toBe(`${name}#1`);
+      if (format === 'text') expect(ids).toEqual([name]);
     });
   }
+
+  it('names files in ids relative to the directory that holds all of the source, wherever the recipe is', async () => {
+    const patterns = ['web/*.jsonl*', 'books/*.txt'];
+    const fromSample = await expandPaths('s', patterns, SAMPLE_DIR);
+    expect(fromSample.map((f) => [f.relPath, f.idPath])).toEqual([
+      ['books/long-book.txt', 'books/long-book.txt'],
+      ['books/short-book.txt', 'books/short-book.txt'],
+      ['web/pages.jsonl', 'web/pages.jsonl'],
+      ['web/pages.jsonl.gz', 'web/pages.jsonl.gz'],
+    ]);
+    // The same files named from elsewhere, by relative and by absolute patterns: other relPaths, same idPaths.
+    const elsewhere = path.join(SAMPLE_DIR, '..', '..', 'test');
+    const fromTest = await expandPaths('s', ['../data/sample/web/*.jsonl*', path.join(SAMPLE_DIR, 'books', '*.txt')], elsewhere);
+    expect(fromTest.map((f) => f.relPath)).toEqual(['../data/sample/books/long-book.txt', '../data/sample/books/short-book.txt', '../data/sample/web/pages.jsonl', '../data/sample/web/pages.jsonl.gz']);
+    expect(fromTest.map((f) => f.idPath)).toEqual(fromSample.map((f) => f.idPath));
+  });
 
   it('holds special-token strings, non-ASCII text and CRLF line ends', () => {
     const all = sampleCorpus().flatMap((f) => f.records.map((r) => String(r.text ?? r.content)));

@@ -18,9 +18,9 @@ export async function* readFinewebEdu(ctx: ReaderContext, file: InputFile): Asyn
       yield item;
       continue;
     }
-    const read = textFromRecord(ctx.source.name, item.where, item.record, field);
+    const read = textFromRecord(ctx.source.name, item, item.record, field);
     const id = (item.record as { id?: unknown }).id;
-    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, typeof id === 'string' ? id : null, item.where);
+    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, typeof id === 'string' ? id : null, item.idWhere);
     yield read;
   }
 }

@@ -29,8 +29,8 @@ export async function* readRedPajamaV1(ctx: ReaderContext, file: InputFile): Asy
       yield item;
       continue;
     }
-    const read = textFromRecord(ctx.source.name, item.where, item.record, field);
-    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, metaId((item.record as Record<string, unknown>).meta), item.where);
+    const read = textFromRecord(ctx.source.name, item, item.record, field);
+    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, metaId((item.record as Record<string, unknown>).meta), item.idWhere);
     yield read;
   }
 }

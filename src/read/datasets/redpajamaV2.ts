@@ -70,7 +70,7 @@ export async function* readRedPajamaV2(ctx: ReaderContext, file: InputFile): Asy
       continue;
     }
     const id = `${key}/${item.position - 1}`;
-    const read = textFromRecord(source, item.where, item.record, field);
+    const read = textFromRecord(source, item, item.record, field);
     if (read.kind === 'doc') read.doc.id = id;
     if (signal) {
       if (signal.done) throw new InputError(`${signalsPath(file.relPath)}: ends before document ${item.where}`, { source, file: file.relPath });

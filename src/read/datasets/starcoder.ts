@@ -56,9 +56,9 @@ export async function* readStarcoderFiles(ctx: ReaderContext, file: InputFile): 
       continue;
     }
     const record = item.record as Record<string, unknown>;
-    const read = textFromRecord(ctx.source.name, item.where, record, field);
+    const read = textFromRecord(ctx.source.name, item, record, field);
     const id = typeof record[REPO] === 'string' && typeof record[PATH] === 'string' ? `${record[REPO]}/${record[PATH]}` : null;
-    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, id, item.where);
+    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, id, item.idWhere);
     yield read;
   }
 }
@@ -75,7 +75,8 @@ async function contentBytes(files: readonly InputFile[], field: string): Promise
 interface Entry {
   repo: string;
   path: string;
-  where: string;
+  /** The file's location-independent place (`<idPath>#<row>`): tie-break and fallback id. */
+  idWhere: string;
   text: string;
 }
 
@@ -95,13 +96,13 @@ export async function* readStarcoderRepositories(ctx: ReaderContext, files: read
           continue;
         }
         const record = item.record as Record<string, unknown>;
-        const read = textFromRecord(ctx.source.name, item.where, record, field);
+        const read = textFromRecord(ctx.source.name, item, record, field);
         if (read.kind !== 'doc') {
           yield read;
           continue;
         }
         const repo = typeof record[REPO] === 'string' ? record[REPO] : '';
-        const entry: Entry = { repo, path: typeof record[PATH] === 'string' ? record[PATH] : '', where: item.where, text: read.doc.text };
+        const entry: Entry = { repo, path: typeof record[PATH] === 'string' ? record[PATH] : '', idWhere: item.idWhere, text: read.doc.text };
         const sink = sinks[fnv1a(repo) % partitions];
         if (!sink.write(JSON.stringify(entry) + '\n')) await once(sink, 'drain');
       }
@@ -118,22 +119,22 @@ export async function* readStarcoderRepositories(ctx: ReaderContext, files: read
         else byRepo.set(entry.repo, [entry]);
       }
       for (const repo of [...byRepo.keys()].sort()) {
-        const entries = byRepo.get(repo)!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.where < b.where ? -1 : 1));
+        const entries = byRepo.get(repo)!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.idWhere < b.idWhere ? -1 : 1));
         if (repo === '') {
           // No repository name: each file stays its own document.
-          for (const e of entries) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, null, e.where), text: e.text } };
+          for (const e of entries) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, null, e.idWhere), text: e.text } };
           continue;
         }
         let part = 0;
         let text = '';
         for (const e of entries) {
           if (text.length > 0 && text.length + options.separator.length + e.text.length > maxChars) {
-            yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part++}`, e.where), text } };
+            yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part++}`, e.idWhere), text } };
             text = '';
           }
           text = text.length ? text + options.separator + e.text : e.text;
         }
-        if (text.length) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part}`, entries[entries.length - 1].where), text } };
+        if (text.length) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part}`, entries[entries.length - 1].idWhere), text } };
       }
     }
   } finally {
