@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { stableHash } from '../core/stableJson.ts';
+import { recipeCells } from '../select/cells.ts';
 import { RecipeSchema, type Recipe } from './schema.ts';
 
 /** A validated recipe plus where it came from. */
@@ -70,7 +71,8 @@ export function parseRecipe(text: string, file: string): Recipe {
 /**
  * Reads and validates a recipe file; `overrides.scale` (from `--scale`) replaces the recipe's scale
  * before hashing, so the manifest records the scale actually used.
- * @throws ConfigError when the file is missing, not YAML, or does not match the schema.
+ * @throws ConfigError when the file is missing, not YAML, or does not match the schema; or when a
+ *   scale other than 1 is given to a recipe whose every budget is "all" (it would change nothing).
  */
 export async function loadRecipe(file: string, overrides: { scale?: number } = {}): Promise<LoadedRecipe> {
   let text: string;
@@ -81,6 +83,10 @@ export async function loadRecipe(file: string, overrides: { scale?: number } = {
   }
   const recipe = parseRecipe(text, file);
   if (overrides.scale !== undefined) recipe.scale = overrides.scale;
+  if (recipe.scale !== 1 && recipeCells(recipe).every((c) => c.plannedTokens === 'all')) {
+    const given = overrides.scale !== undefined ? `--scale ${overrides.scale}` : `scale: ${recipe.scale}`;
+    throw new ConfigError(`Recipe ${file}: ${given} changes nothing, because every budget is "all"; give the sources numeric budgetTokens (or bucket budgets) to scale, or use maxFiles to sample the input`, { file, scale: recipe.scale });
+  }
   return {
     recipe: deepFreeze(recipe),
     baseDir: path.dirname(path.resolve(file)),

@@ -1,3 +1,6 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
 import { loadRecipe, parseRecipe } from '../../src/config/load.ts';
@@ -75,5 +78,21 @@ describe('recipe schema', () => {
     expect(loaded.hash).toMatch(/^[0-9a-f]{64}$/);
     expect(Object.isFrozen(loaded.recipe.sources[0])).toBe(true);
     await expect(loadRecipe('no/such/recipe.yaml')).rejects.toThrow(ConfigError);
+  });
+
+  it('refuses a scale that would change nothing: every budget "all"', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'longmix-scale-'));
+    try {
+      const file = path.join(dir, 'r.yaml');
+      await writeFile(file, base);
+      await expect(loadRecipe(file, { scale: 0.5 })).rejects.toThrow(`Recipe ${file}: --scale 0.5 changes nothing, because every budget is "all"`);
+      await writeFile(file, base + 'scale: 0.25\n');
+      await expect(loadRecipe(file)).rejects.toThrow('scale: 0.25 changes nothing');
+      await expect(loadRecipe(file, { scale: 1 })).resolves.toMatchObject({ recipe: { scale: 1 } });
+      await writeFile(file, base.replace('budgetTokens: all', 'budgetTokens: 1000'));
+      expect((await loadRecipe(file, { scale: 0.5 })).recipe.scale).toBe(0.5);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
