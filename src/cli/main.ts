@@ -26,7 +26,7 @@ import { readManifest } from '../manifest/write.ts';
 import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../write/formats/index.ts';
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
-import { formatSummary } from './summary.ts';
+import { fmt, formatSummary } from './summary.ts';
 
 /** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
 export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
@@ -65,12 +65,12 @@ async function writeExports(outDir: string, name: string, formats: readonly stri
   const megatronPrefix = formats.includes('megatron') ? path.join(outDir, 'megatron', name) : undefined;
   if (hfDir) {
     const r = await exportHf(outDir, hfDir, { formatColumns: NNSCALER_FORMAT_COLUMNS });
-    lines.push(`hf        ${r.files.length} data files (datasets save_to_disk layout) in ${hfDir}`);
+    lines.push(`hf        ${fmt(r.files.length)} data files (datasets save_to_disk layout) in ${hfDir}`);
   }
   if (megatronPrefix) {
     await mkdir(path.dirname(megatronPrefix), { recursive: true });
     const r = await exportMegatron(outDir, megatronPrefix);
-    lines.push(`megatron  ${r.sequences} sequences, ${r.tokens} tokens in ${megatronPrefix}.{bin,idx} (+ _doc_lens)`);
+    lines.push(`megatron  ${fmt(r.sequences)} sequences, ${fmt(r.tokens)} tokens in ${megatronPrefix}.{bin,idx} (+ _doc_lens)`);
   }
   if (hfDir || megatronPrefix) await verifyExports(outDir, { hfDir, megatronPrefix });
   return lines;
@@ -156,7 +156,7 @@ program
   .option('--megatron <prefix>', 'Megatron export prefix to check (default <dir>/megatron/<recipe> when present)')
   .action(async (dir: string, opts: { hf?: string; megatron?: string }) => {
     const report = await verifyBuild(dir);
-    console.log(`OK ${dir}: ${report.shards} shards, ${report.rows} rows, ${report.tokens} document tokens, ${report.padTokens} padding tokens; every invariant holds`);
+    console.log(`OK ${dir}: ${fmt(report.shards)} shards, ${fmt(report.rows)} rows, ${fmt(report.tokens)} document tokens, ${fmt(report.padTokens)} padding tokens; every invariant holds`);
     const manifest = await readManifest(dir);
     const defaultPrefix = path.join(dir, 'megatron', manifest.recipe.name);
     // An export directory beside the build must be complete: a half-written one is an error, not skipped.
@@ -166,7 +166,7 @@ program
     const megatronPrefix = opts.megatron ?? (existsSync(`${defaultPrefix}.idx`) ? defaultPrefix : undefined);
     if (hfDir || megatronPrefix) {
       const exports = await verifyExports(dir, { hfDir, megatronPrefix });
-      console.log(`OK exports: ${[hfDir && `hf ${hfDir}`, megatronPrefix && `megatron ${megatronPrefix}`].filter(Boolean).join(', ')} hold the same ${exports.rows} rows token for token`);
+      console.log(`OK exports: ${[hfDir && `hf ${hfDir}`, megatronPrefix && `megatron ${megatronPrefix}`].filter(Boolean).join(', ')} hold the same ${fmt(exports.rows)} rows token for token`);
     }
   });
 
@@ -185,14 +185,14 @@ program
     const formatColumns = opts.hfColumns === 'all' ? null : opts.hfColumns === 'nnscaler' ? NNSCALER_FORMAT_COLUMNS : opts.hfColumns.split(',');
     if (opts.hf) {
       const r = await exportHf(dir, opts.hf, { formatColumns });
-      console.log(`hf: ${r.files.length} data files, ${r.rows} rows -> ${r.dir}`);
+      console.log(`hf: ${fmt(r.files.length)} data files, ${fmt(r.rows)} rows -> ${r.dir}`);
     }
     if (opts.megatron) {
       const r = await exportMegatron(dir, opts.megatron);
-      console.log(`megatron: ${r.sequences} sequences, ${r.tokens} tokens -> ${r.prefix}.{bin,idx}, ${r.prefix}_doc_lens.{bin,idx}`);
+      console.log(`megatron: ${fmt(r.sequences)} sequences, ${fmt(r.tokens)} tokens -> ${r.prefix}.{bin,idx}, ${r.prefix}_doc_lens.{bin,idx}`);
     }
     const report = await verifyExports(dir, { hfDir: opts.hf, megatronPrefix: opts.megatron });
-    console.log(`OK: ${report.rows} rows match the shards token for token`);
+    console.log(`OK: ${fmt(report.rows)} rows match the shards token for token`);
   });
 
 program
