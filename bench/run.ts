@@ -1,6 +1,8 @@
 /**
- * `pnpm bench [--recipe FILE] [--workers N] [--repeat K]`: tokenizer-only against end-to-end
- * throughput on the same input, in one process.
+ * `pnpm bench [--recipe FILE] [--workers N] [--repeat K] [--lengths CENSUS] [--packing-only]`:
+ * tokenizer-only against end-to-end throughput on the same input, in one process, then packing
+ * simulations (bench/packing.ts): the paper's mix on synthetic lengths, and with `--lengths` a
+ * recipe's mix on its real length census (`pnpm pipeline plan --lengths-out CENSUS`).
  *
  * 1. Tokenizer only: every document of the recipe's sources is read into memory first
  *    (`expandPaths` + `readSources`, bad records skipped and counted), then a
@@ -30,7 +32,8 @@ import { expandPaths } from '../src/read/files.ts';
 import { readSources, type ResolvedSource } from '../src/read/index.ts';
 import { buildTokenizerSpec } from '../src/tokenize/registry.ts';
 import { defaultWorkerCount, TokenizerPool } from '../src/tokenize/pool.ts';
-import { simulatePacking } from './packing.ts';
+import { readLengthCensus } from '../src/build/lengthCensus.ts';
+import { simulateCensusPacking, simulatePacking } from './packing.ts';
 
 const repoPath = (rel: string) => path.relative(process.cwd(), fileURLToPath(new URL(`../${rel}`, import.meta.url)));
 const DEFAULT_RECIPE = repoPath('pipelines/shared-samples-small.yaml');
@@ -47,108 +50,130 @@ function positiveInt(value: string): number {
   return n;
 }
 
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
+  return n;
+}
+
 const opts = new Command('bench')
   .description('Tokenizer-only vs end-to-end build throughput on one recipe.')
   .option('--recipe <file>', `recipe YAML (default ${DEFAULT_RECIPE}, or ${FALLBACK_RECIPE} when ${SHARED_SAMPLES} is missing)`)
   .option('--workers <n>', 'tokenizer worker threads (as the build)', positiveInt, defaultWorkerCount())
   .option('--repeat <k>', 'tokenize the in-memory texts K times for the tokenizer-only figure', positiveInt, 1)
   .option('--sim-scale <f>', 'scale of the LongRoPE2 mix in the packing simulation (1 = 10B tokens)', Number, 0.01)
-  .option('--sim-buffer-rows <n>', 'best-fit buffer of the packing simulation, rows', positiveInt, 64)
+  .option('--sim-buffer-rows <n>', 'best-fit buffer of the packing simulations, rows', positiveInt, 64)
+  .option('--lengths <file>', 'also simulate packing on a real length census (written by `pnpm pipeline plan --lengths-out FILE`)')
+  .option('--lengths-scale <f>', "scale of the census recipe's budgets in that simulation", positiveNumber, 1)
+  .option('--packing-only', 'print only the packing simulations (no throughput phases)')
   .parse(process.argv)
-  .opts<{ recipe?: string; workers: number; repeat: number; simScale: number; simBufferRows: number }>();
+  .opts<{ recipe?: string; workers: number; repeat: number; simScale: number; simBufferRows: number; lengths?: string; lengthsScale: number; packingOnly?: boolean }>();
 
-const notes: string[] = [];
-let recipeFile = opts.recipe ?? DEFAULT_RECIPE;
-if (!opts.recipe && !existsSync(SHARED_SAMPLES)) {
-  recipeFile = FALLBACK_RECIPE;
-  notes.push(`${SHARED_SAMPLES} not found: fell back to ${FALLBACK_RECIPE} (synthetic sample corpus)`);
+/** Phases 1 and 2: tokenizer-only and end-to-end throughput, printed as a table. */
+async function throughput(): Promise<void> {
+  const notes: string[] = [];
+  let recipeFile = opts.recipe ?? DEFAULT_RECIPE;
+  if (!opts.recipe && !existsSync(SHARED_SAMPLES)) {
+    recipeFile = FALLBACK_RECIPE;
+    notes.push(`${SHARED_SAMPLES} not found: fell back to ${FALLBACK_RECIPE} (synthetic sample corpus)`);
+  }
+  const loaded = await loadRecipe(recipeFile);
+  const spec = await buildTokenizerSpec(loaded.recipe.tokenizer);
+
+  // Read every document into memory (not timed).
+  const sources: ResolvedSource[] = [];
+  for (const config of loaded.recipe.sources) sources.push({ config, files: await expandPaths(config.name, config.paths, loaded.baseDir) });
+  const fileBytes = sources.reduce((s, src) => s + src.files.reduce((t, f) => t + f.sizeBytes, 0), 0);
+  let docs: Doc[] = [];
+  let badRecords = 0;
+  for await (const item of readSources(sources)) {
+    if (item.kind === 'doc') docs.push(item.doc);
+    else badRecords++;
+  }
+  const textBytes = docs.reduce((s, d) => s + Buffer.byteLength(d.text, 'utf8'), 0);
+  if (badRecords) notes.push(`${fmt(badRecords)} bad records skipped by the tokenizer-only phase`);
+
+  // Phase 1: tokenizer only.
+  const startPool = process.hrtime.bigint();
+  const pool = new TokenizerPool(spec, opts.workers);
+  await Promise.all(Array.from({ length: opts.workers }, () => pool.encodeDocument('warm-up')));
+  const poolStartS = seconds(startPool);
+  async function* inMemory(): AsyncGenerator<Doc> {
+    for (let r = 0; r < opts.repeat; r++) yield* docs;
+  }
+  let tokTokens = 0;
+  const startTok = process.hrtime.bigint();
+  try {
+    for await (const doc of pool.tokenize(inMemory())) tokTokens += doc.ids.length;
+  } finally {
+    await pool.close();
+  }
+  const tokS = seconds(startTok);
+  const tokensPerPass = tokTokens / opts.repeat;
+  const rssAfterTok = peakRssMiB();
+  const documents = docs.length;
+  docs = []; // let the texts go before the build
+
+  // Phase 2: end to end.
+  const outDir = await mkdtemp(path.join(os.tmpdir(), 'longmix-bench-'));
+  let e2eS: number;
+  let manifest;
+  const startBuild = process.hrtime.bigint();
+  let firstDocS = 0; // build start → first document back from the pool (hashing, worker start)
+  let lastDocS = 0; // build start → last document back from the pool
+  try {
+    const onProgress = (p: BuildProgress) => {
+      if (p.phase !== 'tokenize') return;
+      lastDocS = seconds(startBuild);
+      if (p.documents === 1) firstDocS = lastDocS;
+    };
+    ({ manifest } = await buildMix({ loaded, outDir, workers: opts.workers, tokenizerSpec: spec, onProgress }));
+    e2eS = seconds(startBuild);
+  } finally {
+    await rm(outDir, { recursive: true, force: true });
+  }
+  const rssPeak = peakRssMiB();
+
+  const tokRate = tokTokens / tokS;
+  const e2eTokens = manifest.totals.tokensRead;
+  const e2eRate = e2eTokens / e2eS;
+  const rowCapacity = manifest.rows.total * manifest.geometry.rowTokens;
+  if (e2eTokens !== tokensPerPass) notes.push(`token counts differ: tokenizer-only ${fmt(tokensPerPass)} per pass, build ${fmt(e2eTokens)}`);
+
+  const cpus = os.cpus();
+  const rows: [string, string][] = [
+    ['machine', `${os.availableParallelism()} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${os.platform()} ${os.arch()}`],
+    ['node', process.version],
+    ['recipe', `${recipeFile} (${loaded.recipe.name})`],
+    ['workers', `${opts.workers}${opts.workers === defaultWorkerCount() ? ' (default)' : ''}`],
+    ['input', `${fmt(sources.reduce((s, src) => s + src.files.length, 0))} files, ${fmt(fileBytes)} bytes on disk; ${fmt(textBytes)} bytes UTF-8 text`],
+    ['documents', fmt(documents)],
+    ['tokens', `${fmt(tokensPerPass)} (incl. BOS/EOS)`],
+    ['', ''],
+    ['pool start', `${fmt(poolStartS * 1000, 0)} ms (${opts.workers} worker${opts.workers > 1 ? 's' : ''} ready; not in the tokenizer-only time)`],
+    ['tokenizer only', `${fmt(tokRate)} tokens/s, ${fmt((textBytes * opts.repeat) / 1e6 / tokS, 2)} MB/s (${opts.repeat} pass${opts.repeat > 1 ? 'es' : ''}, ${fmt(tokTokens)} tokens in ${fmt(tokS, 3)} s)`],
+    ['end to end', `${fmt(e2eRate)} tokens/s, ${fmt(textBytes / 1e6 / e2eS, 2)} MB/s (buildMix, ${fmt(e2eTokens)} tokens read in ${fmt(e2eS, 3)} s)`],
+    ['build phases', `${fmt(firstDocS, 3)} s to first document (hash inputs, start workers), ${fmt(lastDocS - firstDocS, 3)} s reading+tokenizing, ${fmt(e2eS - lastDocS, 3)} s plan+write`],
+    ['ratio e2e/tok', `${fmt(e2eRate / tokRate, 3)}`],
+    ['', ''],
+    ['peak RSS', `${fmt(rssAfterTok, 1)} MiB after tokenizer-only, ${fmt(rssPeak, 1)} MiB whole run`],
+    ['rows', `${fmt(manifest.rows.total)} × ${fmt(manifest.geometry.rowTokens)} tokens (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)})`],
+    ['padding', `${fmt(manifest.totals.padTokens)} tokens = ${rowCapacity ? fmt((100 * manifest.totals.padTokens) / rowCapacity, 2) : '0.00'}% of row tokens`],
+  ];
+  const width = Math.max(...rows.map(([k]) => k.length));
+  console.log('longmix bench: tokenizer-only vs end-to-end build');
+  for (const [k, v] of rows) console.log(k ? `${k.padEnd(width)}  ${v}` : '');
+  for (const note of notes) console.log(`note: ${note}`);
 }
-const loaded = await loadRecipe(recipeFile);
-const spec = await buildTokenizerSpec(loaded.recipe.tokenizer);
 
-// Read every document into memory (not timed).
-const sources: ResolvedSource[] = [];
-for (const config of loaded.recipe.sources) sources.push({ config, files: await expandPaths(config.name, config.paths, loaded.baseDir) });
-const fileBytes = sources.reduce((s, src) => s + src.files.reduce((t, f) => t + f.sizeBytes, 0), 0);
-let docs: Doc[] = [];
-let badRecords = 0;
-for await (const item of readSources(sources)) {
-  if (item.kind === 'doc') docs.push(item.doc);
-  else badRecords++;
+// Read first, so that a bad census file fails before the long phases.
+const census = opts.lengths ? await readLengthCensus(opts.lengths) : undefined;
+if (!opts.packingOnly) {
+  await throughput();
+  console.log('');
 }
-const textBytes = docs.reduce((s, d) => s + Buffer.byteLength(d.text, 'utf8'), 0);
-if (badRecords) notes.push(`${fmt(badRecords)} bad records skipped by the tokenizer-only phase`);
-
-// Phase 1: tokenizer only.
-const startPool = process.hrtime.bigint();
-const pool = new TokenizerPool(spec, opts.workers);
-await Promise.all(Array.from({ length: opts.workers }, () => pool.encodeDocument('warm-up')));
-const poolStartS = seconds(startPool);
-async function* inMemory(): AsyncGenerator<Doc> {
-  for (let r = 0; r < opts.repeat; r++) yield* docs;
-}
-let tokTokens = 0;
-const startTok = process.hrtime.bigint();
-try {
-  for await (const doc of pool.tokenize(inMemory())) tokTokens += doc.ids.length;
-} finally {
-  await pool.close();
-}
-const tokS = seconds(startTok);
-const tokensPerPass = tokTokens / opts.repeat;
-const rssAfterTok = peakRssMiB();
-const documents = docs.length;
-docs = []; // let the texts go before the build
-
-// Phase 2: end to end.
-const outDir = await mkdtemp(path.join(os.tmpdir(), 'longmix-bench-'));
-let e2eS: number;
-let manifest;
-const startBuild = process.hrtime.bigint();
-let firstDocS = 0; // build start → first document back from the pool (hashing, worker start)
-let lastDocS = 0; // build start → last document back from the pool
-try {
-  const onProgress = (p: BuildProgress) => {
-    if (p.phase !== 'tokenize') return;
-    lastDocS = seconds(startBuild);
-    if (p.documents === 1) firstDocS = lastDocS;
-  };
-  ({ manifest } = await buildMix({ loaded, outDir, workers: opts.workers, tokenizerSpec: spec, onProgress }));
-  e2eS = seconds(startBuild);
-} finally {
-  await rm(outDir, { recursive: true, force: true });
-}
-const rssPeak = peakRssMiB();
-
-const tokRate = tokTokens / tokS;
-const e2eTokens = manifest.totals.tokensRead;
-const e2eRate = e2eTokens / e2eS;
-const rowCapacity = manifest.rows.total * manifest.geometry.rowTokens;
-if (e2eTokens !== tokensPerPass) notes.push(`token counts differ: tokenizer-only ${fmt(tokensPerPass)} per pass, build ${fmt(e2eTokens)}`);
-
-const cpus = os.cpus();
-const rows: [string, string][] = [
-  ['machine', `${os.availableParallelism()} cores (${cpus[0]?.model.trim() ?? 'unknown CPU'}), ${os.platform()} ${os.arch()}`],
-  ['node', process.version],
-  ['recipe', `${recipeFile} (${loaded.recipe.name})`],
-  ['workers', `${opts.workers}${opts.workers === defaultWorkerCount() ? ' (default)' : ''}`],
-  ['input', `${fmt(sources.reduce((s, src) => s + src.files.length, 0))} files, ${fmt(fileBytes)} bytes on disk; ${fmt(textBytes)} bytes UTF-8 text`],
-  ['documents', fmt(documents)],
-  ['tokens', `${fmt(tokensPerPass)} (incl. BOS/EOS)`],
-  ['', ''],
-  ['pool start', `${fmt(poolStartS * 1000, 0)} ms (${opts.workers} worker${opts.workers > 1 ? 's' : ''} ready; not in the tokenizer-only time)`],
-  ['tokenizer only', `${fmt(tokRate)} tokens/s, ${fmt((textBytes * opts.repeat) / 1e6 / tokS, 2)} MB/s (${opts.repeat} pass${opts.repeat > 1 ? 'es' : ''}, ${fmt(tokTokens)} tokens in ${fmt(tokS, 3)} s)`],
-  ['end to end', `${fmt(e2eRate)} tokens/s, ${fmt(textBytes / 1e6 / e2eS, 2)} MB/s (buildMix, ${fmt(e2eTokens)} tokens read in ${fmt(e2eS, 3)} s)`],
-  ['build phases', `${fmt(firstDocS, 3)} s to first document (hash inputs, start workers), ${fmt(lastDocS - firstDocS, 3)} s reading+tokenizing, ${fmt(e2eS - lastDocS, 3)} s plan+write`],
-  ['ratio e2e/tok', `${fmt(e2eRate / tokRate, 3)}`],
-  ['', ''],
-  ['peak RSS', `${fmt(rssAfterTok, 1)} MiB after tokenizer-only, ${fmt(rssPeak, 1)} MiB whole run`],
-  ['rows', `${fmt(manifest.rows.total)} × ${fmt(manifest.geometry.rowTokens)} tokens (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)})`],
-  ['padding', `${fmt(manifest.totals.padTokens)} tokens = ${rowCapacity ? fmt((100 * manifest.totals.padTokens) / rowCapacity, 2) : '0.00'}% of row tokens`],
-];
-const width = Math.max(...rows.map(([k]) => k.length));
-console.log('longmix bench: tokenizer-only vs end-to-end build');
-for (const [k, v] of rows) console.log(k ? `${k.padEnd(width)}  ${v}` : '');
-for (const note of notes) console.log(`note: ${note}`);
-console.log('');
 for (const line of simulatePacking(opts.simScale, opts.simBufferRows)) console.log(line);
+if (census) {
+  console.log('');
+  for (const line of simulateCensusPacking(census, opts.lengths!, opts.lengthsScale, opts.simBufferRows)) console.log(line);
+}

@@ -19,6 +19,8 @@ export interface PlanCell {
   cell: CellSpec;
   availableTokens: number;
   availableDocuments: number;
+  /** Token length of every in-range document of the cell, census order. */
+  lengthTokens: number[];
   /** Why the plan cannot be met, or null. */
   problem: BudgetError | null;
 }
@@ -50,7 +52,7 @@ export async function planRecipe(loaded: LoadedRecipe, workers: number, tokenize
         if (!(error instanceof BudgetError)) throw error;
         problem = error;
       }
-      return { cell, availableTokens, availableDocuments, problem };
+      return { cell, availableTokens, availableDocuments, lengthTokens: census.candidates[i].map((c) => c.lengthTokens), problem };
     });
     return { cells, accounts: census.accounts };
   } finally {

@@ -1,9 +1,10 @@
 /**
  * The `longmix` command line (`pnpm pipeline <command>`):
  *
- * - `build-mix [--recipe FILE] [--out DIR] [--scale F] [--workers N]`: build shards and a manifest.
- * - `plan [--recipe FILE] [--scale F] [--workers N]`: planned vs available tokens per cell; exit 1 if unmet.
- * - `verify DIR`: check every shard and invariant against the manifest; exit 1 on the first violation.
+ * - `build-mix [--recipe FILE] [--out DIR] [--scale F] [--workers N] [--format hf,megatron]`: build shards and a manifest.
+ * - `plan [--recipe FILE] [--scale F] [--workers N] [--lengths-out FILE]`: planned vs available tokens per cell; exit 1 if
+ *   unmet; optionally the length census for `pnpm bench --lengths`.
+ * - `verify DIR [--hf DIR] [--megatron PREFIX]`: check every shard and invariant against the manifest; exit 1 on the first violation.
  * - `inspect DIR [--row N]`: show a build's shards, or one row's pieces.
  * - `export DIR [--hf DIR] [--megatron PREFIX]`: write a build for other trainers and check it.
  *
@@ -27,6 +28,7 @@ import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { fmt, formatSummary } from './summary.ts';
+import { lengthCensusOf, writeLengthCensus } from '../build/lengthCensus.ts';
 
 /** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
 export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
@@ -134,7 +136,8 @@ program
   .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
-  .action(async (opts: { recipe: string; scale?: number; workers: number }) => {
+  .option('--lengths-out <file>', 'also write the length census (every in-range document length per cell, JSON) for `pnpm bench --lengths`')
+  .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string }) => {
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
     const progress = createProgress();
     try {
@@ -142,6 +145,10 @@ program
       progress.stop();
       const { text, ok } = formatPlan(report, loaded.recipe.name);
       console.log(text);
+      if (opts.lengthsOut) {
+        await writeLengthCensus(opts.lengthsOut, lengthCensusOf(loaded, report));
+        console.log(`length census: ${fmt(report.cells.reduce((s, c) => s + c.lengthTokens.length, 0))} document lengths in ${fmt(report.cells.length)} cells -> ${opts.lengthsOut}`);
+      }
       if (!ok) process.exitCode = 1;
     } finally {
       progress.stop();

@@ -1,9 +1,16 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/config/load.ts';
+import { lengthCensusOf, readLengthCensus, writeLengthCensus } from '../../src/build/lengthCensus.ts';
 import { planRecipe } from '../../src/build/plan.ts';
 import { formatPlan } from '../../src/cli/plan.ts';
-import { llama3Spec } from '../helpers/build.ts';
+import { InputError } from '../../src/core/errors.ts';
+import { simulateCensusPacking } from '../../bench/packing.ts';
+import { llama3Spec, removeTempDirs, tempDir } from '../helpers/build.ts';
+
+afterAll(removeTempDirs);
 
 const SAMPLE = fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url));
 
@@ -28,5 +35,42 @@ describe('plan', () => {
       'Budget for source "papers" bucket "513-8192" (513..8192 tokens): planned 30000 tokens, but only 12897 tokens in 8 documents are available; shortfall 17103 tokens. Lower the budget to 12897 or set maxRepetition for "papers" to 2.33.',
     );
     expect(report.cells.filter((c) => c.problem).map((c) => c.cell.source)).toEqual(['web', 'papers']);
+  });
+
+  it('writes a length census that pnpm bench --lengths reads back and packs', async () => {
+    const loaded = await loadRecipe(SAMPLE);
+    const report = await planRecipe(loaded, 2, await llama3Spec());
+    const file = path.join(await tempDir(), 'census.json');
+    await writeLengthCensus(file, lengthCensusOf(loaded, report));
+    const census = await readLengthCensus(file);
+    expect(census).toMatchObject({ format: 'longmix-length-census/1', recipe: 'sample', recipeHash: loaded.hash, rowTokens: 4096, originalWindowTokens: 512, longRowFiller: null });
+    // Every in-range document, per cell: the counts and sums the plan reported.
+    expect(census.cells.map((c) => [c.source, c.lengthTokens.length, c.lengthTokens.reduce((s, n) => s + n, 0)])).toEqual(report.cells.map((c) => [c.cell.source, c.availableDocuments, c.availableTokens]));
+    const lines = simulateCensusPacking(census, 'census.json', 1, 64);
+    // Budgets resampled seeded from the census and packed by the real planner: exact figures.
+    expect(lines).toEqual([
+      'packing on real lengths: recipe "sample" census census.json (76 documents), budgets x 1, 65 documents resampled; row 4,096, window 512, buffer 64 rows',
+      '  filler none: 13 rows (10 long), padding 18.228% of row tokens',
+      "    padding by cell of each row's longest piece (share of all row tokens): web 2-512 6.092%, edu 2-512 0.002%, code 513-8192 6.909%, papers 513-8192 0.595%, books 513-16384 4.629%",
+      '  filler web: 11 rows (10 long), padding 3.360% of row tokens',
+      "    padding by cell of each row's longest piece (share of all row tokens): web 2-512 0.000%, edu 2-512 0.382%, code 513-8192 0.118%, papers 513-8192 0.036%, books 513-16384 2.825%",
+    ]);
+  });
+
+  it('refuses a census file that is not one, naming the file and the key', async () => {
+    const dir = await tempDir();
+    const bad = path.join(dir, 'bad.json');
+    await writeFile(bad, '{"format": "longmix-length-census/1"');
+    await expect(readLengthCensus(bad)).rejects.toThrow(new RegExp(`^${bad}: cannot read a length census: `));
+    const good = path.join(dir, 'good.json');
+    const loaded = await loadRecipe(SAMPLE);
+    await writeLengthCensus(good, lengthCensusOf(loaded, { accounts: {}, cells: [{ cell: { source: 'web', bucket: '2-512', min: 2, max: 512, plannedTokens: 10, window: 'short', maxRepetition: 1 }, availableTokens: 5, availableDocuments: 2, lengthTokens: [2, 3], problem: null }] }));
+    const census = JSON.parse(await readFile(good, 'utf8'));
+    await writeFile(bad, JSON.stringify({ ...census, rowTokens: -1 }));
+    await expect(readLengthCensus(bad)).rejects.toThrow('rowTokens: Too small');
+    census.cells[0].lengthTokens[1] = 600;
+    await writeFile(bad, JSON.stringify(census));
+    await expect(readLengthCensus(bad)).rejects.toThrow(InputError);
+    await expect(readLengthCensus(bad)).rejects.toThrow(`${bad}: cells.0.lengthTokens.1: 600 is outside the cell's range [2, 512]`);
   });
 });
