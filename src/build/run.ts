@@ -12,6 +12,7 @@ import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
 import { BudgetError, InputError, PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
+import { lockOutDir, type OutDirLock } from '../manifest/lock.ts';
 import { MANIFEST_FILE, writeManifest } from '../manifest/write.ts';
 import { assembleManifest } from '../manifest/build.ts';
 import type { InputIdentity, Manifest } from '../manifest/types.ts';
@@ -42,6 +43,11 @@ export interface BuildOptions {
   onProgress?: (progress: BuildProgress) => void;
   /** A prebuilt tokenizer spec (tests reuse one); built from the recipe's tokenizer otherwise. */
   tokenizerSpec?: TokenizerSpec;
+  /**
+   * The output directory's lock, when the caller holds it over more than the build (the CLI keeps
+   * it through the exports); otherwise the build takes and drops its own ({@link openOutDir}).
+   */
+  lock?: OutDirLock;
 }
 
 /** The result of a build: its manifest and where it is. */
@@ -59,15 +65,19 @@ export function bufferTokensOf(loaded: LoadedRecipe): number {
 export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: ResolvedSource[]; inputs: InputIdentity[] }> {
   const sources: ResolvedSource[] = [];
   const inputs: InputIdentity[] = [];
-  const owner = new Map<string, string>();
+  const owner = new Map<string, { source: string; relPath: string }>();
   for (const config of loaded.recipe.sources) {
     const files = await expandPaths(config.name, config.paths, loaded.baseDir, undefined, config.maxFiles);
     for (const file of files) {
       // Local files are compared by their real path, so a symlink cannot bring a file in twice.
       const key = file.hub ? file.relPath : await realpath(file.absPath);
       const other = owner.get(key);
-      if (other !== undefined) throw new InputError(`${file.relPath} is an input of both source "${other}" and source "${config.name}": its documents would be used twice`, { file: file.relPath });
-      owner.set(key, config.name);
+      if (other !== undefined) {
+        const twice = other.source === config.name ? `listed twice in source "${config.name}"` : `an input of both source "${other.source}" and source "${config.name}"`;
+        const which = other.relPath === file.relPath ? `${file.relPath} is` : `${other.relPath} and ${file.relPath} are the same file,`;
+        throw new InputError(`${which} ${twice}: its documents would be used twice`, { file: file.relPath });
+      }
+      owner.set(key, { source: config.name, relPath: file.relPath });
     }
     sources.push({ config, files, baseDir: loaded.baseDir });
     for (const file of files) {
@@ -84,17 +94,25 @@ export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: Re
 const TEMPORARY = /^(shard-\d{5,}\.arrow|manifest\.json|tokens\.spill)\.tmp$/;
 
 /**
- * Makes the output directory ready: creates it, refuses a directory whose manifest.json is not a
- * longmix manifest, and removes temporaries a killed build left. A previous build stays in place
- * until the new one commits.
- * @throws PipelineError naming the directory when it cannot be created or holds a foreign manifest.
+ * Creates the output directory and takes its lock ({@link lockOutDir}): one build per directory.
+ * @throws PipelineError naming the directory when it cannot be created, or another build holds it.
  */
-async function prepareOutDir(outDir: string): Promise<void> {
+export async function openOutDir(outDir: string): Promise<OutDirLock> {
   try {
     await mkdir(outDir, { recursive: true });
   } catch (error) {
     throw new PipelineError(`Cannot use output directory ${outDir}: ${(error as Error).message}`, { outDir }, { cause: error });
   }
+  return lockOutDir(outDir);
+}
+
+/**
+ * Makes a locked output directory ready: refuses a directory whose manifest.json is not a
+ * longmix manifest, and removes temporaries a killed build left. A previous build stays in place
+ * until the new one commits.
+ * @throws PipelineError naming the directory when it holds a foreign manifest.
+ */
+async function prepareOutDir(outDir: string): Promise<void> {
   const existing = await readFile(path.join(outDir, MANIFEST_FILE), 'utf8').catch(() => null);
   if (existing !== null) {
     let tool: unknown;
@@ -241,9 +259,9 @@ export function applyLastBatch(census: Census, plan: PackPlan, schedule: Schedul
 }
 
 /**
- * Runs a whole build.
+ * Runs a whole build. It holds the output directory's lock throughout (its own, or `options.lock`).
  * @throws InputError on a missing input file or a bad record, BudgetError on an unsatisfiable
- *   budget, PipelineError on an unusable output directory. Shards are written under temporary
+ *   budget, PipelineError on an unusable output directory or one another build is writing. Shards are written under temporary
  *   names and committed only at the end, so after any of these a previous build in the directory
  *   is untouched and no temporary file remains.
  */
@@ -252,7 +270,19 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
   const { recipe } = loaded;
   const spec = options.tokenizerSpec ?? (await buildTokenizerSpec(recipe.tokenizer));
   const { sources, inputs } = await resolveInputs(loaded);
-  await prepareOutDir(options.outDir);
+  const ownLock = options.lock ? null : await openOutDir(options.outDir);
+  try {
+    await prepareOutDir(options.outDir);
+    return await buildInLockedDir(options, spec, sources, inputs);
+  } finally {
+    ownLock?.release();
+  }
+}
+
+/** The build proper, in an output directory this process holds the lock of. */
+async function buildInLockedDir(options: BuildOptions, spec: TokenizerSpec, sources: ResolvedSource[], inputs: InputIdentity[]): Promise<BuildResult> {
+  const { loaded } = options;
+  const { recipe } = loaded;
   const totalInputBytes = inputs.reduce((sum, i) => sum + i.sizeBytes, 0);
   const progress: BuildProgress = { phase: 'tokenize', documents: 0, tokens: 0, rows: 0, totalRows: 0, inputBytes: 0, totalInputBytes };
   const spill = await TokenSpill.create(path.join(options.outDir, 'tokens.spill.tmp'));

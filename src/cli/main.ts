@@ -16,7 +16,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { loadRecipe } from '../config/load.ts';
 import { PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
-import { buildMix, removeTemporariesSync } from '../build/run.ts';
+import { buildMix, openOutDir, removeTemporariesSync } from '../build/run.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../build/plan.ts';
@@ -99,20 +99,23 @@ program
     const started = process.hrtime.bigint();
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
     const outDir = opts.out ?? loaded.recipe.output.dir;
+    // One build per output directory, held through the exports too.
+    const lock = await openOutDir(outDir);
     // Ctrl-C or a kill: remove the spill and unfinished shards (a previous build stays as it was),
-    // and any export being written (an export is all or nothing).
+    // and any export being written (an export is all or nothing); then drop the lock.
     let exporting = false;
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         removeTemporariesSync(outDir);
         if (exporting) for (const name of ['hf', 'megatron']) rmSync(path.join(outDir, name), { recursive: true, force: true });
+        lock.release();
         console.error(`longmix: interrupted; ${exporting ? 'the new build is complete, its exports were removed' : 'no new build was committed; a previous build in the directory is unchanged'}`);
         process.exit(signal === 'SIGINT' ? 130 : 143);
       });
     }
     const progress = createProgress();
     try {
-      const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update });
+      const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update, lock });
       progress.stop();
       // Exports of a previous build would no longer match the new shards.
       await rm(path.join(outDir, 'hf'), { recursive: true, force: true });
@@ -127,6 +130,7 @@ program
       for (const line of exported) console.log(line);
     } finally {
       progress.stop();
+      lock.release();
     }
   });
 

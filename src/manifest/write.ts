@@ -6,6 +6,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { PipelineError } from '../core/errors.ts';
 import { stableStringify } from '../core/stableJson.ts';
+import { assertNotLocked } from './lock.ts';
 import type { Manifest } from './types.ts';
 
 /** File name of the manifest inside an output directory. */
@@ -20,9 +21,11 @@ export async function writeManifest(dir: string, manifest: Manifest): Promise<vo
 
 /**
  * Reads `<dir>/manifest.json`.
- * @throws PipelineError when it is missing (an unfinished or foreign directory) or not JSON.
+ * @throws PipelineError when it is missing (an unfinished or foreign directory) or not JSON, or
+ *   when another process's build is writing the directory ({@link assertNotLocked}).
  */
 export async function readManifest(dir: string): Promise<Manifest> {
+  assertNotLocked(dir);
   const file = path.join(dir, MANIFEST_FILE);
   let text: string;
   try {

@@ -1,0 +1,71 @@
+import { execFile, execFileSync } from 'node:child_process';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadRecipe } from '../../src/config/load.ts';
+import { buildMix } from '../../src/build/run.ts';
+import { LOCK_FILE, lockOutDir } from '../../src/manifest/lock.ts';
+import { readManifest } from '../../src/manifest/write.ts';
+import { verifyBuild } from '../../src/verify/verify.ts';
+import { llama3Spec, removeTempDirs, tempDir } from '../helpers/build.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const SAMPLE = path.join(ROOT, 'pipelines/sample.yaml');
+afterAll(removeTempDirs);
+
+/** A pid that belonged to a process that has exited. */
+function deadPid(): number {
+  const child = execFileSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });
+  return Number(child);
+}
+
+const lockOf = (pid: number, hostname = os.hostname()) => JSON.stringify({ pid, hostname, startedAt: '2026-11-29T00:00:00.000Z', token: `${pid}.1` });
+
+describe('one build per output directory', () => {
+  it('refuses a second lock while the first is held, and gives it once released', async () => {
+    const dir = await tempDir();
+    const first = lockOutDir(dir);
+    expect(() => lockOutDir(dir)).toThrow(`Output directory ${dir} is in use by another longmix build (pid ${process.pid} on ${os.hostname()}, since `);
+    first.release();
+    expect(await readdir(dir)).toEqual([]);
+    lockOutDir(dir).release();
+  });
+
+  it('takes over the lock of a process that is gone, never one from another host', async () => {
+    const dir = await tempDir();
+    await writeFile(path.join(dir, LOCK_FILE), lockOf(deadPid()));
+    const lock = lockOutDir(dir);
+    expect(JSON.parse(await readFile(path.join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+    lock.release();
+    await writeFile(path.join(dir, LOCK_FILE), lockOf(deadPid(), `not-${os.hostname()}`));
+    expect(() => lockOutDir(dir)).toThrow(`If no build is running there, remove ${path.join(dir, LOCK_FILE)}.`);
+  });
+
+  it("a build into a directory another process is writing fails and leaves that build's files alone; readers wait", async () => {
+    const dir = await tempDir();
+    // Another live process (our parent) holds the lock, mid-way through writing a shard.
+    await writeFile(path.join(dir, LOCK_FILE), lockOf(process.ppid));
+    await writeFile(path.join(dir, 'shard-00000.arrow.tmp'), 'partial');
+    const loaded = await loadRecipe(SAMPLE);
+    await expect(buildMix({ loaded, outDir: dir, workers: 1, tokenizerSpec: await llama3Spec() })).rejects.toThrow(`Output directory ${dir} is in use by another longmix build (pid ${process.ppid}`);
+    expect((await readdir(dir)).sort()).toEqual([LOCK_FILE, 'shard-00000.arrow.tmp']);
+    await expect(readManifest(dir)).rejects.toThrow(`${dir} is being written by a longmix build (pid ${process.ppid}`);
+  });
+
+  it('two build-mix commands into one directory at once: never a mixed build; a refused one says why', async () => {
+    const out = path.join(await tempDir(), 'out');
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'build-mix', '--out', out, '--workers', '1'], { cwd: ROOT, env: { ...process.env, CI: 'true' } }).then(
+        () => ({ ok: true, stderr: '' }),
+        (error: { stderr: string }) => ({ ok: false, stderr: error.stderr }),
+      );
+    const results = await Promise.all([run(), run()]);
+    expect(results.some((r) => r.ok)).toBe(true);
+    for (const r of results.filter((x) => !x.ok)) expect(r.stderr).toContain(`longmix: PipelineError: Output directory ${out} is in use by another longmix build`);
+    await verifyBuild(out);
+    expect((await readdir(out)).sort()).toEqual(['manifest.json', 'shard-00000.arrow', 'shard-00001.arrow', 'shard-00002.arrow', 'shard-00003.arrow']);
+  });
+});
