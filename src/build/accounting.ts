@@ -7,7 +7,7 @@
  * `placed = achieved − dropped.truncated − dropped.last_batch`. So
  * `read = placed − repeated + truncated + last_batch + over_budget + length_filter`, which verify checks.
  */
-import type { BadRecordReason } from '../core/doc.ts';
+import type { BadRecordReason, SkippedReason } from '../core/doc.ts';
 import type { CellSpec } from '../select/cells.ts';
 
 /** A count of documents and their tokens (BOS/EOS included). */
@@ -57,6 +57,8 @@ export interface SourceAccount {
   badRecords: Partial<Record<BadRecordReason, number>>;
   /** Documents left out by RedPajama-v2 quality filters before tokenization (never tokenized: characters, not tokens). */
   qualityFiltered: { documents: number; chars: number };
+  /** Input that holds no record, by reason: blank JSONL lines, input files without any record. Never tokenized, never an error. */
+  skipped: Record<SkippedReason, number>;
   /** Documents tokenized and their tokens. */
   read: DocTokens;
   /** Tokens in rows (uses of documents, repeats included). */
@@ -78,6 +80,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
     files,
     badRecords: {},
     qualityFiltered: { documents: 0, chars: 0 },
+    skipped: { blank_line: 0, empty_file: 0 },
     read: zero(),
     placed: zero(),
     dropped: { length_filter: zero() },

@@ -80,7 +80,8 @@ export async function takeCensus(
         const filtered = accounts[item.filtered.source].qualityFiltered;
         filtered.documents++;
         filtered.chars += item.filtered.chars;
-      } else if (recipe.onBadRecord === 'fail') throw badRecordError(item.bad);
+      } else if (item.kind === 'skipped') accounts[item.skipped.source].skipped[item.skipped.reason]++;
+      else if (recipe.onBadRecord === 'fail') throw badRecordError(item.bad);
       else {
         const counts = accounts[item.bad.source].badRecords;
         counts[item.bad.reason] = (counts[item.bad.reason] ?? 0) + 1;

@@ -10,14 +10,17 @@ import type { Manifest } from '../manifest/types.ts';
 export const fmt = (n: number) => n.toLocaleString('en-US');
 const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(2)}%` : '0.00%');
 
-const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
+/** `n noun` or `n nouns`, with thousands separators. */
+export const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
 
-/** One line per source with skipped bad records, by reason. */
+/** One line per source with skipped bad records, filtered documents or empty input, by reason. */
 function badRecordLines(manifest: Manifest): string[] {
   return Object.entries(manifest.sources).flatMap(([name, a]) => {
     const reasons = Object.entries(a.badRecords).map(([reason, n]) => `${reason} ${fmt(n ?? 0)}`);
     const filtered = a.qualityFiltered.documents ? [`quality_filter ${fmt(a.qualityFiltered.documents)} (never tokenized)`] : [];
-    return reasons.length || filtered.length ? [`skipped   ${name}: ${[...reasons, ...filtered].join(', ')}`] : [];
+    const empty = Object.entries(a.skipped).flatMap(([reason, n]) => (n ? [`${reason} ${fmt(n)}`] : []));
+    const all = [...reasons, ...filtered, ...empty];
+    return all.length ? [`skipped   ${name}: ${all.join(', ')}`] : [];
   });
 }
 
@@ -63,7 +66,7 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'raised (fill)', 'split docs', 'as filler', 'padding'], cells),
     '',
     `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${plural(manifest.rows.pieces, 'piece')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped that did not fill the last global batch`,
-    `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}${manifest.rows.dropped.policy === 'fill' && manifest.rows.dropped.rows > 0 ? '; fill could not complete the last global batch (no budget left to raise)' : ''}`,
+    `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}${manifest.rows.dropped.policy === 'fill' && manifest.rows.dropped.rows > 0 ? '; fill: no raise of the numeric budgets within what their cells hold packs whole global batches, so the rows left over were dropped' : ''}`,
     `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
     `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
     ...badRecordLines(manifest),

@@ -8,8 +8,9 @@ export interface Doc {
   source: string;
   /**
    * Stable document id, unique within the source: `<file>:<line>` (jsonl, 1-based line),
-   * `<file>#<row>` (parquet, 0-based row) or `<file>` (text), where `<file>` is the path relative
-   * to the recipe or the hub/http URL; dataset adapters give their own ids (see src/read/datasets/).
+   * `<file>#<row>` (parquet, 0-based row) or `<file>` (text), where `<file>` is the input's
+   * `idPath` (no machine path; see src/read/files.ts); dataset adapters give their own ids (see
+   * src/read/datasets/).
    */
   id: string;
   /** Document text (UTF-8 decoded). */
@@ -45,8 +46,26 @@ export interface FilteredDoc {
   chars: number;
 }
 
-/** What a reader yields: a document, a bad record (the build applies the recipe's policy), or a filtered document. */
-export type ReadItem = { kind: 'doc'; doc: Doc } | { kind: 'bad'; bad: BadRecord } | { kind: 'filtered'; filtered: FilteredDoc };
+/** Why input that holds no record was passed over (never an error; counted per source). */
+export type SkippedReason = 'blank_line' | 'empty_file';
+
+/**
+ * Input that holds no record: a JSONL line that is empty or only whitespace (`blank_line`), or an
+ * input file that yields no record at all (`empty_file`, e.g. a 0-byte file or a gzip of nothing).
+ * Counted per source in the manifest (`skipped`), so nothing passes unseen.
+ */
+export interface SkippedInput {
+  source: string;
+  reason: SkippedReason;
+  /** Where: `<file>:<line>` or `<file>`. */
+  where: string;
+}
+
+/**
+ * What a reader yields: a document, a bad record (the build applies the recipe's policy), a
+ * filtered document, or skipped input.
+ */
+export type ReadItem = { kind: 'doc'; doc: Doc } | { kind: 'bad'; bad: BadRecord } | { kind: 'filtered'; filtered: FilteredDoc } | { kind: 'skipped'; skipped: SkippedInput };
 
 /** A document after tokenization. */
 export interface TokenizedDoc {

@@ -83,7 +83,10 @@ export async function* readFile(source: SourceConfig, file: InputFile, ctx: Read
   }
 }
 
-/** Reads all sources in order; `onFileDone` reports each finished file for progress. */
+/**
+ * Reads all sources in order; `onFileDone` reports each finished file for progress. A file that
+ * yields no record (document, bad or filtered) is reported as skipped input `empty_file`.
+ */
 export async function* readSources(
   sources: readonly ResolvedSource[],
   onRawBytes?: (bytesInFile: number) => void,
@@ -100,7 +103,12 @@ export async function* readSources(
       continue;
     }
     for (const file of files) {
-      yield* readFile(config, file, ctx);
+      let records = 0;
+      for await (const item of readFile(config, file, ctx)) {
+        if (item.kind !== 'skipped') records++;
+        yield item;
+      }
+      if (records === 0) yield { kind: 'skipped', skipped: { source: config.name, reason: 'empty_file', where: file.relPath } };
       onFileDone?.(file);
     }
   }

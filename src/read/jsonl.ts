@@ -3,7 +3,7 @@
  * removed), decodes each line as strict UTF-8 and parses it with `JSON.parse`. Blank lines hold no
  * record and are passed over. Memory: one chunk (1 MiB) plus the longest line.
  */
-import type { BadRecord, ReadItem } from '../core/doc.ts';
+import type { BadRecord, ReadItem, SkippedInput } from '../core/doc.ts';
 import { openDecompressed } from './decompress.ts';
 import type { InputFile } from './files.ts';
 import { textFromRecord } from './record.ts';
@@ -53,7 +53,10 @@ async function* lines(stream: AsyncIterable<Buffer>, maxLineBytes: number): Asyn
  * locates the record for people; `idWhere` is the same place named by the file's `idPath`, the
  * location-independent fallback document id.
  */
-export type RecordItem = { kind: 'record'; record: unknown; where: string; idWhere: string; /** 1-based line (JSONL) or 0-based row (Parquet). */ position: number } | { kind: 'bad'; bad: BadRecord };
+export type RecordItem =
+  | { kind: 'record'; record: unknown; where: string; idWhere: string; /** 1-based line (JSONL) or 0-based row (Parquet). */ position: number }
+  | { kind: 'bad'; bad: BadRecord }
+  | { kind: 'skipped'; skipped: SkippedInput };
 
 /**
  * Parses one JSONL file of `source` into records, in file order; `where` is `<relPath>:<line>`.
@@ -75,7 +78,10 @@ export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?
       yield { kind: 'bad', bad: { source, reason: 'invalid_utf8', where, detail: 'line is not valid UTF-8' } };
       continue;
     }
-    if (decoded.trim() === '') continue;
+    if (decoded.trim() === '') {
+      yield { kind: 'skipped', skipped: { source, reason: 'blank_line', where } };
+      continue;
+    }
     try {
       yield { kind: 'record', record: JSON.parse(decoded), where, idWhere: `${file.idPath}:${lineNo}`, position: lineNo };
     } catch (error) {
@@ -90,6 +96,6 @@ export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?
  */
 export async function* readJsonl(source: string, file: InputFile, textField: string, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
   for await (const item of jsonlRecords(source, file, onRawBytes)) {
-    yield item.kind === 'bad' ? item : textFromRecord(source, item, item.record, textField);
+    yield item.kind !== 'record' ? item : textFromRecord(source, item, item.record, textField);
   }
 }

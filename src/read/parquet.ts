@@ -90,6 +90,6 @@ export async function* parquetRecords(
  */
 export async function* readParquet(source: string, file: InputFile, textField: string, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
   for await (const item of parquetRecords(source, file, [textField], [], onRawBytes)) {
-    yield item.kind === 'bad' ? item : textFromRecord(source, item, item.record, textField);
+    yield item.kind !== 'record' ? item : textFromRecord(source, item, item.record, textField);
   }
 }

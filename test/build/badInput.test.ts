@@ -1,4 +1,4 @@
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -46,6 +46,7 @@ describe('bad records', () => {
     const recipe = await fixture({ 'a.jsonl': lines }, jsonlSource('a.jsonl'), 'onBadRecord: skip\n');
     const { manifest } = await build(recipe);
     expect(manifest.sources.web.badRecords).toEqual({ missing_text: 2, malformed_json: 2, text_not_string: 1, empty_text: 1 });
+    expect(manifest.sources.web.skipped).toEqual({ blank_line: 1, empty_file: 0 });
     // "Hello world!" -> BOS 9906 1917 0 EOS (5 tokens); "ok" -> BOS 564 EOS (3 tokens)
     expect(manifest.sources.web.read).toEqual({ documents: 2, tokens: 8 });
     expect(manifest.rows).toMatchObject({ total: 1, tokens: 8, padTokens: 56 });
@@ -55,6 +56,14 @@ describe('bad records', () => {
     const bytes = Buffer.concat([Buffer.from('{"text":"ok"}\n{"text":"'), Buffer.from([0xff, 0xfe]), Buffer.from('"}\n')]);
     const recipe = await fixture({ 'u.jsonl': bytes }, jsonlSource('u.jsonl'));
     await expect(build(recipe)).rejects.toThrow('u.jsonl:2: line is not valid UTF-8 (source "web", reason invalid_utf8)');
+  });
+
+  it('blank lines and files without a record are counted as skipped input, never an error', async () => {
+    const files = { 'a.jsonl': '{"text":"ok"}\n\n   \r\n{"text":"ok"}\n', 'b.jsonl': '', 'c.jsonl.gz': gzipSync(''), 'd.jsonl': '\n\n' };
+    const { manifest } = await build(await fixture(files, jsonlSource('"*.jsonl*"')));
+    expect(manifest.sources.web.read.documents).toBe(2);
+    // a.jsonl: 2 blank lines; d.jsonl: 2 blank lines and no record; b.jsonl and c.jsonl.gz: no record.
+    expect(manifest.sources.web.skipped).toEqual({ blank_line: 4, empty_file: 3 });
   });
 
   it('reads every member of a multi-member gzip file', async () => {
@@ -91,7 +100,7 @@ describe('more bad input', () => {
     await writeFile(file, `{"text":"${'x'.repeat(5000)}"}\n{"text":"after"}\n`);
     const items = [];
     for await (const item of jsonlRecords('web', { relPath: 'long.jsonl', idPath: 'long.jsonl', absPath: file, sizeBytes: 0 }, undefined, 1000)) items.push(item);
-    expect(items.map((i) => (i.kind === 'bad' ? `${i.bad.where} ${i.bad.reason}` : `${i.where} ok`))).toEqual(['long.jsonl:1 line_too_long', 'long.jsonl:2 ok']);
+    expect(items.map((i) => (i.kind === 'bad' ? `${i.bad.where} ${i.bad.reason}` : i.kind === 'skipped' ? `${i.skipped.where} ${i.skipped.reason}` : `${i.where} ok`))).toEqual(['long.jsonl:1 line_too_long', 'long.jsonl:2 ok']);
   });
 
   it('a truncated .zst file is an error naming the file', async () => {
@@ -140,6 +149,10 @@ describe('the output directory', () => {
     await expect(build(empty)).rejects.toThrow('Source "web": no document was read from its 1 file(s); check its format or dataset, textField and paths');
     const twice = await fixture({ 'a.jsonl': '{"text":"ok"}\n' }, jsonlSource('a.jsonl') + jsonlSource('a.jsonl').replace('name: web', 'name: web2'));
     await expect(build(twice)).rejects.toThrow('a.jsonl is an input of both source "web" and source "web2": its documents would be used twice');
+    // A symlink to a file the source already lists.
+    const linked = await fixture({ 'a.jsonl': '{"text":"ok"}\n' }, jsonlSource('a.jsonl, link.jsonl'));
+    await symlink('a.jsonl', path.join(path.dirname(linked), 'link.jsonl'));
+    await expect(build(linked)).rejects.toThrow('a.jsonl and link.jsonl are the same file, listed twice in source "web": its documents would be used twice');
   });
 });
 

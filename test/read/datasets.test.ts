@@ -65,6 +65,13 @@ describe.skipIf(skipWithoutSharedSamples)('dataset adapters over the real sample
     expect(kept).toBeGreaterThan(0);
     expect(kept).toBeLessThan(lines.length);
 
+    // Trailing blank lines on either side are skipped input, not records: documents and signals stay in step.
+    await writeFile(path.join(dir, `documents/${key}`), gzipSync(lines.map((d) => JSON.stringify({ raw_content: d.text, doc_id: d.id })).join('\n') + '\n\n'));
+    await writeFile(path.join(dir, 'quality_signals/2020-16/0091/en_head.signals.json.gz'), gzipSync(signals.map((s) => JSON.stringify(s)).join('\n') + '\n\n\n'));
+    const withBlanks = await readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'rps_doc_word_count', min: 300 }] }), dir);
+    expect(docs(withBlanks).map((d) => d.id)).toEqual(docs(filtered).map((d) => d.id));
+    expect(withBlanks.filter((i) => i.kind === 'skipped').map((i) => i.kind === 'skipped' && i.skipped.reason)).toEqual(['blank_line']);
+
     await expect(readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'no_such_signal', min: 1 }] }), dir)).rejects.toThrow(
       'quality_signals/2020-16/0091/en_head.signals.json.gz:1: quality signals record has no signal "no_such_signal"',
     );

@@ -14,7 +14,7 @@ import { uniqueId } from './ids.ts';
 export async function* readFinewebEdu(ctx: ReaderContext, file: InputFile): AsyncGenerator<ReadItem> {
   const field = textFieldOf(ctx.source);
   for await (const item of parquetRecords(ctx.source.name, file, [field], ['id'], ctx.onRawBytes)) {
-    if (item.kind === 'bad') {
+    if (item.kind !== 'record') {
       yield item;
       continue;
     }

@@ -25,7 +25,7 @@ export function metaId(meta: unknown): string | null {
 export async function* readRedPajamaV1(ctx: ReaderContext, file: InputFile): AsyncGenerator<ReadItem> {
   const field = textFieldOf(ctx.source);
   for await (const item of jsonlRecords(ctx.source.name, file, ctx.onRawBytes)) {
-    if (item.kind === 'bad') {
+    if (item.kind !== 'record') {
       yield item;
       continue;
     }

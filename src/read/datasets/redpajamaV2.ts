@@ -44,6 +44,11 @@ function signalValue(record: unknown, name: string, where: string, source: strin
   return value === null ? null : Number(value);
 }
 
+/** The records and bad records of a signals file; its blank lines are passed over. */
+async function* recordsOnly(items: AsyncGenerator<RecordItem>): AsyncGenerator<Exclude<RecordItem, { kind: 'skipped' }>> {
+  for await (const item of items) if (item.kind !== 'skipped') yield item;
+}
+
 /**
  * Reads one RedPajama-v2 documents file (with its quality signals when the source filters).
  * @throws InputError when the path is not in the RedPajama-v2 layout, the signals file is missing,
@@ -56,14 +61,19 @@ export async function* readRedPajamaV2(ctx: ReaderContext, file: InputFile): Asy
     throw new InputError(`${file.relPath}: not a RedPajama-v2 documents file (expected documents/<snapshot>/<shard>/<lang>_<head|middle|tail>.json.gz)`, { source, file: file.relPath });
   }
   const filters = ctx.source.qualityFilters ?? [];
-  let signals: AsyncGenerator<RecordItem> | undefined;
+  let signals: AsyncGenerator<Exclude<RecordItem, { kind: 'skipped' }>> | undefined;
   if (filters.length) {
     const sibling = await ctx.resolveSibling(signalsPath(file.relPath));
     if (!sibling) throw new InputError(`${file.relPath}: quality signals file ${signalsPath(file.relPath)} not found; the source has qualityFilters`, { source, file: file.relPath });
-    signals = jsonlRecords(source, sibling);
+    signals = recordsOnly(jsonlRecords(source, sibling));
   }
   const field = textFieldOf(ctx.source);
   for await (const item of jsonlRecords(source, file, ctx.onRawBytes)) {
+    // Blank lines are not records on either side: they take no signals record.
+    if (item.kind === 'skipped') {
+      yield item;
+      continue;
+    }
     const signal = signals ? await signals.next() : undefined;
     if (item.kind === 'bad') {
       yield item;

@@ -51,7 +51,7 @@ export function fnv1a(text: string): number {
 export async function* readStarcoderFiles(ctx: ReaderContext, file: InputFile): AsyncGenerator<ReadItem> {
   const field = textFieldOf(ctx.source);
   for await (const item of parquetRecords(ctx.source.name, file, [field], [REPO, PATH], ctx.onRawBytes)) {
-    if (item.kind === 'bad') {
+    if (item.kind !== 'record') {
       yield item;
       continue;
     }
@@ -91,7 +91,7 @@ export async function* readStarcoderRepositories(ctx: ReaderContext, files: read
     const sinks: WriteStream[] = Array.from({ length: partitions }, (_, p) => createWriteStream(path.join(dir, `${p}.jsonl`)));
     for (const file of files) {
       for await (const item of parquetRecords(ctx.source.name, file, [field, REPO, PATH], [], ctx.onRawBytes)) {
-        if (item.kind === 'bad') {
+        if (item.kind !== 'record') {
           yield item;
           continue;
         }
