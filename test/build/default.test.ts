@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { stableStringify } from '../../src/core/stableJson.ts';
+import { inspectBuild } from '../../src/cli/inspect.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
 import { shardRows } from '../../src/verify/readShard.ts';
 import { commitShards, ShardWriter } from '../../src/write/arrowShard.ts';
@@ -61,6 +62,28 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     expect(await rowsOf(absolute)).toEqual(expected);
     expect(absolute.manifest.sources).toEqual(here.manifest.sources);
     expect(absolute.manifest.schedule).toEqual(here.manifest.schedule);
+  });
+
+  it('inspect lists the shards and shows a row: pieces, ids, decoded ends, padding', async () => {
+    const { outDir } = await buildInTemp(SAMPLE);
+    expect((await inspectBuild(outDir)).split('\n').slice(0, 3)).toEqual([
+      `${outDir}: 12 rows (short 3, long 9) in 4 shards; row 4,096 tokens, window 512`,
+      'schedule: 3 steps of 4 rows over 2 ranks; 1 row dropped (last batch)',
+      '  shard-00000.arrow: rank 0, 3 rows (short 1, long 2), 12,014 tokens + 274 padding, 103,520 bytes',
+    ]);
+    expect(await inspectBuild(outDir, 5)).toBe(
+      [
+        'row 5 (shard-00001.arrow row 0, step 1, rank 0): window long, 2 pieces, doc_lens [2307, 1646], 143 padding tokens',
+        '  piece 0: tokens [0, 2307) source papers doc papers.jsonl:4 part 1/1 from doc token 0, 2307 tokens',
+        '    first: "<|begin_of_text|>But length it mountain steady shard all"',
+        '    last:  " on journey position corpus attention be.<|end_of_text|>"',
+        '  piece 1: tokens [2307, 3953) source papers doc papers.jsonl:6 part 1/1 from doc token 0, 1646 tokens',
+        '    first: "<|begin_of_text|>Careful by opens the follows their"',
+        '    last:  " model turns by training market village.<|end_of_text|>"',
+        '  padding: tokens [3953, 4096) id 128004',
+      ].join('\n'),
+    );
+    await expect(inspectBuild(outDir, 12)).rejects.toThrow('row 12 does not exist; rows are 0..11');
   });
 
   it('accounts for every token read: placed + dropped per source, padding per row', async () => {
