@@ -73,11 +73,13 @@ function report(sim: Simulation, bufferRows: number): string[] {
   const lines = [sim.title];
   const pct = (n: number, of: number) => ((100 * n) / Math.max(1, of)).toFixed(3);
   for (const filler of sim.filler ? [undefined, sim.filler] : [undefined]) {
+    const started = process.hrtime.bigint();
     const plan = planPacking(sim.docs, { rowTokens: sim.rowTokens, originalWindowTokens: sim.originalWindowTokens, seed: 9176, bufferTokens: bufferRows * sim.rowTokens, longDocPolicy: 'split', shortDocPolicy: 'split', fillerSource: filler, cellCount: sim.cells.length });
+    const planS = Number(process.hrtime.bigint() - started) / 1e9;
     const pad = plan.rows.reduce((s, r) => s + r.numPad, 0);
     const rowTokens = plan.rows.length * sim.rowTokens;
     const perCell = sim.cells.map((c, i) => `${c.source} ${c.bucket} ${pct(plan.cells[i].padTokens, rowTokens)}%`).join(', ');
-    lines.push(`  filler ${filler ?? 'none'}: ${plan.rows.length.toLocaleString('en-US')} rows (${plan.rows.filter((r) => r.window === 'long').length} long), padding ${pct(pad, rowTokens)}% of row tokens`);
+    lines.push(`  filler ${filler ?? 'none'}: ${plan.rows.length.toLocaleString('en-US')} rows (${plan.rows.filter((r) => r.window === 'long').length} long), padding ${pct(pad, rowTokens)}% of row tokens (planned in ${planS.toFixed(2)} s)`);
     lines.push(`    padding by cell of each row's longest piece (share of all row tokens): ${perCell}`);
   }
   return lines;

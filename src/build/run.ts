@@ -28,7 +28,7 @@ import { writeRows } from '../write/index.ts';
 import { planSchedule, planShards, type Schedule } from '../write/layout.ts';
 import { takeCensus, type BuildProgress, type Census } from './census.ts';
 import type { CellAccount } from './accounting.ts';
-import { maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
+import { fillToleranceTokens, maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
 import { TokenSpill } from './spill.ts';
 
 export type { BuildProgress };
@@ -208,6 +208,7 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
       maxExtraTokens: maxExtraTokens(cells),
       rowTokens: recipe.rowTokens,
       maxEvaluations: MAX_FILL_EVALUATIONS,
+      toleranceTokens: fillToleranceTokens(recipe.rowTokens),
     });
     if (found.extraTokens > 0) {
       // Planned once more rather than keeping every tried plan: memory stays one plan.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { maxExtraTokens, raisesFor, searchFill } from '../../src/build/fill.ts';
 
-const options = { globalBatchRows: 4, maxExtraTokens: 100_000, rowTokens: 1000, maxEvaluations: 64 };
+const options = { globalBatchRows: 4, maxExtraTokens: 100_000, rowTokens: 1000, maxEvaluations: 64, toleranceTokens: 1 };
 
 describe('lastBatchPolicy fill: the raise search', () => {
   it('finds the smallest raise that reaches the next whole global batch', () => {
@@ -11,6 +11,15 @@ describe('lastBatchPolicy fill: the raise search', () => {
     expect(found).toMatchObject({ extraTokens: 3000, rows: 8 });
     expect(found.evaluations).toBe(calls.length);
     expect(calls[0]).toBe(0);
+  });
+
+  it('stops bisecting at the tolerance: at most that many tokens above the smallest raise, in fewer plannings', () => {
+    const exact = searchFill((x) => 5 + Math.floor(x / 1000), options);
+    const coarse = searchFill((x) => 5 + Math.floor(x / 1000), { ...options, toleranceTokens: 100 });
+    expect(coarse.rows).toBe(8);
+    expect(coarse.extraTokens - exact.extraTokens).toBeGreaterThanOrEqual(0);
+    expect(coarse.extraTokens - exact.extraTokens).toBeLessThanOrEqual(100);
+    expect(coarse.evaluations).toBeLessThan(exact.evaluations);
   });
 
   it('aims at the next multiple when one token of raise jumps past a multiple', () => {

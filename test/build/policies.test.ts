@@ -72,10 +72,11 @@ describe('packing policies end to end (built, then verified)', () => {
     expect(dropped.manifest.rows).toMatchObject({ total: 8, dropped: { rows: 3, policy: 'drop' } });
     const filled = await buildInTemp(await variant((r) => (lower(r), (r.output.lastBatchPolicy = 'fill'))));
     await verifyBuild(filled.outDir);
-    // The smallest raise that packs 12 rows (3 whole batches): 4,509 tokens shared in proportion to
-    // the plans, 2 : 5, so web gets ceil(4509·2/7) = 1,289 and papers ceil(4509·5/7) = 3,221.
+    // A raise that packs 12 rows (3 whole batches), shared in proportion to the plans, 2 : 5: the
+    // smallest is 4,509 tokens; the search stops within rowTokens/64 = 64 tokens of it, at 4,544,
+    // so web gets 1,299 and papers 3,246.
     expect(filled.manifest.rows).toMatchObject({ total: 12, dropped: { rows: 0, tokens: 0, policy: 'fill' } });
-    expect([filled.manifest.sources.web.cells[0].raisedTokens, filled.manifest.sources.papers.cells[0].raisedTokens]).toEqual([1289, 3221]);
+    expect([filled.manifest.sources.web.cells[0].raisedTokens, filled.manifest.sources.papers.cells[0].raisedTokens]).toEqual([1299, 3246]);
     expect(filled.manifest.totals.tokensDropped.last_batch).toBe(0);
   });
 
