@@ -10,10 +10,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import socket
 from pathlib import Path
 from typing import Iterable, Optional
 
 MANIFEST_NAME = "manifest.json"
+LOCK_NAME = ".longmix.lock"
 SUPPORTED_MANIFEST_VERSIONS = (1,)
 
 
@@ -25,12 +27,35 @@ class ShardVerificationError(LongmixFormatError):
     """A shard's size or SHA-256 differs from the manifest's."""
 
 
+def _writer_may_be_alive(lock: dict) -> bool:
+    """Whether a lock's build may still run: another host, or a live (or unknowable) pid here."""
+    if lock.get("hostname") != socket.gethostname():
+        return True
+    try:
+        os.kill(int(lock.get("pid")), 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, TypeError, ValueError, OverflowError):
+        return True
+    return True
+
+
 def read_manifest(build_dir: "str | os.PathLike[str]") -> dict:
     """Loads ``<build_dir>/manifest.json`` and checks the fields the loader relies on.
 
     Raises FileNotFoundError when there is no manifest (unfinished, failed or foreign
-    directory) and LongmixFormatError when a required field is missing or malformed.
+    directory), LongmixFormatError when a required field is missing or malformed, and
+    BlockingIOError when a longmix build is writing the directory (its lock ``.longmix.lock``
+    names a live process, docs/format.md section 1).
     """
+    lock_path = Path(build_dir) / LOCK_NAME
+    if lock_path.is_file():
+        try:
+            lock = json.loads(lock_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            lock = None
+        if isinstance(lock, dict) and _writer_may_be_alive(lock):
+            raise BlockingIOError(f"{Path(build_dir)} is being written by a longmix build (pid {lock.get('pid')} on {lock.get('hostname')}, since {lock.get('startedAt')}); load it when that build has finished, or remove {lock_path} if none is running")
     path = Path(build_dir) / MANIFEST_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no manifest.json, so {Path(build_dir)} is not a finished longmix build (the manifest is written last)")

@@ -17,6 +17,7 @@ import json
 import os
 import pickle
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -319,6 +320,19 @@ def test_missing_manifest_is_not_a_build(tmp_path):
         L.read_manifest(tmp_path)
     with pytest.raises(FileNotFoundError):
         L.LongmixRankDataset(tmp_path)
+
+
+def test_a_directory_a_build_is_writing_is_refused_until_its_lock_is_stale(build, tmp_path):
+    copy = tmp_path / "build"
+    shutil.copytree(build, copy)
+    lock = copy / ".longmix.lock"
+    lock.write_text(json.dumps({"pid": os.getpid(), "hostname": socket.gethostname(), "startedAt": "2026-11-29T00:00:00.000Z", "token": "t"}))
+    with pytest.raises(BlockingIOError, match="is being written by a longmix build"):
+        L.read_manifest(copy)
+    # The lock of a process that has exited is stale: the finished build loads.
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    lock.write_text(json.dumps({"pid": int(dead.stdout), "hostname": socket.gethostname(), "startedAt": "2026-11-29T00:00:00.000Z", "token": "t"}))
+    assert L.read_manifest(copy)["rows"]["total"] == manifest_of(copy)["rows"]["total"]
 
 
 def test_verification_catches_a_changed_byte_and_a_changed_size(build, tmp_path):
