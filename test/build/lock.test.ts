@@ -1,5 +1,5 @@
 import { execFile, execFileSync } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,41 @@ describe('one build per output directory', () => {
     lock.release();
     await writeFile(path.join(dir, LOCK_FILE), lockOf(deadPid(), `not-${os.hostname()}`));
     expect(() => lockOutDir(dir)).toThrow(`If no build is running there, remove ${path.join(dir, LOCK_FILE)}.`);
+  });
+
+  it('treats a file that is not a lock as live while it may be one being written, then as stale', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, LOCK_FILE);
+    for (const garbage of ['', 'not json', '{}', '42', 'null']) {
+      await writeFile(file, garbage);
+      expect(() => lockOutDir(dir), garbage).toThrow(`is in use by another longmix build (lock file ${file}, not readable as a lock)`);
+      const old = new Date(Date.now() - 60_000);
+      await utimes(file, old, old);
+      const lock = lockOutDir(dir);
+      expect(JSON.parse(await readFile(file, 'utf8')).pid).toBe(process.pid);
+      lock.release();
+    }
+  });
+
+  it('of several processes that find the same stale lock at once, exactly one takes it', async () => {
+    const script = path.join(await tempDir(), 'take.ts');
+    // Each process waits for a common start time, tries the lock, holds it a while, reports.
+    await writeFile(
+      script,
+      `import { lockOutDir } from ${JSON.stringify(path.join(ROOT, 'src/manifest/lock.ts'))};
+const [dir, start] = [process.argv[2], Number(process.argv[3])];
+while (Date.now() < start) {}
+try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.release(), 1500); } catch { console.log('REFUSED'); }
+`,
+    );
+    for (let trial = 0; trial < 3; trial++) {
+      const dir = await tempDir();
+      await writeFile(path.join(dir, LOCK_FILE), lockOf(deadPid()));
+      const start = String(Date.now() + 2500);
+      const outputs = await Promise.all(Array.from({ length: 4 }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', script, dir, start], { cwd: ROOT }).then((r) => r.stdout.trim())));
+      expect(outputs.filter((o) => o === 'GOT'), `trial ${trial}: ${outputs}`).toHaveLength(1);
+      expect(await readdir(dir)).toEqual([]);
+    }
   });
 
   it("a build into a directory another process is writing fails and leaves that build's files alone; readers wait", async () => {

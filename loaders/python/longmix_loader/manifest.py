@@ -11,11 +11,13 @@ import hashlib
 import json
 import os
 import socket
+import time
 from pathlib import Path
 from typing import Iterable, Optional
 
 MANIFEST_NAME = "manifest.json"
 LOCK_NAME = ".longmix.lock"
+UNREADABLE_GRACE_S = 10.0
 SUPPORTED_MANIFEST_VERSIONS = (1,)
 
 
@@ -49,13 +51,17 @@ def read_manifest(build_dir: "str | os.PathLike[str]") -> dict:
     names a live process, docs/format.md section 1).
     """
     lock_path = Path(build_dir) / LOCK_NAME
-    if lock_path.is_file():
+    if lock_path.exists():
         try:
             lock = json.loads(lock_path.read_text(encoding="utf-8"))
+            age_s = time.time() - lock_path.stat().st_mtime
         except (OSError, ValueError):
-            lock = None
-        if isinstance(lock, dict) and _writer_may_be_alive(lock):
-            raise BlockingIOError(f"{Path(build_dir)} is being written by a longmix build (pid {lock.get('pid')} on {lock.get('hostname')}, since {lock.get('startedAt')}); load it when that build has finished, or remove {lock_path} if none is running")
+            lock, age_s = None, 0.0
+        well_formed = isinstance(lock, dict) and isinstance(lock.get("pid"), int) and isinstance(lock.get("hostname"), str)
+        # As longmix itself: a lock that is not readable as one may be one being written for UNREADABLE_GRACE_S.
+        if (well_formed and _writer_may_be_alive(lock)) or (not well_formed and age_s < UNREADABLE_GRACE_S):
+            holder = f"pid {lock.get('pid')} on {lock.get('hostname')}, since {lock.get('startedAt')}" if well_formed else f"lock file {lock_path}, not readable as a lock"
+            raise BlockingIOError(f"{Path(build_dir)} is being written by a longmix build ({holder}); load it when that build has finished, or remove {lock_path} if none is running")
     path = Path(build_dir) / MANIFEST_NAME
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no manifest.json, so {Path(build_dir)} is not a finished longmix build (the manifest is written last)")
