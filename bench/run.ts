@@ -33,6 +33,7 @@ import { readSources, type ResolvedSource } from '../src/read/index.ts';
 import { buildTokenizerSpec } from '../src/tokenize/registry.ts';
 import { defaultWorkerCount, TokenizerPool } from '../src/tokenize/pool.ts';
 import { readLengthCensus } from '../src/build/lengthCensus.ts';
+import { PipelineError } from '../src/core/errors.ts';
 import { simulateCensusPacking, simulatePacking } from './packing.ts';
 
 const repoPath = (rel: string) => path.relative(process.cwd(), fileURLToPath(new URL(`../${rel}`, import.meta.url)));
@@ -61,7 +62,7 @@ const opts = new Command('bench')
   .option('--recipe <file>', `recipe YAML (default ${DEFAULT_RECIPE}, or ${FALLBACK_RECIPE} when ${SHARED_SAMPLES} is missing)`)
   .option('--workers <n>', 'tokenizer worker threads (as the build)', positiveInt, defaultWorkerCount())
   .option('--repeat <k>', 'tokenize the in-memory texts K times for the tokenizer-only figure', positiveInt, 1)
-  .option('--sim-scale <f>', 'scale of the LongRoPE2 mix in the packing simulation (1 = 10B tokens)', Number, 0.01)
+  .option('--sim-scale <f>', 'scale of the LongRoPE2 mix in the packing simulation (1 = 10B tokens)', positiveNumber, 0.01)
   .option('--sim-buffer-rows <n>', 'best-fit buffer of the packing simulations, rows', positiveInt, 64)
   .option('--lengths <file>', 'also simulate packing on a real length census (written by `pnpm pipeline plan --lengths-out FILE`)')
   .option('--lengths-scale <f>', "scale of the census recipe's budgets in that simulation", positiveNumber, 1)
@@ -166,14 +167,23 @@ async function throughput(): Promise<void> {
   for (const note of notes) console.log(`note: ${note}`);
 }
 
-// Read first, so that a bad census file fails before the long phases.
-const census = opts.lengths ? await readLengthCensus(opts.lengths) : undefined;
-if (!opts.packingOnly) {
-  await throughput();
-  console.log('');
+async function main(): Promise<void> {
+  // Read first, so that a bad census file fails before the long phases.
+  const census = opts.lengths ? await readLengthCensus(opts.lengths) : undefined;
+  if (!opts.packingOnly) {
+    await throughput();
+    console.log('');
+  }
+  for (const line of simulatePacking(opts.simScale, opts.simBufferRows)) console.log(line);
+  if (census) {
+    console.log('');
+    for (const line of simulateCensusPacking(census, opts.lengths!, opts.lengthsScale, opts.simBufferRows)) console.log(line);
+  }
 }
-for (const line of simulatePacking(opts.simScale, opts.simBufferRows)) console.log(line);
-if (census) {
-  console.log('');
-  for (const line of simulateCensusPacking(census, opts.lengths!, opts.lengthsScale, opts.simBufferRows)) console.log(line);
-}
+
+// The user's mistakes (a bad recipe or census file) print as one line, as in `pnpm pipeline`.
+await main().catch((error: unknown) => {
+  if (error instanceof PipelineError) console.error(`longmix bench: ${error.name}: ${error.message}`);
+  else console.error(error);
+  process.exitCode = 1;
+});

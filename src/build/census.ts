@@ -108,8 +108,10 @@ export async function takeCensus(
     const account = accounts[config.name];
     if (account.read.documents === 0 && account.qualityFiltered.documents === 0) {
       const bad = Object.entries(account.badRecords).map(([reason, n]) => `${n} ${reason}`).join(', ');
+      const { empty_file: emptyFiles, blank_line: blankLines } = account.skipped;
+      const empty = emptyFiles ? `; ${emptyFiles} of them held no record${blankLines ? ` (${blankLines} blank lines)` : ''}` : '';
       throw new InputError(
-        `Source "${config.name}": no document was read from its ${files.length} file(s)${bad ? ` (bad records skipped: ${bad})` : ''}; check its format or dataset, textField and paths`,
+        `Source "${config.name}": no document was read from its ${files.length} file(s)${empty}${bad ? ` (bad records skipped: ${bad})` : ''}; check its format or dataset, textField and paths`,
         { source: config.name },
       );
     }

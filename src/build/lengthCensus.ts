@@ -8,10 +8,12 @@
  * plannedTokens, lengthTokens: [...] }] }`. Lengths are tokens with BOS/EOS, in census order
  * (input file order, then record order); `plannedTokens` is after `scale` (a number, or "all").
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import { z } from 'zod';
 import type { LoadedRecipe } from '../config/load.ts';
-import { InputError } from '../core/errors.ts';
+import { InputError, PipelineError } from '../core/errors.ts';
 import { stableStringify } from '../core/stableJson.ts';
 import type { PlanReport } from './plan.ts';
 
@@ -57,10 +59,29 @@ export function lengthCensusOf(loaded: LoadedRecipe, report: PlanReport): Length
   };
 }
 
-/** Writes `census` to `file` atomically (temporary name, then rename). */
+/**
+ * Checks, before the census is taken, that `file` can be written: its directory exists and
+ * `file` is not a directory.
+ * @throws PipelineError naming the file and what is wrong.
+ */
+export function assertCensusTarget(file: string): void {
+  const dir = path.dirname(path.resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new PipelineError(`--lengths-out ${file}: directory ${dir} does not exist`, { file });
+  if (existsSync(file) && statSync(file).isDirectory()) throw new PipelineError(`--lengths-out ${file}: is a directory; give a file name`, { file });
+}
+
+/**
+ * Writes `census` to `file` atomically (temporary name, then rename; the temporary is removed on failure).
+ * @throws PipelineError naming the file when it cannot be written.
+ */
 export async function writeLengthCensus(file: string, census: LengthCensus): Promise<void> {
-  await writeFile(`${file}.tmp`, stableStringify(census));
-  await rename(`${file}.tmp`, file);
+  try {
+    await writeFile(`${file}.tmp`, stableStringify(census));
+    await rename(`${file}.tmp`, file);
+  } catch (error) {
+    await rm(`${file}.tmp`, { force: true }).catch(() => undefined);
+    throw new PipelineError(`Cannot write the length census to ${file}: ${(error as Error).message}`, { file }, { cause: error });
+  }
 }
 
 /**
@@ -79,7 +100,13 @@ export async function readLengthCensus(file: string): Promise<LengthCensus> {
     const issues = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
     throw new InputError(`${file}: not a longmix length census (write one with \`pnpm pipeline plan --lengths-out FILE\`):\n${issues}`, { file });
   }
-  for (const [i, cell] of result.data.cells.entries()) {
+  const census = result.data;
+  if (census.originalWindowTokens >= census.rowTokens) {
+    throw new InputError(`${file}: originalWindowTokens ${census.originalWindowTokens} must be less than rowTokens ${census.rowTokens}`, { file });
+  }
+  if (census.cells.every((c) => c.lengthTokens.length === 0)) throw new InputError(`${file}: no cell holds a document length; nothing to pack`, { file });
+  for (const [i, cell] of census.cells.entries()) {
+    if (cell.min > cell.max) throw new InputError(`${file}: cells.${i}: min ${cell.min} is above max ${cell.max}`, { file });
     const bad = cell.lengthTokens.findIndex((n) => n < cell.min || n > cell.max);
     if (bad >= 0) throw new InputError(`${file}: cells.${i}.lengthTokens.${bad}: ${cell.lengthTokens[bad]} is outside the cell's range [${cell.min}, ${cell.max}]`, { file });
   }

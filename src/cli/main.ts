@@ -28,7 +28,7 @@ import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { fmt, formatSummary } from './summary.ts';
-import { lengthCensusOf, writeLengthCensus } from '../build/lengthCensus.ts';
+import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../build/lengthCensus.ts';
 
 /** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
 export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
@@ -79,7 +79,7 @@ async function writeExports(outDir: string, name: string, formats: readonly stri
 }
 
 function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
   return Number(value);
 }
 
@@ -143,6 +143,7 @@ program
   .option('--lengths-out <file>', 'also write the length census (every in-range document length per cell, JSON) for `pnpm bench --lengths`')
   .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string }) => {
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
+    if (opts.lengthsOut) assertCensusTarget(opts.lengthsOut);
     const progress = createProgress();
     try {
       const report = await planRecipe(loaded, opts.workers, undefined, progress.update);
@@ -166,9 +167,10 @@ program
   .option('--hf <dir>', 'HF datasets export to check (default <dir>/hf when present)')
   .option('--megatron <prefix>', 'Megatron export prefix to check (default <dir>/megatron/<recipe> when present)')
   .action(async (dir: string, opts: { hf?: string; megatron?: string }) => {
+    // Read (and lock-checked) once, before anything is printed.
+    const manifest = await readManifest(dir);
     const report = await verifyBuild(dir);
     console.log(`OK ${dir}: ${fmt(report.shards)} shards, ${fmt(report.rows)} rows, ${fmt(report.tokens)} document tokens, ${fmt(report.padTokens)} padding tokens; every invariant holds`);
-    const manifest = await readManifest(dir);
     const defaultPrefix = path.join(dir, 'megatron', manifest.recipe.name);
     // An export directory beside the build must be complete: a half-written one is an error, not skipped.
     if (!opts.hf && existsSync(path.join(dir, 'hf')) && !existsSync(path.join(dir, 'hf', 'state.json'))) throw new PipelineError(`${path.join(dir, 'hf')}: incomplete HF export (no state.json); remove it or run export again`);
@@ -215,8 +217,12 @@ program
     console.log(await inspectBuild(dir, opts.row));
   });
 
+/** A file-system error from Node (ENOENT, EACCES, ENOTDIR, …): the user's setup, not a bug. */
+const isSystemError = (error: unknown): error is NodeJS.ErrnoException => error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof PipelineError) console.error(`longmix: ${error.name}: ${error.message}`);
+  else if (isSystemError(error)) console.error(`longmix: ${error.message}`);
   else console.error(error);
   process.exitCode = 1;
 });

@@ -35,6 +35,24 @@ export async function readShardBytes(file: string): Promise<Uint8Array> {
  * @param file - for messages only.
  * @throws InvariantError when the stream cannot be parsed or a column is missing.
  */
+/**
+ * The record batches of `reader`, with a parse failure part-way through the stream (a truncated
+ * or damaged file) turned into an InvariantError naming `file`.
+ */
+export function* readableBatches<T extends Iterable<RecordBatch>>(reader: T, file: string): Generator<RecordBatch> {
+  const batches = reader[Symbol.iterator]();
+  for (let index = 0; ; index++) {
+    let next: IteratorResult<RecordBatch>;
+    try {
+      next = batches.next();
+    } catch (error) {
+      throw new InvariantError(`${file}: record batch ${index} cannot be read (truncated or damaged Arrow IPC stream): ${(error as Error).message}`, { file }, { cause: error });
+    }
+    if (next.done) return;
+    yield next.value;
+  }
+}
+
 export function* shardRows(bytes: Uint8Array, file: string): Generator<RowRecord> {
   let reader;
   try {
@@ -42,7 +60,7 @@ export function* shardRows(bytes: Uint8Array, file: string): Generator<RowRecord
   } catch (error) {
     throw new InvariantError(`${file}: not an Arrow IPC stream: ${(error as Error).message}`, { file }, { cause: error });
   }
-  for (const batch of reader) {
+  for (const batch of readableBatches(reader, file)) {
     const inputType = batch.schema.fields.find((f) => f.name === 'input_ids')?.type as { listSize?: number } | undefined;
     const rowTokens = inputType?.listSize ?? 0;
     const inputIds = flatInt32(column(batch, 'input_ids', file), rowTokens);

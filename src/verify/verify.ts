@@ -113,6 +113,8 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
   const expected: number[][] = manifest.shards.map(() => []);
   schedule.positions.forEach(([shard, row], p) => {
     if (!expected[shard]) fail(`schedule position ${p} names shard ${shard}, which does not exist`, 'manifest.json');
+    if (row >= manifest.shards[shard].rows) fail(`schedule position ${p} names row ${row} of ${manifest.shards[shard].file}, which has ${manifest.shards[shard].rows} rows`, 'manifest.json');
+    if (expected[shard][row] !== undefined) fail(`schedule positions ${expected[shard][row]} and ${p} both name row ${row} of ${manifest.shards[shard].file}`, 'manifest.json');
     expected[shard][row] = p;
   });
   const rowsPerRank = new Array(W).fill(0);
@@ -130,6 +132,7 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
     let inShard = 0;
     for (const row of shardRows(bytes, shard.file)) {
       const p = expected[index][inShard];
+      if (p === undefined) fail(`row ${inShard} (row_id ${row.rowId}) has no position in the schedule`, shard.file, row.rowId);
       if (row.rowId !== p) fail(`row_id ${row.rowId}, but the schedule puts position ${p} here (row ${inShard})`, shard.file, row.rowId);
       const rank = Math.floor((p % G) / (G / W));
       if (rank !== shard.rank) fail(`position ${p} belongs to rank ${rank}, but the shard is rank ${shard.rank}'s`, shard.file, row.rowId);

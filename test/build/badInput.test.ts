@@ -146,7 +146,7 @@ describe('the output directory', () => {
 
   it('a source that yields no document, and the same file in two sources, are errors', async () => {
     const empty = await fixture({ 'e.jsonl': '\n\n' }, jsonlSource('e.jsonl'));
-    await expect(build(empty)).rejects.toThrow('Source "web": no document was read from its 1 file(s); check its format or dataset, textField and paths');
+    await expect(build(empty)).rejects.toThrow('Source "web": no document was read from its 1 file(s); 1 of them held no record (2 blank lines); check its format or dataset, textField and paths');
     const twice = await fixture({ 'a.jsonl': '{"text":"ok"}\n' }, jsonlSource('a.jsonl') + jsonlSource('a.jsonl').replace('name: web', 'name: web2'));
     await expect(build(twice)).rejects.toThrow('a.jsonl is an input of both source "web" and source "web2": its documents would be used twice');
     // A symlink to a file the source already lists.

@@ -161,6 +161,32 @@ describe('verify', () => {
     await expect(verifyBuild(outDir)).rejects.toThrow('manifest.json: tokens placed for source "code": shards hold');
   });
 
+  it('refuses a schedule that names a row twice, a row past a shard, or counts that are not integers', async () => {
+    const { outDir, manifest: built } = await buildInTemp(SAMPLE, 2);
+    const manifestFile = path.join(outDir, 'manifest.json');
+    const tampered = async (edit: (m: Record<string, any>) => void) => {
+      const manifest = structuredClone(built) as Record<string, any>;
+      edit(manifest);
+      await writeFile(manifestFile, stableStringify(manifest));
+      return verifyBuild(outDir);
+    };
+    const twice = built.schedule.positions.findIndex(([shard, row]) => shard === 1 && row === 0);
+    await expect(tampered((m) => (m.schedule.positions[0] = [1, 0]))).rejects.toThrow(`manifest.json: schedule positions 0 and ${twice} both name row 0 of shard-00001.arrow`);
+    await expect(tampered((m) => (m.schedule.positions[0] = [0, 7]))).rejects.toThrow('manifest.json: schedule position 0 names row 7 of shard-00000.arrow, which has 3 rows');
+    await expect(tampered((m) => (m.schedule.positions[0] = [0]))).rejects.toThrow('manifest.json: schedule.positions[0] must be [shard index, row index], got [0]');
+    await expect(tampered((m) => (m.rows.total = '12'))).rejects.toThrow('manifest.json: rows.total must be an integer >= 0, got "12"');
+  });
+
+  it('a truncated shard is an error naming the file, for verify and inspect alike', async () => {
+    const { outDir } = await buildInTemp(SAMPLE, 2);
+    const file = path.join(outDir, 'shard-00001.arrow');
+    const bytes = await readFile(file);
+    expect(() => [...shardRows(bytes.subarray(0, 60_000), 'shard-00001.arrow')]).toThrow(/^shard-00001\.arrow: record batch 0 cannot be read \(truncated or damaged Arrow IPC stream\)/);
+    await writeFile(file, bytes.subarray(0, 60_000));
+    await expect(inspectBuild(outDir, 5)).rejects.toThrow(/^shard-00001\.arrow: record batch 0 cannot be read/);
+    await expect(verifyBuild(outDir)).rejects.toThrow('shard-00001.arrow: size 60000 bytes, manifest says');
+  });
+
   it('refuses a manifest whose shard entries leave the build directory', async () => {
     const { outDir } = await buildInTemp(SAMPLE, 2);
     const manifestFile = path.join(outDir, 'manifest.json');

@@ -69,6 +69,10 @@ describe('plan', () => {
     const census = JSON.parse(await readFile(good, 'utf8'));
     await writeFile(bad, JSON.stringify({ ...census, rowTokens: -1 }));
     await expect(readLengthCensus(bad)).rejects.toThrow('rowTokens: Too small');
+    await writeFile(bad, JSON.stringify({ ...census, originalWindowTokens: 64, rowTokens: 64 }));
+    await expect(readLengthCensus(bad)).rejects.toThrow(`${bad}: originalWindowTokens 64 must be less than rowTokens 64`);
+    await writeFile(bad, JSON.stringify({ ...census, cells: [{ ...census.cells[0], lengthTokens: [] }] }));
+    await expect(readLengthCensus(bad)).rejects.toThrow(`${bad}: no cell holds a document length; nothing to pack`);
     census.cells[0].lengthTokens[1] = 600;
     await writeFile(bad, JSON.stringify(census));
     await expect(readLengthCensus(bad)).rejects.toThrow(InputError);

@@ -34,7 +34,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DataType, Field, FixedSizeList, List, makeData, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Struct, vectorFromArray, type Int32 } from 'apache-arrow';
 import { InvariantError, PipelineError } from '../../core/errors.ts';
-import { readShardBytes, shardRows } from '../../verify/readShard.ts';
+import { readableBatches, readShardBytes, shardRows } from '../../verify/readShard.ts';
 import { syncFile } from '../arrowShard.ts';
 import { shardSchema, type RowRecord } from '../schema.ts';
 import type { NativeBuild } from './index.ts';
@@ -314,14 +314,19 @@ async function readExportFile(file: string, shown: string): Promise<Uint8Array> 
 
 /** Checks an HF data file's schema (fields and metadata) and that no column holds a null. */
 function checkHfFileShape(bytes: Uint8Array, shown: string, schema: Schema): void {
-  const reader = RecordBatchStreamReader.from(bytes);
-  reader.open();
+  let reader;
+  try {
+    reader = RecordBatchStreamReader.from(bytes);
+    reader.open();
+  } catch (error) {
+    throw new InvariantError(`${shown}: not an Arrow IPC stream (truncated or damaged): ${(error as Error).message}`, { file: shown }, { cause: error });
+  }
   const actual = reader.schema;
   const fieldsOk = actual.fields.length === schema.fields.length && actual.fields.every((f, i) => sameField(f, schema.fields[i]));
   if (!fieldsOk) throw new InvariantError(`${shown}: schema [${actual.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')}] differs from the HF schema of the export`, { file: shown });
   if (actual.metadata.get(HF_METADATA_KEY) !== schema.metadata.get(HF_METADATA_KEY)) throw new InvariantError(`${shown}: schema metadata "${HF_METADATA_KEY}" differs from the features of dataset_info.json`, { file: shown });
   let start = 0;
-  for (const batch of reader) {
+  for (const batch of readableBatches(reader, shown)) {
     for (const field of schema.fields) {
       const nulls = batch.getChild(field.name)?.nullCount ?? 0;
       if (nulls > 0) throw new InvariantError(`${shown} rows ${start}..${start + batch.numRows - 1}: column ${field.name} holds ${nulls} nulls`, { file: shown });
