@@ -60,19 +60,21 @@ describe('one build per output directory', () => {
 
   it('of several processes that find the same stale lock at once, exactly one takes it', async () => {
     const script = path.join(await tempDir(), 'take.ts');
-    // Each process waits for a common start time, tries the lock, holds it a while, reports.
+    // Each process waits for a common start time, tries the lock, and a holder keeps it until
+    // 5 s after the start, long after every process has tried (a slow start would otherwise find
+    // the lock already released, and rightly take it).
     await writeFile(
       script,
       `import { lockOutDir } from ${JSON.stringify(path.join(ROOT, 'src/manifest/lock.ts'))};
 const [dir, start] = [process.argv[2], Number(process.argv[3])];
 while (Date.now() < start) {}
-try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.release(), 1500); } catch { console.log('REFUSED'); }
+try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.release(), start + 5000 - Date.now()); } catch { console.log('REFUSED'); }
 `,
     );
-    for (let trial = 0; trial < 3; trial++) {
+    for (let trial = 0; trial < 2; trial++) {
       const dir = await tempDir();
       await writeFile(path.join(dir, LOCK_FILE), lockOf(deadPid()));
-      const start = String(Date.now() + 2500);
+      const start = String(Date.now() + 3000);
       const outputs = await Promise.all(Array.from({ length: 4 }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', script, dir, start], { cwd: ROOT }).then((r) => r.stdout.trim())));
       expect(outputs.filter((o) => o === 'GOT'), `trial ${trial}: ${outputs}`).toHaveLength(1);
       expect(await readdir(dir)).toEqual([]);
