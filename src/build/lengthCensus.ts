@@ -12,6 +12,7 @@ import { existsSync, statSync } from 'node:fs';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
+import { formatZodIssues } from '../config/issues.ts';
 import type { LoadedRecipe } from '../config/load.ts';
 import { InputError, PipelineError } from '../core/errors.ts';
 import { stableStringify } from '../core/stableJson.ts';
@@ -97,8 +98,7 @@ export async function readLengthCensus(file: string): Promise<LengthCensus> {
   }
   const result = LengthCensusSchema.safeParse(raw);
   if (!result.success) {
-    const issues = result.error.issues.map((i) => `  ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-    throw new InputError(`${file}: not a longmix length census (write one with \`pnpm pipeline plan --lengths-out FILE\`):\n${issues}`, { file });
+    throw new InputError(`${file}: not a longmix length census (write one with \`pnpm pipeline plan --lengths-out FILE\`):\n${formatZodIssues(result.error.issues)}`, { file });
   }
   const census = result.data;
   if (census.originalWindowTokens >= census.rowTokens) {
@@ -110,5 +110,5 @@ export async function readLengthCensus(file: string): Promise<LengthCensus> {
     const bad = cell.lengthTokens.findIndex((n) => n < cell.min || n > cell.max);
     if (bad >= 0) throw new InputError(`${file}: cells.${i}.lengthTokens.${bad}: ${cell.lengthTokens[bad]} is outside the cell's range [${cell.min}, ${cell.max}]`, { file });
   }
-  return result.data;
+  return census;
 }

@@ -4,10 +4,10 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError } from '../core/errors.ts';
 import { stableHash } from '../core/stableJson.ts';
 import { recipeCells } from '../select/cells.ts';
+import { formatZodIssues } from './issues.ts';
 import { RecipeSchema, type Recipe } from './schema.ts';
 
 /** A validated recipe plus where it came from. */
@@ -20,17 +20,6 @@ export interface LoadedRecipe {
   file: string;
   /** SHA-256 (hex) of the canonical JSON of {@link manifestRecipe}. */
   hash: string;
-}
-
-function formatIssues(file: string, issues: z.core.$ZodIssue[]): string {
-  const lines = issues.map((issue) => {
-    const at = issue.path.length ? issue.path.join('.') : '(root)';
-    if (issue.code === 'unrecognized_keys') {
-      return `  ${issue.keys.map((k) => (issue.path.length ? `${at}.${k}` : k)).join(', ')}: unknown key (remove it or check its spelling)`;
-    }
-    return `  ${at}: ${issue.message}`;
-  });
-  return `Invalid recipe ${file}:\n${lines.join('\n')}`;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -64,7 +53,7 @@ export function parseRecipe(text: string, file: string): Recipe {
     throw new ConfigError(`Invalid recipe ${file}: not valid YAML: ${(error as Error).message}`, { file }, { cause: error });
   }
   const result = RecipeSchema.safeParse(raw);
-  if (!result.success) throw new ConfigError(formatIssues(file, result.error.issues), { file, issues: result.error.issues });
+  if (!result.success) throw new ConfigError(`Invalid recipe ${file}:\n${formatZodIssues(result.error.issues)}`, { file, issues: result.error.issues });
   return result.data;
 }
 
