@@ -9,8 +9,8 @@
  * doubles a step until the next multiple of the global batch is reached, then bisects down to the
  * smallest raise that reaches it, to within `toleranceTokens` (each planning costs about as much
  * as packing the whole mix, ~23 µs per document here: ~17 s at the paper's full scale, so the
- * search stops at a tolerance instead of the last token). When a single token of raise jumps past that multiple (one
- * document can add two rows), it aims at the next multiple. When the evaluations run out during
+ * search stops at a tolerance instead of the last token). When a single token of raise jumps past
+ * that multiple (one document can add two rows), it aims at the next multiple. When the evaluations run out during
  * bisection, the whole-batch raise found so far is kept (it may then not be the smallest). When no
  * raise within the caps reaches a multiple, or the evaluations run out before one is found,
  * nothing is raised and the rows left over are dropped as under `drop`.
@@ -95,19 +95,31 @@ function mulDivCeil(a: number, b: number, c: number): number {
 }
 
 /**
- * Each cell's raise for `extraTokens`: `min(capRaise_i, ceil(extraTokens · planned_i / Σ planned))`
- * over the growable cells (`planned_i` > 0 tokens, `capRaise_i` > 0), 0 elsewhere.
- * @param cells - per cell: `planned` tokens (null: budget "all", never raised) and `capRaise`, the
- *   most tokens the cell can add (available × maxRepetition − planned).
+ * A cell as the fill search sees it: `planned` tokens (null: budget "all", never raised) and
+ * `capRaise`, the most tokens it can add (available × maxRepetition − planned).
  */
-export function raisesFor(cells: readonly { planned: number | null; capRaise: number }[], extraTokens: number): number[] {
-  const total = cells.reduce((s, c) => s + (c.planned !== null && c.capRaise > 0 ? c.planned : 0), 0);
-  return cells.map((c) => (c.planned !== null && c.capRaise > 0 && total > 0 ? Math.min(c.capRaise, mulDivCeil(extraTokens, c.planned, total)) : 0));
+export interface FillCell {
+  planned: number | null;
+  capRaise: number;
+}
+
+/** A cell that takes a share of the raise: a numeric plan above 0 and room to grow. */
+const isGrowable = (c: FillCell): c is FillCell & { planned: number } => c.planned !== null && c.planned > 0 && c.capRaise > 0;
+
+/** Σ planned over the growable cells, tokens. */
+const growablePlanned = (cells: readonly FillCell[]): number => cells.reduce((s, c) => s + (isGrowable(c) ? c.planned : 0), 0);
+
+/**
+ * Each cell's raise for `extraTokens`: `min(capRaise_i, ceil(extraTokens · planned_i / Σ planned))`
+ * over the growable cells, 0 elsewhere.
+ */
+export function raisesFor(cells: readonly FillCell[], extraTokens: number): number[] {
+  const total = growablePlanned(cells);
+  return cells.map((c) => (isGrowable(c) ? Math.min(c.capRaise, mulDivCeil(extraTokens, c.planned, total)) : 0));
 }
 
 /** The raise at which every growable cell is at its cap, tokens (0 when none can grow). */
-export function maxExtraTokens(cells: readonly { planned: number | null; capRaise: number }[]): number {
-  const growable = cells.filter((c) => c.planned !== null && c.planned > 0 && c.capRaise > 0);
-  const total = growable.reduce((s, c) => s + c.planned!, 0);
-  return growable.reduce((m, c) => Math.max(m, mulDivCeil(c.capRaise, total, c.planned!)), 0);
+export function maxExtraTokens(cells: readonly FillCell[]): number {
+  const total = growablePlanned(cells);
+  return cells.reduce((m, c) => (isGrowable(c) ? Math.max(m, mulDivCeil(c.capRaise, total, c.planned)) : m), 0);
 }

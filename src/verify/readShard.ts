@@ -39,7 +39,7 @@ export async function readShardBytes(file: string): Promise<Uint8Array> {
  * The record batches of `reader`, with a parse failure part-way through the stream (a truncated
  * or damaged file) turned into an InvariantError naming `file`.
  */
-export function* readableBatches<T extends Iterable<RecordBatch>>(reader: T, file: string): Generator<RecordBatch> {
+export function* readableBatches(reader: Iterable<RecordBatch>, file: string): Generator<RecordBatch> {
   const batches = reader[Symbol.iterator]();
   for (let index = 0; ; index++) {
     let next: IteratorResult<RecordBatch>;
