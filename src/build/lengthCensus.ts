@@ -9,11 +9,12 @@
  * (input file order, then record order); `plannedTokens` is after `scale` (a number, or "all").
  */
 import { existsSync, statSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { formatZodIssues } from '../config/issues.ts';
 import type { LoadedRecipe } from '../config/load.ts';
+import { writeFileAtomic } from '../core/atomicFile.ts';
 import { InputError, PipelineError } from '../core/errors.ts';
 import { stableStringify } from '../core/stableJson.ts';
 import type { PlanReport } from './plan.ts';
@@ -77,10 +78,8 @@ export function assertCensusTarget(file: string): void {
  */
 export async function writeLengthCensus(file: string, census: LengthCensus): Promise<void> {
   try {
-    await writeFile(`${file}.tmp`, stableStringify(census));
-    await rename(`${file}.tmp`, file);
+    await writeFileAtomic(file, stableStringify(census));
   } catch (error) {
-    await rm(`${file}.tmp`, { force: true }).catch(() => undefined);
     throw new PipelineError(`Cannot write the length census to ${file}: ${(error as Error).message}`, { file }, { cause: error });
   }
 }

@@ -2,8 +2,9 @@
  * Reads and writes `manifest.json`. Writing is atomic (temporary name, then rename) and comes
  * last in a build: the manifest is the commit point, so a directory without one is not a build.
  */
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../core/atomicFile.ts';
 import { PipelineError } from '../core/errors.ts';
 import { stableStringify } from '../core/stableJson.ts';
 import { assertNotLocked } from './lock.ts';
@@ -14,9 +15,7 @@ export const MANIFEST_FILE = 'manifest.json';
 
 /** Writes `manifest` canonically (sorted keys) to `<dir>/manifest.json` via a temporary file. */
 export async function writeManifest(dir: string, manifest: Manifest): Promise<void> {
-  const target = path.join(dir, MANIFEST_FILE);
-  await writeFile(`${target}.tmp`, stableStringify(manifest), { flush: true });
-  await rename(`${target}.tmp`, target);
+  await writeFileAtomic(path.join(dir, MANIFEST_FILE), stableStringify(manifest));
 }
 
 /**
