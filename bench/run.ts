@@ -24,7 +24,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { buildMix, type BuildProgress } from '../src/build/run.ts';
 import { loadRecipe } from '../src/config/load.ts';
 import type { Doc } from '../src/core/doc.ts';
@@ -33,6 +33,7 @@ import { readSources, type ResolvedSource } from '../src/read/index.ts';
 import { buildTokenizerSpec } from '../src/tokenize/registry.ts';
 import { defaultWorkerCount, TokenizerPool } from '../src/tokenize/pool.ts';
 import { readLengthCensus } from '../src/build/lengthCensus.ts';
+import { positiveInt, positiveNumber } from '../src/cli/args.ts';
 import { PipelineError } from '../src/core/errors.ts';
 import { simulateCensusPacking, simulatePacking } from './packing.ts';
 
@@ -44,18 +45,6 @@ const SHARED_SAMPLES = repoPath('../shared/samples');
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 const seconds = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 const peakRssMiB = () => process.resourceUsage().maxRSS / 1024;
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a positive integer, got "${value}"`);
-  return n;
-}
-
-function positiveNumber(value: string): number {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`expected a positive number, got "${value}"`);
-  return n;
-}
 
 const opts = new Command('bench')
   .description('Tokenizer-only vs end-to-end build throughput on one recipe.')

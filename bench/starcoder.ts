@@ -16,6 +16,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { positiveInt, positiveNumber } from '../src/cli/args.ts';
 import type { SourceConfig } from '../src/config/schema.ts';
 import { derivedKey, shuffled, SplitMix64 } from '../src/core/rng.ts';
 import { expandPaths } from '../src/read/files.ts';
@@ -23,10 +24,10 @@ import { readSources } from '../src/read/index.ts';
 
 const opts = new Command('bench:starcoder')
   .option('--measure <dir>', '(internal) group the file in <dir> in this fresh process and print the figures')
-  .option('--repos <n>', 'repositories', Number, 400)
-  .option('--files-per-repo <k>', 'files per repository', Number, 20)
-  .option('--file-kb <s>', 'KiB of text per file', Number, 8)
-  .option('--partition-mb <p>', 'partitionBytes in MiB', Number, 8)
+  .option('--repos <n>', 'repositories', positiveInt, 400)
+  .option('--files-per-repo <k>', 'files per repository', positiveInt, 20)
+  .option('--file-kb <s>', 'KiB of text per file', positiveNumber, 8)
+  .option('--partition-mb <p>', 'partitionBytes in MiB', positiveNumber, 8)
   .parse(process.argv)
   .opts<{ measure?: string; repos: number; filesPerRepo: number; fileKb: number; partitionMb: number }>();
 
