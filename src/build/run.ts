@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
 import { BudgetError, InputError, PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
-import { lockOutDir, type OutDirLock } from '../manifest/lock.ts';
+import { LOCK_FILE, lockOutDir, type OutDirLock } from '../manifest/lock.ts';
 import { MANIFEST_FILE, writeManifest } from '../manifest/write.ts';
 import { assembleManifest } from '../manifest/build.ts';
 import type { InputIdentity, Manifest } from '../manifest/types.ts';
@@ -106,33 +106,73 @@ export async function openOutDir(outDir: string): Promise<OutDirLock> {
   return lockOutDir(outDir);
 }
 
+/** Names a longmix build may leave in an output directory that holds no manifest yet: its lock and temporaries. */
+function isLongmixLeftover(name: string): boolean {
+  return name === LOCK_FILE || name === `${LOCK_FILE}.takeover` || TEMPORARY.test(name);
+}
+
 /**
- * Makes a locked output directory ready: refuses a directory whose manifest.json is not a
- * longmix manifest, and removes temporaries a killed build left. A previous build stays in place
- * until the new one commits.
- * @throws PipelineError naming the directory when it holds a foreign manifest.
+ * Reads the manifest already in `outDir`, if any.
+ * @returns null when there is none.
+ * @throws PipelineError naming the file when it is not a longmix manifest.
  */
-async function prepareOutDir(outDir: string): Promise<void> {
-  const existing = await readFile(path.join(outDir, MANIFEST_FILE), 'utf8').catch(() => null);
-  if (existing !== null) {
-    let tool: unknown;
-    try {
-      tool = (JSON.parse(existing) as { tool?: { name?: unknown } }).tool?.name;
-    } catch {
-      tool = undefined;
+async function previousManifest(outDir: string): Promise<Manifest | null> {
+  const file = path.join(outDir, MANIFEST_FILE);
+  const existing = await readFile(file, 'utf8').catch(() => null);
+  if (existing === null) return null;
+  let parsed: Partial<Manifest> | null = null;
+  try {
+    parsed = JSON.parse(existing) as Partial<Manifest>;
+  } catch {
+    parsed = null;
+  }
+  if (parsed?.tool?.name !== TOOL.name || !Array.isArray(parsed.shards)) throw new PipelineError(`${file} is not a longmix manifest; choose another --out directory`, { outDir });
+  return parsed as Manifest;
+}
+
+/**
+ * Makes a locked output directory ready: refuses a directory that holds files but no longmix
+ * build (a user's directory is theirs), or whose manifest.json is not a longmix manifest, and
+ * removes temporaries a killed build left. A previous build stays in place until the new one
+ * commits.
+ * @returns the previous build's manifest, or null.
+ * @throws PipelineError naming the directory and what it holds.
+ */
+export async function prepareOutDir(outDir: string): Promise<Manifest | null> {
+  const previous = await previousManifest(outDir);
+  if (previous === null) {
+    const foreign = (await readdir(outDir)).filter((name) => !isLongmixLeftover(name)).sort();
+    if (foreign.length > 0) {
+      const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} entries)` : '');
+      throw new PipelineError(`Output directory ${outDir} is not empty and holds no longmix build (it holds ${shown}); longmix writes only into a new or empty directory, or one a longmix build wrote. Choose another --out.`, { outDir });
     }
-    if (tool !== TOOL.name) throw new PipelineError(`${path.join(outDir, MANIFEST_FILE)} is not a longmix manifest; choose another --out directory`, { outDir });
   }
   removeTemporariesSync(outDir);
+  return previous;
+}
+
+/**
+ * What a manifest says belongs to its build, relative to the output directory: its shards and
+ * the export directories it lists (`exports`). Nothing else in the directory is longmix's.
+ */
+export function buildFilesOf(manifest: Manifest): { files: string[]; exportDirs: string[] } {
+  const files = manifest.shards.map((s) => s.file).filter((f) => /^shard-\d{5,}\.arrow$/.test(f));
+  const exportDirs = Object.values(manifest.exports ?? {}).filter((d): d is string => typeof d === 'string' && /^(hf|megatron)$/.test(d));
+  return { files, exportDirs };
 }
 
 /**
  * Commits a finished build: removes the previous manifest (the directory stops being a build),
- * then the previous build's shards, renames the new shards into place, and writes the manifest last.
+ * then the previous build's shards and exports (only those its manifest lists), renames the new
+ * shards into place, and writes the manifest last.
  */
-async function commitBuild(outDir: string, manifest: Manifest): Promise<void> {
+async function commitBuild(outDir: string, manifest: Manifest, previous: Manifest | null): Promise<void> {
   await rm(path.join(outDir, MANIFEST_FILE), { force: true });
-  for (const name of await readdir(outDir)) if (/^shard-\d{5,}\.arrow$/.test(name)) await rm(path.join(outDir, name), { force: true });
+  if (previous) {
+    const { files, exportDirs } = buildFilesOf(previous);
+    for (const name of files) await rm(path.join(outDir, name), { force: true });
+    for (const dir of exportDirs) await rm(path.join(outDir, dir), { recursive: true, force: true });
+  }
   await commitShards(outDir, manifest.shards);
   await writeManifest(outDir, manifest);
 }
@@ -273,15 +313,15 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
   const { sources, inputs } = await resolveInputs(loaded);
   const ownLock = options.lock ? null : await openOutDir(options.outDir);
   try {
-    await prepareOutDir(options.outDir);
-    return await buildInLockedDir(options, spec, sources, inputs);
+    const previous = await prepareOutDir(options.outDir);
+    return await buildInLockedDir(options, spec, sources, inputs, previous);
   } finally {
     ownLock?.release();
   }
 }
 
 /** The build proper, in an output directory this process holds the lock of. */
-async function buildInLockedDir(options: BuildOptions, spec: TokenizerSpec, sources: ResolvedSource[], inputs: InputIdentity[]): Promise<BuildResult> {
+async function buildInLockedDir(options: BuildOptions, spec: TokenizerSpec, sources: ResolvedSource[], inputs: InputIdentity[], previous: Manifest | null): Promise<BuildResult> {
   const { loaded } = options;
   const { recipe } = loaded;
   const totalInputBytes = inputs.reduce((sum, i) => sum + i.sizeBytes, 0);
@@ -325,7 +365,7 @@ async function buildInLockedDir(options: BuildOptions, spec: TokenizerSpec, sour
       },
     });
     const manifest = assembleManifest(loaded, spec.identity, inputs, census.accounts, plan, schedule, shardPlans, shards, bufferTokensOf(loaded));
-    await commitBuild(options.outDir, manifest);
+    await commitBuild(options.outDir, manifest, previous);
     return { outDir: options.outDir, manifest };
   } catch (error) {
     // No half-written shard stays behind: the previous build, if any, is untouched.

@@ -13,17 +13,17 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
-import { loadRecipe } from '../config/load.ts';
+import { defaultOutDir, loadRecipe } from '../config/load.ts';
 import { PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
-import { buildMix, openOutDir, removeTemporariesSync } from '../build/run.ts';
+import { buildFilesOf, buildMix, openOutDir, prepareOutDir, removeTemporariesSync } from '../build/run.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../build/plan.ts';
 import { inspectBuild } from './inspect.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
-import { readManifest } from '../manifest/write.ts';
+import { readManifest, writeManifest } from '../manifest/write.ts';
 import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../write/formats/index.ts';
 import { positiveInt, positiveNumber } from './args.ts';
 import { formatPlan } from './plan.ts';
@@ -81,14 +81,14 @@ program
   .command('build-mix')
   .description('Read, tokenize, select, pack and write shards plus manifest.json for a recipe; prints a summary.')
   .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
-  .option('--out <dir>', "output directory (default: the recipe's output.dir)")
+  .option('--out <dir>', "output directory: new, empty, or one a longmix build wrote (default: the recipe's output.dir, else out/<recipe name>)")
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
   .option('--format <list>', 'comma list of output formats besides the native shards: hf (<out>/hf, datasets save_to_disk, columns nnScaler reads), megatron (<out>/megatron/<recipe>.bin/.idx)', formatList, [])
   .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number; format: string[] }) => {
     const started = process.hrtime.bigint();
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
-    const outDir = opts.out ?? loaded.recipe.output.dir;
+    const outDir = opts.out ?? defaultOutDir(loaded.recipe);
     // One build per output directory, held through the exports too.
     const lock = await openOutDir(outDir);
     // Ctrl-C or a kill: remove the spill and unfinished shards (a previous build stays as it was),
@@ -97,24 +97,34 @@ program
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
         removeTemporariesSync(outDir);
-        if (exporting) for (const name of ['hf', 'megatron']) rmSync(path.join(outDir, name), { recursive: true, force: true });
+        if (exporting) for (const name of opts.format) rmSync(path.join(outDir, name), { recursive: true, force: true });
         lock.release();
-        console.error(`longmix: interrupted; ${exporting ? 'the new build is complete, its exports were removed' : 'no new build was committed; a previous build in the directory is unchanged'}`);
+        console.error(`\nlongmix: interrupted; ${exporting ? 'the new build is complete, its exports were removed' : 'no new build was committed; a previous build in the directory is unchanged'}`);
         process.exit(signal === 'SIGINT' ? 130 : 143);
       });
     }
     const progress = createProgress();
     try {
+      // An export directory already there must be one the previous build's manifest lists: a
+      // user's own hf/ or megatron/ is never replaced.
+      const previous = await prepareOutDir(outDir);
+      const listed = previous ? buildFilesOf(previous).exportDirs : [];
+      for (const name of opts.format) {
+        if (existsSync(path.join(outDir, name)) && !listed.includes(name)) {
+          throw new PipelineError(`${path.join(outDir, name)} exists and is not an export of the longmix build in ${outDir}; move it away or choose another --out`, { outDir });
+        }
+      }
       const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update, lock });
       progress.stop();
-      // Exports of a previous build would no longer match the new shards.
-      await rm(path.join(outDir, 'hf'), { recursive: true, force: true });
-      await rm(path.join(outDir, 'megatron'), { recursive: true, force: true });
       exporting = true;
       const exported = await writeExports(outDir, manifest.recipe.name, opts.format).catch(async (error: unknown) => {
-        for (const name of ['hf', 'megatron']) await rm(path.join(outDir, name), { recursive: true, force: true });
+        for (const name of opts.format) await rm(path.join(outDir, name), { recursive: true, force: true });
         throw error;
       });
+      if (opts.format.length) {
+        manifest.exports = Object.fromEntries(opts.format.map((name) => [name, name]));
+        await writeManifest(outDir, manifest);
+      }
       exporting = false;
       console.log(formatSummary(manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
       for (const line of exported) console.log(line);

@@ -30,6 +30,11 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The output directory of a recipe when `--out` is not given: `output.dir`, else `out/<name>` (relative to the working directory). */
+export function defaultOutDir(recipe: Recipe): string {
+  return recipe.output.dir ?? path.join('out', recipe.name);
+}
+
 /**
  * The part of a recipe that determines the output bytes: everything but `output.dir`, which
  * only says where they go. This is what the manifest records and hashes.

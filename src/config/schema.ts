@@ -109,7 +109,7 @@ export const PackingSchema = z.strictObject({
 
 /** Output options. */
 export const OutputSchema = z.strictObject({
-  dir: z.string().min(1).default('out/sample').describe('Output directory, relative to the working directory; --out overrides it.'),
+  dir: z.string().min(1).optional().describe('Output directory, relative to the working directory; --out overrides it. Default out/<name>.'),
   worldSize: positiveInt.default(64).describe('Data-parallel ranks that read the shards (LongRoPE2: 64 GPUs). The shard count is a multiple of it and every rank gets the same rows.'),
   globalBatchRows: positiveInt.default(64).describe('Rows per global batch (one training step over all ranks; LongRoPE2: 64). A multiple of worldSize.'),
   targetShardBytes: positiveInt
@@ -128,7 +128,10 @@ export const OutputSchema = z.strictObject({
 /** A whole recipe, before cross-field rules. */
 export const RecipeSchema = z
   .strictObject({
-    name: z.string().min(1).describe('Recipe name, shown in summaries and the manifest.'),
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, { error: 'expected a name of letters, digits, ".", "_" and "-" that starts with a letter or digit (it names files: out/<name>, the Megatron export)' })
+      .describe('Recipe name, shown in summaries and the manifest; names the default output directory out/<name> and the Megatron export.'),
     seed: z.number().int().nonnegative().default(9176).describe('Seed for document order and row order. Default 9176.'),
     tokenizer: z.enum(TOKENIZERS).default('llama3'),
     originalWindowTokens: positiveInt.describe("The model's original context window, tokens (LLaMA3-8B: 8,192)."),
@@ -136,7 +139,7 @@ export const RecipeSchema = z
     onBadRecord: z.enum(['fail', 'skip']).default('fail').describe('fail: stop at the first bad record, naming file and line/row. skip: skip it and count it by reason.'),
     scale: z.number().positive().default(1).describe('Multiplies every numeric token budget (rounded to whole tokens, at least 1), so a full-size recipe can run on a sample. --scale overrides it.'),
     packing: PackingSchema.default({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'document' }),
-    output: OutputSchema.default({ dir: 'out/sample', worldSize: 64, globalBatchRows: 64, targetShardBytes: 128 * 1024 * 1024, rowsPerBatch: 8, lastBatchPolicy: 'drop' }),
+    output: OutputSchema.default({ worldSize: 64, globalBatchRows: 64, targetShardBytes: 128 * 1024 * 1024, rowsPerBatch: 8, lastBatchPolicy: 'drop' }),
     sources: z.array(SourceSchema).min(1),
   })
   .superRefine((recipe, ctx) => {

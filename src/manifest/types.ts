@@ -81,4 +81,10 @@ export interface Manifest {
     padTokens: number;
   };
   shards: ShardInfo[];
+  /**
+   * Exports `build-mix --format` wrote beside the shards, as directories relative to the output
+   * directory (`hf`, `megatron`); absent when there are none. The next build into the directory
+   * removes them, and nothing else it does not list.
+   */
+  exports?: { hf?: string; megatron?: string };
 }

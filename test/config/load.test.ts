@@ -25,7 +25,7 @@ describe('recipe schema', () => {
     expect(r.seed).toBe(9176);
     expect(r.tokenizer).toBe('llama3');
     expect(r.onBadRecord).toBe('fail');
-    expect(r.output).toEqual({ dir: 'out/sample', worldSize: 64, globalBatchRows: 64, targetShardBytes: 134_217_728, rowsPerBatch: 8, lastBatchPolicy: 'drop' });
+    expect(r.output).toEqual({ worldSize: 64, globalBatchRows: 64, targetShardBytes: 134_217_728, rowsPerBatch: 8, lastBatchPolicy: 'drop' });
     expect(r.sources[0].textField).toBeUndefined();
     expect(textFieldOf(r.sources[0])).toBe('text');
     expect(r.sources[0].maxRepetition).toBe(1);
