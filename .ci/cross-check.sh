@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Independent check of the trainer-format exports (src/write/formats/): builds the default recipe
+# Independent check of the trainer-format exports (src/export/): builds the default recipe
 # into a temporary directory with `pnpm -s pipeline build-mix`, exports it to the Hugging Face
 # save_to_disk layout (twice: all columns, and the nnScaler format columns) and to a Megatron-LM
 # indexed dataset, runs verifyExports, then checks/cross_check.py, which reads the native shards
@@ -54,7 +54,7 @@ pnpm -s pipeline build-mix --out "$BUILD"
 cat >"$WORK/export.mts" <<'EOF'
 // Runs the exports and the TypeScript verifier; argv: ROOT BUILD WORK.
 const [root, build, work] = process.argv.slice(2);
-const formats = await import(`${root}/src/write/formats/index.ts`);
+const formats = await import(`${root}/src/export/index.ts`);
 const hf = await formats.exportHf(build, `${work}/hf`);
 const hfNnscaler = await formats.exportHf(build, `${work}/hf-nnscaler`, { formatColumns: formats.NNSCALER_FORMAT_COLUMNS });
 const megatron = await formats.exportMegatron(build, `${work}/megatron/sample`);

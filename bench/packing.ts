@@ -9,7 +9,7 @@
  * 64–8,192. These are stand-ins for the real distributions, stated as such in the output.
  */
 import { SplitMix64 } from '../src/core/rng.ts';
-import type { LengthCensus } from '../src/build/lengthCensus.ts';
+import type { LengthCensus } from '../src/census/lengthCensus.ts';
 import { planPacking, type PackDoc } from '../src/pack/plan.ts';
 
 /** One simulated cell. */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent check of longmix's exports (src/write/formats/) against the native build.
+"""Independent check of longmix's exports (src/export/) against the native build.
 
 Reads the same rows three ways, with code that shares nothing with the TypeScript writers:
 

@@ -7,7 +7,7 @@ import { PipelineError } from '../core/errors.ts';
 import { readManifest } from '../manifest/write.ts';
 import { fmt, plural } from './summary.ts';
 import { buildTokenizerSpec, createTokenizerFromSpec } from '../tokenize/registry.ts';
-import { readShardBytes, shardRows } from '../verify/readShard.ts';
+import { readShardBytes, shardRows } from '../shard/reader.ts';
 
 const EDGE_TOKENS = 8;
 

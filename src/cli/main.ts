@@ -16,20 +16,20 @@ import { Command, InvalidArgumentError } from 'commander';
 import { defaultOutDir, loadRecipe } from '../config/load.ts';
 import { PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
-import { buildFilesOf, buildMix, openOutDir, prepareOutDir, removeTemporariesSync } from '../build/run.ts';
+import { buildFilesOf, buildMix, openOutDir, prepareOutDir, removeTemporariesSync } from '../run/build.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
-import { planRecipe } from '../build/plan.ts';
+import { planRecipe } from '../run/plan.ts';
 import { inspectBuild } from './inspect.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { readManifest, writeManifest } from '../manifest/write.ts';
-import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../write/formats/index.ts';
+import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../export/index.ts';
 import { positiveInt, positiveNumber } from './args.ts';
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { fmt, formatSummary } from './summary.ts';
-import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../build/lengthCensus.ts';
+import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
 
 /** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
 export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));

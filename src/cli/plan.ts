@@ -2,7 +2,7 @@
  * Formats a {@link PlanReport}: a table of cells (planned, available, status) and the per-source
  * census, then every unmet plan with its fix.
  */
-import type { PlanReport } from '../build/plan.ts';
+import type { PlanReport } from '../run/plan.ts';
 import { fmt, table } from './summary.ts';
 
 /** The plan as text; `ok` is false when some cell's plan cannot be met. */

@@ -3,7 +3,7 @@
  * with documents, tokens, rows, rate and ETA; elsewhere nothing at all.
  */
 import cliProgress from 'cli-progress';
-import type { BuildProgress } from '../build/run.ts';
+import type { BuildProgress } from '../run/build.ts';
 
 /** Returns a progress callback and a `stop` to call when the build ends. */
 export function createProgress(enabled = Boolean(process.stderr.isTTY) && !process.env.CI): { update: (p: BuildProgress) => void; stop: () => void } {

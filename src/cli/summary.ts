@@ -3,7 +3,7 @@
  * achieved, placed, dropped by reason, padding), rows by window, padding, shards, time and
  * throughput.
  */
-import { cellSums } from '../build/accounting.ts';
+import { cellSums } from '../manifest/ledger.ts';
 import type { Manifest } from '../manifest/types.ts';
 
 /** An integer with thousands separators (en-US). */

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../core/errors.ts';
 import { stableHash } from '../core/stableJson.ts';
-import { recipeCells } from '../select/cells.ts';
+import { recipeCells } from './cells.ts';
 import { formatZodIssues } from './issues.ts';
 import { RecipeSchema, type Recipe } from './schema.ts';
 

@@ -2,9 +2,9 @@
  * The manifest: the contract between a build and whoever reads it. Every count of tokens
  * includes the BOS and EOS ids around each document. Documented in docs/format.md.
  */
-import type { SourceAccount } from '../build/accounting.ts';
+import type { SourceAccount } from './ledger.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
-import type { ShardInfo } from '../write/arrowShard.ts';
+import type { ShardInfo } from '../shard/writer.ts';
 
 /** One input file's identity. */
 export interface InputIdentity {

@@ -15,7 +15,7 @@
  */
 import { BudgetError } from '../core/errors.ts';
 import { derivedKey } from '../core/rng.ts';
-import type { CellSpec } from './cells.ts';
+import type { CellSpec } from '../config/cells.ts';
 
 /** A document that fell into a cell. */
 export interface Candidate {

@@ -20,14 +20,14 @@
  *   last_batch + over_budget + length_filter.
  */
 import path from 'node:path';
-import { cellSums } from '../build/accounting.ts';
+import { cellSums } from '../manifest/ledger.ts';
 import { InvariantError } from '../core/errors.ts';
 import { sha256Hex } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { readManifest } from '../manifest/write.ts';
-import type { RowRecord } from '../write/schema.ts';
-import { readShardBytes, shardRows } from './readShard.ts';
-import { MAX_SHARD_BYTES } from '../write/layout.ts';
+import type { RowRecord } from '../shard/schema.ts';
+import { readShardBytes, shardRows } from '../shard/reader.ts';
+import { MAX_SHARD_BYTES } from '../shard/limits.ts';
 
 /** What a successful verification saw. */
 export interface VerifyReport {

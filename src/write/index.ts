@@ -4,19 +4,13 @@
  * `position_ids` and provenance, and writes shards named `shard-00000.arrow`, … (index =
  * rank × shards per rank + k). Memory: one record batch (`rowsPerBatch` rows).
  */
-import type { TokenSpill } from '../build/spill.ts';
+import type { TokenSpill } from '../census/spill.ts';
+import type { WriteDoc } from '../census/census.ts';
 import type { PackPlan, PlannedRow } from '../pack/plan.ts';
-import { ShardWriter, type ShardInfo } from './arrowShard.ts';
-import { safeRowsPerBatch, type ShardPlan } from './layout.ts';
-import { shardSchema, type RowRecord } from './schema.ts';
-
-/** A selected document as the writer needs it. */
-export interface WriteDoc {
-  source: string;
-  id: string;
-  /** Offset of the document's first token (BOS) in the spill, tokens. */
-  spillOffsetTokens: number;
-}
+import { ShardWriter, type ShardInfo } from '../shard/writer.ts';
+import type { ShardPlan } from '../plan/schedule.ts';
+import { safeRowsPerBatch } from '../shard/limits.ts';
+import { shardSchema, type RowRecord } from '../shard/schema.ts';
 
 /** Options of the write stage. */
 export interface WriteOptions {

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/config/load.ts';
-import { recipeCells } from '../../src/select/cells.ts';
+import { recipeCells } from '../../src/config/cells.ts';
 
 const recipe = (name: string) => fileURLToPath(new URL(`../../pipelines/${name}`, import.meta.url));
 const cellsOf = async (name: string, scale?: number) => recipeCells((await loadRecipe(recipe(name), { scale })).recipe).map((c) => [c.source, c.bucket, c.window, c.min, c.max, c.plannedTokens]);

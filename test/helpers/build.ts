@@ -5,7 +5,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadRecipe } from '../../src/config/load.ts';
-import { buildMix, type BuildResult } from '../../src/build/run.ts';
+import { buildMix, type BuildResult } from '../../src/run/build.ts';
 import { buildLlama3Spec } from '../../src/tokenize/llama3.ts';
 import type { TokenizerSpec } from '../../src/tokenize/tokenizer.ts';
 

@@ -4,7 +4,8 @@ import { planPacking, type PackDoc, type PackOptions } from '../../src/pack/plan
 import { bestFitRows } from '../../src/pack/bestFitRows.ts';
 import { FillerPool, packChunked } from '../../src/pack/chunked.ts';
 import { splitDocument } from '../../src/pack/split.ts';
-import { layoutRow, type WriteDoc } from '../../src/write/index.ts';
+import type { WriteDoc } from '../../src/census/census.ts';
+import { layoutRow } from '../../src/write/index.ts';
 
 const doc = (i: number, lengthTokens: number, window: 'short' | 'long', source = window === 'long' ? 'books' : 'web'): PackDoc => ({ doc: i, source, id: `d${i}`, repeat: 0, cell: window === 'long' ? 1 : 0, lengthTokens, window });
 const options = (over: Partial<PackOptions> = {}): PackOptions => ({ rowTokens: 8, originalWindowTokens: 4, seed: 7, bufferTokens: 1000, longDocPolicy: 'split', shortDocPolicy: 'split', cellCount: 2, ...over });

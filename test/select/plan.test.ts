@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { planCellSelection, type Candidate } from '../../src/select/plan.ts';
-import { cellOf, sourceCells, type CellSpec } from '../../src/select/cells.ts';
+import { cellOf, sourceCells, type CellSpec } from '../../src/config/cells.ts';
 import { BudgetError } from '../../src/core/errors.ts';
 import type { SourceConfig } from '../../src/config/schema.ts';
 

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/config/load.ts';
-import { buildMix } from '../../src/build/run.ts';
+import { buildMix } from '../../src/run/build.ts';
 import { LOCK_FILE, lockOutDir } from '../../src/manifest/lock.ts';
 import { readManifest } from '../../src/manifest/write.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';

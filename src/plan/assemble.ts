@@ -1,14 +1,14 @@
 /**
  * Assembles the manifest from a finished build's parts. Pure: no clock, no paths of this machine.
  */
-import { cellSums, type SourceAccount } from '../build/accounting.ts';
+import { cellSums, type SourceAccount } from '../manifest/ledger.ts';
 import { manifestRecipe, type LoadedRecipe } from '../config/load.ts';
 import { TOOL } from '../core/version.ts';
 import type { PackPlan } from '../pack/plan.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
-import type { ShardInfo } from '../write/arrowShard.ts';
-import type { Schedule, ShardPlan } from '../write/layout.ts';
-import type { InputIdentity, Manifest } from './types.ts';
+import type { ShardInfo } from '../shard/writer.ts';
+import type { Schedule, ShardPlan } from './schedule.ts';
+import type { InputIdentity, Manifest } from '../manifest/types.ts';
 
 /** Builds `manifest.json`'s content. */
 export function assembleManifest(

@@ -13,13 +13,13 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InvariantError, PipelineError } from '../../core/errors.ts';
-import { sha256Hex } from '../../core/stableJson.ts';
-import type { Manifest } from '../../manifest/types.ts';
-import { MANIFEST_FILE, readManifest } from '../../manifest/write.ts';
-import { readShardBytes, shardRows } from '../../verify/readShard.ts';
-import type { ShardInfo } from '../arrowShard.ts';
-import type { RowRecord } from '../schema.ts';
+import { InvariantError, PipelineError } from '../core/errors.ts';
+import { sha256Hex } from '../core/stableJson.ts';
+import type { Manifest } from '../manifest/types.ts';
+import { MANIFEST_FILE, readManifest } from '../manifest/write.ts';
+import { readShardBytes, shardRows } from '../shard/reader.ts';
+import type { ShardInfo } from '../shard/writer.ts';
+import type { RowRecord } from '../shard/schema.ts';
 import { verifyHfDataset, writeHfDataset, type HfExport, type HfExportOptions } from './hf.ts';
 import { verifyMegatronDataset, writeMegatronDataset, type MegatronExport } from './megatron.ts';
 

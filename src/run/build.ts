@@ -14,7 +14,7 @@ import { BudgetError, InputError, PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
 import { LOCK_FILE, lockOutDir, type OutDirLock } from '../manifest/lock.ts';
 import { MANIFEST_FILE, writeManifest } from '../manifest/write.ts';
-import { assembleManifest } from '../manifest/build.ts';
+import { assembleManifest } from '../plan/assemble.ts';
 import type { InputIdentity, Manifest } from '../manifest/types.ts';
 import { planPacking, type PackDoc, type PackPlan } from '../pack/plan.ts';
 import { expandPaths } from '../read/files.ts';
@@ -23,13 +23,13 @@ import { planCellSelection, type CellSelection } from '../select/plan.ts';
 import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import { TokenizerPool } from '../tokenize/pool.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
-import { commitShards, sha256File } from '../write/arrowShard.ts';
+import { commitShards, sha256File } from '../shard/writer.ts';
 import { writeRows } from '../write/index.ts';
-import { planSchedule, planShards, type Schedule } from '../write/layout.ts';
-import { takeCensus, type BuildProgress, type Census } from './census.ts';
-import type { CellAccount } from './accounting.ts';
-import { fillToleranceTokens, maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
-import { TokenSpill } from './spill.ts';
+import { planSchedule, planShards, type Schedule } from '../plan/schedule.ts';
+import { takeCensus, type BuildProgress, type Census } from '../census/census.ts';
+import type { CellAccount } from '../manifest/ledger.ts';
+import { fillToleranceTokens, maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from '../plan/fill.ts';
+import { TokenSpill } from '../census/spill.ts';
 
 export type { BuildProgress };
 

@@ -8,7 +8,7 @@
  * `read = placed − repeated + truncated + last_batch + over_budget + length_filter`, which verify checks.
  */
 import type { BadRecordReason, SkippedReason } from '../core/doc.ts';
-import type { CellSpec } from '../select/cells.ts';
+import type { CellSpec } from '../config/cells.ts';
 
 /** A count of documents and their tokens (BOS/EOS included). */
 export interface DocTokens {

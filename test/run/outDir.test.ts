@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { defaultOutDir, loadRecipe, parseRecipe } from '../../src/config/load.ts';
-import { buildMix } from '../../src/build/run.ts';
+import { buildMix } from '../../src/run/build.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
 import { llama3Spec, removeTempDirs, tempDir } from '../helpers/build.ts';
 

@@ -9,7 +9,7 @@
  *   a source budget of `"all"` makes every bucket `"all"`;
  * - without `buckets`, the source has one bucket, its `lengthTokens` range, named `<min>-<max>`.
  */
-import type { Recipe, SourceConfig } from '../config/schema.ts';
+import type { Recipe, SourceConfig } from './schema.ts';
 
 /** One budget cell. Lengths and budgets are tokens, BOS/EOS included. */
 export interface CellSpec {

@@ -17,7 +17,7 @@ import type { LoadedRecipe } from '../config/load.ts';
 import { writeFileAtomic } from '../core/atomicFile.ts';
 import { InputError, PipelineError } from '../core/errors.ts';
 import { stableStringify } from '../core/stableJson.ts';
-import type { PlanReport } from './plan.ts';
+import type { CellSpec } from '../config/cells.ts';
 
 const FORMAT = 'longmix-length-census/1';
 const count = z.number().int().nonnegative();
@@ -47,7 +47,7 @@ const LengthCensusSchema = z.strictObject({
 export type LengthCensus = z.infer<typeof LengthCensusSchema>;
 
 /** The census of a plan report for `loaded`'s recipe. */
-export function lengthCensusOf(loaded: LoadedRecipe, report: PlanReport): LengthCensus {
+export function lengthCensusOf(loaded: LoadedRecipe, report: { cells: readonly { cell: CellSpec; lengthTokens: number[] }[] }): LengthCensus {
   const { recipe } = loaded;
   return {
     format: FORMAT,

@@ -9,12 +9,19 @@ import type { BadRecord, Doc } from '../core/doc.ts';
 import { InputError } from '../core/errors.ts';
 import type { InputFile } from '../read/files.ts';
 import { readSources, type ResolvedSource } from '../read/index.ts';
-import { cellOf, sourceCells, type CellSpec } from '../select/cells.ts';
+import { cellOf, sourceCells, type CellSpec } from '../config/cells.ts';
 import type { Candidate } from '../select/plan.ts';
 import type { TokenizerPool } from '../tokenize/pool.ts';
-import type { WriteDoc } from '../write/index.ts';
-import { addDoc, newAccount, type SourceAccount } from './accounting.ts';
+import { addDoc, newAccount, type SourceAccount } from '../manifest/ledger.ts';
 import type { TokenSpill } from './spill.ts';
+
+/** An in-cell document of the census, as the write stage needs it. */
+export interface WriteDoc {
+  source: string;
+  id: string;
+  /** Offset of the document's first token (BOS) in the spill, tokens. */
+  spillOffsetTokens: number;
+}
 
 /** Counters reported while a build runs (for a progress display). */
 export interface BuildProgress {

@@ -33,14 +33,15 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { DataType, Field, FixedSizeList, List, makeData, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Struct, vectorFromArray, type Int32 } from 'apache-arrow';
-import { InvariantError, PipelineError } from '../../core/errors.ts';
-import { readableBatches, readShardBytes, shardRows } from '../../verify/readShard.ts';
-import { syncFile } from '../arrowShard.ts';
-import { shardSchema, type RowRecord } from '../schema.ts';
+import { InvariantError, PipelineError } from '../core/errors.ts';
+import { readableBatches, readShardBytes, shardRows } from '../shard/reader.ts';
+import { syncFile } from '../shard/writer.ts';
+import { shardSchema, type RowRecord } from '../shard/schema.ts';
 import type { NativeBuild } from './index.ts';
 
-/** File names of the two JSON files of a `save_to_disk` directory. */
+/** File name of the state file of a `save_to_disk` directory (its data files, fingerprint and format). */
 export const HF_STATE_FILE = 'state.json';
+/** File name of the dataset info of a `save_to_disk` directory (features, sizes, description). */
 export const HF_INFO_FILE = 'dataset_info.json';
 /** Schema metadata key under which datasets stores the features. */
 const HF_METADATA_KEY = 'huggingface';

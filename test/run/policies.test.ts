@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { verifyBuild } from '../../src/verify/verify.ts';
-import { shardRows } from '../../src/verify/readShard.ts';
+import { shardRows } from '../../src/shard/reader.ts';
 import { buildInTemp, removeTempDirs, tempDir } from '../helpers/build.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url));

@@ -6,13 +6,13 @@
 import type { LoadedRecipe } from '../config/load.ts';
 import { BudgetError } from '../core/errors.ts';
 import { checkCellBudget } from '../select/plan.ts';
-import type { CellSpec } from '../select/cells.ts';
+import type { CellSpec } from '../config/cells.ts';
 import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import { TokenizerPool } from '../tokenize/pool.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
-import type { SourceAccount } from './accounting.ts';
-import { takeCensus, type BuildProgress } from './census.ts';
-import { resolveInputs } from './run.ts';
+import type { SourceAccount } from '../manifest/ledger.ts';
+import { takeCensus, type BuildProgress } from '../census/census.ts';
+import { resolveInputs } from './build.ts';
 
 /** One cell of the plan. Tokens include BOS/EOS. */
 export interface PlanCell {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maxExtraTokens, raisesFor, searchFill } from '../../src/build/fill.ts';
+import { maxExtraTokens, raisesFor, searchFill } from '../../src/plan/fill.ts';
 
 const options = { globalBatchRows: 4, maxExtraTokens: 100_000, rowTokens: 1000, maxEvaluations: 64, toleranceTokens: 1 };
 

@@ -5,9 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { stableStringify } from '../../src/core/stableJson.ts';
 import { inspectBuild } from '../../src/cli/inspect.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
-import { shardRows } from '../../src/verify/readShard.ts';
-import { commitShards, ShardWriter } from '../../src/write/arrowShard.ts';
-import { shardSchema } from '../../src/write/schema.ts';
+import { shardRows } from '../../src/shard/reader.ts';
+import { commitShards, ShardWriter } from '../../src/shard/writer.ts';
+import { shardSchema } from '../../src/shard/schema.ts';
 import { buildInTemp, filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url));

@@ -39,7 +39,7 @@
 import { endianness } from 'node:os';
 import { mkdir, open, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { InvariantError, PipelineError } from '../../core/errors.ts';
+import { InvariantError, PipelineError } from '../core/errors.ts';
 import type { NativeBuild } from './index.ts';
 
 /** The first 9 bytes of every `.idx`. */

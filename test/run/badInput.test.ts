@@ -5,7 +5,7 @@ import { parquetWriteBuffer } from 'hyparquet-writer';
 import { jsonlRecords } from '../../src/read/jsonl.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/config/load.ts';
-import { buildMix } from '../../src/build/run.ts';
+import { buildMix } from '../../src/run/build.ts';
 import { BudgetError, InputError } from '../../src/core/errors.ts';
 import { llama3Spec, removeTempDirs, tempDir } from '../helpers/build.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';

@@ -4,7 +4,7 @@
 import { readFile } from 'node:fs/promises';
 import { RecordBatchStreamReader, type RecordBatch, type Vector } from 'apache-arrow';
 import { InvariantError } from '../core/errors.ts';
-import type { RowRecord } from '../write/schema.ts';
+import type { RowRecord } from './schema.ts';
 
 /** The flat Int32 values behind a FixedSizeList<Int32> vector of one batch. */
 function flatInt32(vector: Vector, listSize: number): Int32Array {
@@ -31,11 +31,6 @@ export async function readShardBytes(file: string): Promise<Uint8Array> {
 }
 
 /**
- * Yields the rows of a shard held in `bytes`, in file order.
- * @param file - for messages only.
- * @throws InvariantError when the stream cannot be parsed or a column is missing.
- */
-/**
  * The record batches of `reader`, with a parse failure part-way through the stream (a truncated
  * or damaged file) turned into an InvariantError naming `file`.
  */
@@ -53,6 +48,11 @@ export function* readableBatches(reader: Iterable<RecordBatch>, file: string): G
   }
 }
 
+/**
+ * Yields the rows of a shard held in `bytes`, in file order.
+ * @param file - for messages only.
+ * @throws InvariantError when the stream cannot be parsed or a column is missing.
+ */
 export function* shardRows(bytes: Uint8Array, file: string): Generator<RowRecord> {
   let reader;
   try {

@@ -6,9 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvariantError, PipelineError } from '../../src/core/errors.ts';
 import { sha256Hex } from '../../src/core/stableJson.ts';
 import type { Manifest } from '../../src/manifest/types.ts';
-import { shardRows } from '../../src/verify/readShard.ts';
-import { exportHf, exportMegatron, hfFeatures, NNSCALER_FORMAT_COLUMNS, pythonJson, readMegatronIndex, verifyExports } from '../../src/write/formats/index.ts';
-import type { RowRecord } from '../../src/write/schema.ts';
+import { shardRows } from '../../src/shard/reader.ts';
+import { exportHf, exportMegatron, hfFeatures, NNSCALER_FORMAT_COLUMNS, pythonJson, readMegatronIndex, verifyExports } from '../../src/export/index.ts';
+import type { RowRecord } from '../../src/shard/schema.ts';
 import { buildInTemp, removeTempDirs, tempDir } from '../helpers/build.ts';
 
 const SAMPLE = fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url));

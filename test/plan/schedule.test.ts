@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MAX_ARROW_VALUES, MAX_SHARD_BYTES, planSchedule, planShards, rowBytes, safeRowsPerBatch } from '../../src/write/layout.ts';
+import { planSchedule, planShards } from '../../src/plan/schedule.ts';
+import { MAX_ARROW_VALUES, MAX_SHARD_BYTES, rowBytes, safeRowsPerBatch } from '../../src/shard/limits.ts';
 
 describe('limit arithmetic', () => {
   it('keeps record batches under 2^31 - 1 values per column', () => {
