@@ -28,7 +28,12 @@ export function paperCells(scale: number): SimCell[] {
     { source, bucket: '8k-100k', min: 8193, max: 100_000, budgetTokens: Math.round((billions * 1e9 * scale * 3) / 7), window: 'long' },
     { source, bucket: '100k-200k', min: 100_001, max: 200_000, budgetTokens: Math.round((billions * 1e9 * scale * 4) / 7), window: 'long' },
   ];
-  return [...long('rpv1', 4.5), ...long('rpv2', 2.5), ...long('starcoder', 2), { source: 'fineweb-edu', bucket: '64-8k', min: 64, max: 8192, budgetTokens: Math.round(1e9 * scale), window: 'short' }];
+  return [
+    ...long('rpv1', 4.5),
+    ...long('rpv2', 2.5),
+    ...long('starcoder', 2),
+    { source: 'fineweb-edu', bucket: '64-8k', min: 64, max: 8192, budgetTokens: Math.round(1e9 * scale), window: 'short' },
+  ];
 }
 
 /** Draws `lengthOf(cell, rng)` documents per cell up to its budget (the last one may go over, as selection does). */
@@ -74,12 +79,23 @@ function report(sim: Simulation, bufferRows: number): string[] {
   const pct = (n: number, of: number) => ((100 * n) / Math.max(1, of)).toFixed(3);
   for (const filler of sim.filler ? [undefined, sim.filler] : [undefined]) {
     const started = process.hrtime.bigint();
-    const plan = planPacking(sim.docs, { rowTokens: sim.rowTokens, originalWindowTokens: sim.originalWindowTokens, seed: 9176, bufferTokens: bufferRows * sim.rowTokens, longDocPolicy: 'split', shortDocPolicy: 'split', fillerSource: filler, cellCount: sim.cells.length });
+    const plan = planPacking(sim.docs, {
+      rowTokens: sim.rowTokens,
+      originalWindowTokens: sim.originalWindowTokens,
+      seed: 9176,
+      bufferTokens: bufferRows * sim.rowTokens,
+      longDocPolicy: 'split',
+      shortDocPolicy: 'split',
+      fillerSource: filler,
+      cellCount: sim.cells.length,
+    });
     const planS = Number(process.hrtime.bigint() - started) / 1e9;
     const pad = plan.rows.reduce((s, r) => s + r.numPad, 0);
     const rowTokens = plan.rows.length * sim.rowTokens;
     const perCell = sim.cells.map((c, i) => `${c.source} ${c.bucket} ${pct(plan.cells[i].padTokens, rowTokens)}%`).join(', ');
-    lines.push(`  filler ${filler ?? 'none'}: ${plan.rows.length.toLocaleString('en-US')} rows (${plan.rows.filter((r) => r.window === 'long').length} long), padding ${pct(pad, rowTokens)}% of row tokens (planned in ${planS.toFixed(2)} s)`);
+    lines.push(
+      `  filler ${filler ?? 'none'}: ${plan.rows.length.toLocaleString('en-US')} rows (${plan.rows.filter((r) => r.window === 'long').length} long), padding ${pct(pad, rowTokens)}% of row tokens (planned in ${planS.toFixed(2)} s)`,
+    );
     lines.push(`    padding by cell of each row's longest piece (share of all row tokens): ${perCell}`);
   }
   return lines;

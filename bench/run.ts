@@ -57,7 +57,16 @@ const opts = new Command('bench')
   .option('--lengths-scale <f>', "scale of the census recipe's budgets in that simulation", positiveNumber, 1)
   .option('--packing-only', 'print only the packing simulations (no throughput phases)')
   .parse(process.argv)
-  .opts<{ recipe?: string; workers: number; repeat: number; simScale: number; simBufferRows: number; lengths?: string; lengthsScale: number; packingOnly?: boolean }>();
+  .opts<{
+    recipe?: string;
+    workers: number;
+    repeat: number;
+    simScale: number;
+    simBufferRows: number;
+    lengths?: string;
+    lengthsScale: number;
+    packingOnly?: boolean;
+  }>();
 
 /** Phases 1 and 2: tokenizer-only and end-to-end throughput, printed as a table. */
 async function throughput(): Promise<void> {
@@ -141,9 +150,15 @@ async function throughput(): Promise<void> {
     ['tokens', `${fmt(tokensPerPass)} (incl. BOS/EOS)`],
     ['', ''],
     ['pool start', `${fmt(poolStartS * 1000, 0)} ms (${opts.workers} worker${opts.workers > 1 ? 's' : ''} ready; not in the tokenizer-only time)`],
-    ['tokenizer only', `${fmt(tokRate)} tokens/s, ${fmt((textBytes * opts.repeat) / 1e6 / tokS, 2)} MB/s (${opts.repeat} pass${opts.repeat > 1 ? 'es' : ''}, ${fmt(tokTokens)} tokens in ${fmt(tokS, 3)} s)`],
+    [
+      'tokenizer only',
+      `${fmt(tokRate)} tokens/s, ${fmt((textBytes * opts.repeat) / 1e6 / tokS, 2)} MB/s (${opts.repeat} pass${opts.repeat > 1 ? 'es' : ''}, ${fmt(tokTokens)} tokens in ${fmt(tokS, 3)} s)`,
+    ],
     ['end to end', `${fmt(e2eRate)} tokens/s, ${fmt(textBytes / 1e6 / e2eS, 2)} MB/s (buildMix, ${fmt(e2eTokens)} tokens read in ${fmt(e2eS, 3)} s)`],
-    ['build phases', `${fmt(firstDocS, 3)} s to first document (hash inputs, start workers), ${fmt(lastDocS - firstDocS, 3)} s reading+tokenizing, ${fmt(e2eS - lastDocS, 3)} s plan+write`],
+    [
+      'build phases',
+      `${fmt(firstDocS, 3)} s to first document (hash inputs, start workers), ${fmt(lastDocS - firstDocS, 3)} s reading+tokenizing, ${fmt(e2eS - lastDocS, 3)} s plan+write`,
+    ],
     ['ratio e2e/tok', `${fmt(e2eRate / tokRate, 3)}`],
     ['', ''],
     ['peak RSS', `${fmt(rssAfterTok, 1)} MiB after tokenizer-only, ${fmt(rssPeak, 1)} MiB whole run`],

@@ -59,7 +59,9 @@ function code(rng: SplitMix64, lines: number): string {
   for (let i = 0; i < lines; i++) {
     const name = `${WORDS[rng.nextBelow(WORDS.length)]}_${WORDS[rng.nextBelow(WORDS.length)]}`;
     const indent = '    '.repeat(rng.nextBelow(3));
-    out.push(rng.nextBelow(5) === 0 ? `${indent}# ${sentence(rng)}` : `${indent}${name} = pack(${rng.nextBelow(131072)}, "${WORDS[rng.nextBelow(WORDS.length)]}")`);
+    out.push(
+      rng.nextBelow(5) === 0 ? `${indent}# ${sentence(rng)}` : `${indent}${name} = pack(${rng.nextBelow(131072)}, "${WORDS[rng.nextBelow(WORDS.length)]}")`,
+    );
   }
   return out.join('\n') + '\n';
 }
@@ -69,15 +71,23 @@ const between = (rng: SplitMix64, lo: number, hi: number) => lo + rng.nextBelow(
 /** Every file of the sample corpus with its records, deterministic. */
 export function sampleCorpus(): SampleFile[] {
   const rng = new SplitMix64(0x10_6e_30_1an);
-  const web = (count: number, lo: number, hi: number) => Array.from({ length: count }, (_, i) => ({ text: prose(rng, between(rng, lo, hi)), url: `https://example.org/page/${i}` }));
+  const web = (count: number, lo: number, hi: number) =>
+    Array.from({ length: count }, (_, i) => ({ text: prose(rng, between(rng, lo, hi)), url: `https://example.org/page/${i}` }));
   const webPlain = web(24, 15, 300);
   // Literal special-token strings are ordinary text: they must never become control ids.
   webPlain[3].text = `A page that quotes <|end_of_text|> and <|begin_of_text|> literally.\n\n${webPlain[3].text}`;
   webPlain.push({ text: prose(rng, 900), url: 'https://example.org/page/too-long-for-the-window' });
   const webGz = web(16, 15, 300);
-  const edu = Array.from({ length: 20 }, (_, i) => ({ text: prose(rng, between(rng, 20, 320)), id: `<urn:uuid:sample-${i}>`, score: 2 + rng.nextBelow(300) / 100 }));
+  const edu = Array.from({ length: 20 }, (_, i) => ({
+    text: prose(rng, between(rng, 20, 320)),
+    id: `<urn:uuid:sample-${i}>`,
+    score: 2 + rng.nextBelow(300) / 100,
+  }));
   const codeDocs = Array.from({ length: 6 }, (_, i) => ({ content: code(rng, between(rng, 60, 260)), repo: `example/repo-${i}` }));
-  const papers = Array.from({ length: 8 }, (_, i) => ({ text: prose(rng, between(rng, 500, 2600)), meta: { arxiv_id: `2601.${String(10000 + i)}`, language: 'en' } }));
+  const papers = Array.from({ length: 8 }, (_, i) => ({
+    text: prose(rng, between(rng, 500, 2600)),
+    meta: { arxiv_id: `2601.${String(10000 + i)}`, language: 'en' },
+  }));
   return [
     { path: 'web/pages.jsonl', format: 'jsonl', records: webPlain },
     { path: 'web/pages.jsonl.gz', format: 'jsonl.gz', records: webGz },

@@ -46,7 +46,10 @@ export interface Census {
 }
 
 function badRecordError(bad: BadRecord): InputError {
-  return new InputError(`${bad.where}: ${bad.detail} (source "${bad.source}", reason ${bad.reason}); fix the record, or set onBadRecord: skip to skip and count such records`, { ...bad });
+  return new InputError(
+    `${bad.where}: ${bad.detail} (source "${bad.source}", reason ${bad.reason}); fix the record, or set onBadRecord: skip to skip and count such records`,
+    { ...bad },
+  );
 }
 
 /**
@@ -114,7 +117,9 @@ export async function takeCensus(
   for (const { config, files } of sources) {
     const account = accounts[config.name];
     if (account.read.documents === 0 && account.qualityFiltered.documents === 0) {
-      const bad = Object.entries(account.badRecords).map(([reason, n]) => `${n} ${reason}`).join(', ');
+      const bad = Object.entries(account.badRecords)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join(', ');
       const { empty_file: emptyFiles, blank_line: blankLines } = account.skipped;
       const empty = emptyFiles ? `; ${emptyFiles} of them held no record${blankLines ? ` (${blankLines} blank lines)` : ''}` : '';
       throw new InputError(

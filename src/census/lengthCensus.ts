@@ -57,7 +57,15 @@ export function lengthCensusOf(loaded: LoadedRecipe, report: { cells: readonly {
     rowTokens: recipe.rowTokens,
     originalWindowTokens: recipe.originalWindowTokens,
     longRowFiller: recipe.packing.longRowFiller ?? null,
-    cells: report.cells.map(({ cell, lengthTokens }) => ({ source: cell.source, bucket: cell.bucket, window: cell.window, min: cell.min, max: cell.max, plannedTokens: cell.plannedTokens, lengthTokens })),
+    cells: report.cells.map(({ cell, lengthTokens }) => ({
+      source: cell.source,
+      bucket: cell.bucket,
+      window: cell.window,
+      min: cell.min,
+      max: cell.max,
+      plannedTokens: cell.plannedTokens,
+      lengthTokens,
+    })),
   };
 }
 
@@ -97,7 +105,10 @@ export async function readLengthCensus(file: string): Promise<LengthCensus> {
   }
   const result = LengthCensusSchema.safeParse(raw);
   if (!result.success) {
-    throw new InputError(`${file}: not a longmix length census (write one with \`pnpm pipeline plan --lengths-out FILE\`):\n${formatZodIssues(result.error.issues)}`, { file });
+    throw new InputError(
+      `${file}: not a longmix length census (write one with \`pnpm pipeline plan --lengths-out FILE\`):\n${formatZodIssues(result.error.issues)}`,
+      { file },
+    );
   }
   const census = result.data;
   if (census.originalWindowTokens >= census.rowTokens) {
@@ -107,7 +118,10 @@ export async function readLengthCensus(file: string): Promise<LengthCensus> {
   for (const [i, cell] of census.cells.entries()) {
     if (cell.min > cell.max) throw new InputError(`${file}: cells.${i}: min ${cell.min} is above max ${cell.max}`, { file });
     const bad = cell.lengthTokens.findIndex((n) => n < cell.min || n > cell.max);
-    if (bad >= 0) throw new InputError(`${file}: cells.${i}.lengthTokens.${bad}: ${cell.lengthTokens[bad]} is outside the cell's range [${cell.min}, ${cell.max}]`, { file });
+    if (bad >= 0)
+      throw new InputError(`${file}: cells.${i}.lengthTokens.${bad}: ${cell.lengthTokens[bad]} is outside the cell's range [${cell.min}, ${cell.max}]`, {
+        file,
+      });
   }
   return census;
 }

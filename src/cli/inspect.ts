@@ -18,9 +18,16 @@ const EDGE_TOKENS = 8;
 export async function inspectBuild(dir: string, rowId?: number): Promise<string> {
   const manifest = await readManifest(dir);
   if (rowId === undefined) {
-    const lines = [`${dir}: ${plural(manifest.rows.total, 'row')} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}) in ${plural(manifest.shards.length, 'shard')}; row ${fmt(manifest.geometry.rowTokens)} tokens, window ${fmt(manifest.geometry.originalWindowTokens)}`];
-    lines.push(`schedule: ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped (last batch)`);
-    for (const s of manifest.shards) lines.push(`  ${s.file}: rank ${s.rank}, ${plural(s.rows, 'row')} (short ${fmt(s.shortRows)}, long ${fmt(s.longRows)}), ${fmt(s.tokens)} tokens + ${fmt(s.padTokens)} padding, ${fmt(s.sizeBytes)} bytes`);
+    const lines = [
+      `${dir}: ${plural(manifest.rows.total, 'row')} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}) in ${plural(manifest.shards.length, 'shard')}; row ${fmt(manifest.geometry.rowTokens)} tokens, window ${fmt(manifest.geometry.originalWindowTokens)}`,
+    ];
+    lines.push(
+      `schedule: ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped (last batch)`,
+    );
+    for (const s of manifest.shards)
+      lines.push(
+        `  ${s.file}: rank ${s.rank}, ${plural(s.rows, 'row')} (short ${fmt(s.shortRows)}, long ${fmt(s.longRows)}), ${fmt(s.tokens)} tokens + ${fmt(s.padTokens)} padding, ${fmt(s.sizeBytes)} bytes`,
+      );
     lines.push('Use --row N to see one row.');
     return lines.join('\n');
   }
@@ -35,7 +42,9 @@ export async function inspectBuild(dir: string, rowId?: number): Promise<string>
     const tokenizer = createTokenizerFromSpec(await buildTokenizerSpec(manifest.tokenizer.name as 'llama3' | 'phi3'));
     const show = (ids: Int32Array) => JSON.stringify(tokenizer.decode(ids));
     const step = Math.floor(rowId / manifest.schedule.globalBatchRows);
-    const lines = [`row ${rowId} (${shard.file} row ${place[1]}, step ${step}, rank ${shard.rank}): window ${row.window}, ${plural(row.pieceLens.length, 'piece')}, doc_lens [${row.docLens.join(', ')}], ${plural(row.numPad, 'padding token')}`];
+    const lines = [
+      `row ${rowId} (${shard.file} row ${place[1]}, step ${step}, rank ${shard.rank}): window ${row.window}, ${plural(row.pieceLens.length, 'piece')}, doc_lens [${row.docLens.join(', ')}], ${plural(row.numPad, 'padding token')}`,
+    ];
     let at = 0;
     row.pieceLens.forEach((len, p) => {
       const ids = row.inputIds.subarray(at, at + len);

@@ -45,7 +45,10 @@ function workerCount(value: string): number {
 const FORMATS = ['native', 'hf', 'megatron'];
 
 function formatList(value: string): string[] {
-  const formats = value.split(',').map((f) => f.trim()).filter(Boolean);
+  const formats = value
+    .split(',')
+    .map((f) => f.trim())
+    .filter(Boolean);
   for (const f of formats) if (!FORMATS.includes(f)) throw new InvalidArgumentError(`expected formats among ${FORMATS.join(', ')}, got "${f}"`);
   return formats.filter((f) => f !== 'native');
 }
@@ -84,7 +87,12 @@ program
   .option('--out <dir>', "output directory: new, empty, or one a longmix build wrote (default: the recipe's output.dir, else out/<recipe name>)")
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
-  .option('--format <list>', 'comma list of output formats besides the native shards: hf (<out>/hf, datasets save_to_disk, columns nnScaler reads), megatron (<out>/megatron/<recipe>.bin/.idx)', formatList, [])
+  .option(
+    '--format <list>',
+    'comma list of output formats besides the native shards: hf (<out>/hf, datasets save_to_disk, columns nnScaler reads), megatron (<out>/megatron/<recipe>.bin/.idx)',
+    formatList,
+    [],
+  )
   .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number; format: string[] }) => {
     const started = process.hrtime.bigint();
     const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
@@ -99,7 +107,9 @@ program
         removeTemporariesSync(outDir);
         if (exporting) for (const name of opts.format) rmSync(path.join(outDir, name), { recursive: true, force: true });
         lock.release();
-        console.error(`\nlongmix: interrupted; ${exporting ? 'the new build is complete, its exports were removed' : 'no new build was committed; a previous build in the directory is unchanged'}`);
+        console.error(
+          `\nlongmix: interrupted; ${exporting ? 'the new build is complete, its exports were removed' : 'no new build was committed; a previous build in the directory is unchanged'}`,
+        );
         process.exit(signal === 'SIGINT' ? 130 : 143);
       });
     }
@@ -111,7 +121,10 @@ program
       const listed = previous ? buildFilesOf(previous).exportDirs : [];
       for (const name of opts.format) {
         if (existsSync(path.join(outDir, name)) && !listed.includes(name)) {
-          throw new PipelineError(`${path.join(outDir, name)} exists and is not an export of the longmix build in ${outDir}; move it away or choose another --out`, { outDir });
+          throw new PipelineError(
+            `${path.join(outDir, name)} exists and is not an export of the longmix build in ${outDir}; move it away or choose another --out`,
+            { outDir },
+          );
         }
       }
       const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update, lock });
@@ -136,7 +149,9 @@ program
 
 program
   .command('plan')
-  .description('Take a length census of the sources (tokenizing every document) and print planned vs available tokens per source x bucket; exit 1 if a plan cannot be met. Writes nothing.')
+  .description(
+    'Take a length census of the sources (tokenizing every document) and print planned vs available tokens per source x bucket; exit 1 if a plan cannot be met. Writes nothing.',
+  )
   .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
@@ -152,7 +167,9 @@ program
       console.log(text);
       if (opts.lengthsOut) {
         await writeLengthCensus(opts.lengthsOut, lengthCensusOf(loaded, report));
-        console.log(`length census: ${fmt(report.cells.reduce((s, c) => s + c.lengthTokens.length, 0))} document lengths in ${fmt(report.cells.length)} cells -> ${opts.lengthsOut}`);
+        console.log(
+          `length census: ${fmt(report.cells.reduce((s, c) => s + c.lengthTokens.length, 0))} document lengths in ${fmt(report.cells.length)} cells -> ${opts.lengthsOut}`,
+        );
       }
       if (!ok) process.exitCode = 1;
     } finally {
@@ -162,7 +179,9 @@ program
 
 program
   .command('verify')
-  .description('Re-read every shard; check checksums, row invariants, the schedule and totals against manifest.json, and that hf/megatron exports (in <dir>/hf and <dir>/megatron, or given) hold the same tokens.')
+  .description(
+    'Re-read every shard; check checksums, row invariants, the schedule and totals against manifest.json, and that hf/megatron exports (in <dir>/hf and <dir>/megatron, or given) hold the same tokens.',
+  )
   .argument('<dir>', 'build output directory')
   .option('--hf <dir>', 'HF datasets export to check (default <dir>/hf when present)')
   .option('--megatron <prefix>', 'Megatron export prefix to check (default <dir>/megatron/<recipe> when present)')
@@ -170,30 +189,46 @@ program
     // Read (and lock-checked) once, before anything is printed.
     const manifest = await readManifest(dir);
     const report = await verifyBuild(dir);
-    console.log(`OK ${dir}: ${fmt(report.shards)} shards, ${fmt(report.rows)} rows, ${fmt(report.tokens)} document tokens, ${fmt(report.padTokens)} padding tokens; every invariant holds`);
+    console.log(
+      `OK ${dir}: ${fmt(report.shards)} shards, ${fmt(report.rows)} rows, ${fmt(report.tokens)} document tokens, ${fmt(report.padTokens)} padding tokens; every invariant holds`,
+    );
     const defaultPrefix = path.join(dir, 'megatron', manifest.recipe.name);
     // An export directory beside the build must be complete: a half-written one is an error, not skipped.
-    if (!opts.hf && existsSync(path.join(dir, 'hf')) && !existsSync(path.join(dir, 'hf', 'state.json'))) throw new PipelineError(`${path.join(dir, 'hf')}: incomplete HF export (no state.json); remove it or run export again`);
-    if (!opts.megatron && existsSync(path.join(dir, 'megatron')) && !existsSync(`${defaultPrefix}.idx`)) throw new PipelineError(`${path.join(dir, 'megatron')}: incomplete Megatron export (no ${path.basename(defaultPrefix)}.idx); remove it or run export again`);
+    if (!opts.hf && existsSync(path.join(dir, 'hf')) && !existsSync(path.join(dir, 'hf', 'state.json')))
+      throw new PipelineError(`${path.join(dir, 'hf')}: incomplete HF export (no state.json); remove it or run export again`);
+    if (!opts.megatron && existsSync(path.join(dir, 'megatron')) && !existsSync(`${defaultPrefix}.idx`))
+      throw new PipelineError(
+        `${path.join(dir, 'megatron')}: incomplete Megatron export (no ${path.basename(defaultPrefix)}.idx); remove it or run export again`,
+      );
     const hfDir = opts.hf ?? (existsSync(path.join(dir, 'hf', 'state.json')) ? path.join(dir, 'hf') : undefined);
     const megatronPrefix = opts.megatron ?? (existsSync(`${defaultPrefix}.idx`) ? defaultPrefix : undefined);
     if (hfDir || megatronPrefix) {
       const exports = await verifyExports(dir, { hfDir, megatronPrefix });
-      console.log(`OK exports: ${[hfDir && `hf ${hfDir}`, megatronPrefix && `megatron ${megatronPrefix}`].filter(Boolean).join(', ')} hold the same ${fmt(exports.rows)} rows token for token`);
+      console.log(
+        `OK exports: ${[hfDir && `hf ${hfDir}`, megatronPrefix && `megatron ${megatronPrefix}`].filter(Boolean).join(', ')} hold the same ${fmt(exports.rows)} rows token for token`,
+      );
     }
   });
 
 program
   .command('export')
-  .description('Write a finished build for another trainer (hf: datasets save_to_disk directory; megatron: <prefix>.bin/.idx + <prefix>_doc_lens.bin/.idx), then check it token for token against the shards.')
+  .description(
+    'Write a finished build for another trainer (hf: datasets save_to_disk directory; megatron: <prefix>.bin/.idx + <prefix>_doc_lens.bin/.idx), then check it token for token against the shards.',
+  )
   .argument('<dir>', 'build output directory')
   .option('--hf <dir>', 'HF datasets directory to write (missing or empty)')
-  .option('--hf-columns <list>', "columns load_from_disk returns: 'nnscaler' (input_ids, position_ids, what the nnScaler trainer's collator takes), 'all', or a comma list", 'nnscaler')
+  .option(
+    '--hf-columns <list>',
+    "columns load_from_disk returns: 'nnscaler' (input_ids, position_ids, what the nnScaler trainer's collator takes), 'all', or a comma list",
+    'nnscaler',
+  )
   .option('--megatron <prefix>', 'Megatron-LM indexed dataset prefix to write')
   .action(async (dir: string, opts: { hf?: string; hfColumns: string; megatron?: string }) => {
     if (!opts.hf && !opts.megatron) throw new PipelineError('export: give --hf <dir> and/or --megatron <prefix>');
-    if (opts.hf && existsSync(opts.hf) && !statSync(opts.hf).isDirectory()) throw new PipelineError(`export: --hf ${opts.hf} is a file; give a missing or empty directory`);
-    if (opts.megatron && (opts.megatron.endsWith('/') || path.basename(opts.megatron) === '')) throw new PipelineError(`export: --megatron ${opts.megatron} must be a file prefix such as out/megatron/mix (it writes <prefix>.bin and <prefix>.idx)`);
+    if (opts.hf && existsSync(opts.hf) && !statSync(opts.hf).isDirectory())
+      throw new PipelineError(`export: --hf ${opts.hf} is a file; give a missing or empty directory`);
+    if (opts.megatron && (opts.megatron.endsWith('/') || path.basename(opts.megatron) === ''))
+      throw new PipelineError(`export: --megatron ${opts.megatron} must be a file prefix such as out/megatron/mix (it writes <prefix>.bin and <prefix>.idx)`);
     if (opts.megatron) await mkdir(path.dirname(opts.megatron), { recursive: true });
     const formatColumns = opts.hfColumns === 'all' ? null : opts.hfColumns === 'nnscaler' ? NNSCALER_FORMAT_COLUMNS : opts.hfColumns.split(',');
     if (opts.hf) {
@@ -218,7 +253,8 @@ program
   });
 
 /** A file-system error from Node (ENOENT, EACCES, ENOTDIR, …): the user's setup, not a bug. */
-const isSystemError = (error: unknown): error is NodeJS.ErrnoException => error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
+const isSystemError = (error: unknown): error is NodeJS.ErrnoException =>
+  error instanceof Error && typeof (error as NodeJS.ErrnoException).code === 'string' && typeof (error as NodeJS.ErrnoException).syscall === 'string';
 
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof PipelineError) console.error(`longmix: ${error.name}: ${error.message}`);

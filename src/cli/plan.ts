@@ -16,7 +16,13 @@ export function formatPlan(report: PlanReport, recipeName: string): { text: stri
     fmt(availableDocuments),
     problem ? 'SHORT' : cell.plannedTokens !== 'all' && cell.plannedTokens > availableTokens ? 'repeats' : 'ok',
   ]);
-  const census = Object.entries(report.accounts).map(([name, a]) => [name, fmt(a.read.documents), fmt(a.read.tokens), fmt(a.dropped.length_filter.documents), fmt(a.dropped.length_filter.tokens)]);
+  const census = Object.entries(report.accounts).map(([name, a]) => [
+    name,
+    fmt(a.read.documents),
+    fmt(a.read.tokens),
+    fmt(a.dropped.length_filter.documents),
+    fmt(a.dropped.length_filter.tokens),
+  ]);
   const problems = report.cells.filter((c) => c.problem).map((c) => `  ${c.problem!.message}`);
   const text = [
     `longmix plan: ${recipeName} (tokens include BOS/EOS)`,

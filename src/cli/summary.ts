@@ -39,7 +39,19 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
   const sources = Object.entries(manifest.sources).map(([name, a]) => {
     const bad = Object.values(a.badRecords).reduce((s, n) => s + (n ?? 0), 0);
     const sums = cellSums(a);
-    return [name, a.window, fmt(a.read.documents), fmt(a.read.tokens), fmt(a.placed.tokens), fmt(a.dropped.length_filter.tokens), fmt(sums.overBudget), fmt(sums.truncated), fmt(sums.lastBatch), fmt(sums.repeated), fmt(bad)];
+    return [
+      name,
+      a.window,
+      fmt(a.read.documents),
+      fmt(a.read.tokens),
+      fmt(a.placed.tokens),
+      fmt(a.dropped.length_filter.tokens),
+      fmt(sums.overBudget),
+      fmt(sums.truncated),
+      fmt(sums.lastBatch),
+      fmt(sums.repeated),
+      fmt(bad),
+    ];
   });
   const cells = Object.entries(manifest.sources).flatMap(([name, a]) =>
     a.cells.map((c) => [
@@ -61,7 +73,10 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     `longmix build-mix: ${manifest.recipe.name} -> ${outDir}`,
     `row ${fmt(g.rowTokens)} tokens, original window ${fmt(g.originalWindowTokens)} tokens, tokenizer ${manifest.tokenizer.name}; long rows: ${g.longRowAttention} attention; tokens include BOS/EOS`,
     '',
-    table(['source', 'window', 'docs', 'read', 'placed', 'drop:length', 'drop:budget', 'drop:truncated', 'drop:last batch', 'repeated', 'bad records'], sources),
+    table(
+      ['source', 'window', 'docs', 'read', 'placed', 'drop:length', 'drop:budget', 'drop:truncated', 'drop:last batch', 'repeated', 'bad records'],
+      sources,
+    ),
     '',
     table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'raised (fill)', 'split docs', 'as filler', 'padding'], cells),
     '',

@@ -31,7 +31,13 @@ export function sourceCells(source: SourceConfig, scale: number): CellSpec[] {
   const buckets = (source.buckets ?? [{ min: source.lengthTokens.min, max: source.lengthTokens.max }]).slice().sort((a, b) => a.min - b.min);
   const name = (b: { name?: string; min: number; max: number }) => b.name ?? `${b.min}-${b.max}`;
   if (buckets.every((b) => 'budgetTokens' in b && b.budgetTokens !== undefined)) {
-    return buckets.map((b) => ({ ...base, bucket: name(b), min: b.min, max: b.max, plannedTokens: scaled((b as { budgetTokens: number | 'all' }).budgetTokens, scale) }));
+    return buckets.map((b) => ({
+      ...base,
+      bucket: name(b),
+      min: b.min,
+      max: b.max,
+      plannedTokens: scaled((b as { budgetTokens: number | 'all' }).budgetTokens, scale),
+    }));
   }
   const total = scaled(source.budgetTokens ?? 'all', scale);
   const shares = buckets.map((b) => ('share' in b && b.share !== undefined ? b.share : 1));

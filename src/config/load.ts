@@ -79,7 +79,10 @@ export async function loadRecipe(file: string, overrides: { scale?: number } = {
   if (overrides.scale !== undefined) recipe.scale = overrides.scale;
   if (recipe.scale !== 1 && recipeCells(recipe).every((c) => c.plannedTokens === 'all')) {
     const given = overrides.scale !== undefined ? `--scale ${overrides.scale}` : `scale: ${recipe.scale}`;
-    throw new ConfigError(`Recipe ${file}: ${given} changes nothing, because every budget is "all"; give the sources numeric budgetTokens (or bucket budgets) to scale, or use maxFiles to sample the input`, { file, scale: recipe.scale });
+    throw new ConfigError(
+      `Recipe ${file}: ${given} changes nothing, because every budget is "all"; give the sources numeric budgetTokens (or bucket budgets) to scale, or use maxFiles to sample the input`,
+      { file, scale: recipe.scale },
+    );
   }
   return {
     recipe: deepFreeze(recipe),

@@ -18,14 +18,7 @@ export interface Doc {
 }
 
 /** Reasons a record is skipped under `onBadRecord: skip`; each is counted in the manifest. */
-export type BadRecordReason =
-  | 'malformed_json'
-  | 'missing_text'
-  | 'text_not_string'
-  | 'empty_text'
-  | 'invalid_utf8'
-  | 'lone_surrogate'
-  | 'line_too_long';
+export type BadRecordReason = 'malformed_json' | 'missing_text' | 'text_not_string' | 'empty_text' | 'invalid_utf8' | 'lone_surrogate' | 'line_too_long';
 
 /** A record that could not be turned into a {@link Doc}. */
 export interface BadRecord {
@@ -65,7 +58,8 @@ export interface SkippedInput {
  * What a reader yields: a document, a bad record (the build applies the recipe's policy), a
  * filtered document, or skipped input.
  */
-export type ReadItem = { kind: 'doc'; doc: Doc } | { kind: 'bad'; bad: BadRecord } | { kind: 'filtered'; filtered: FilteredDoc } | { kind: 'skipped'; skipped: SkippedInput };
+export type ReadItem =
+  { kind: 'doc'; doc: Doc } | { kind: 'bad'; bad: BadRecord } | { kind: 'filtered'; filtered: FilteredDoc } | { kind: 'skipped'; skipped: SkippedInput };
 
 /** A document after tokenization. */
 export interface TokenizedDoc {

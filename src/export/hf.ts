@@ -32,7 +32,20 @@ import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { DataType, Field, FixedSizeList, List, makeData, RecordBatch, RecordBatchStreamReader, RecordBatchStreamWriter, Schema, Struct, vectorFromArray, type Int32 } from 'apache-arrow';
+import {
+  DataType,
+  Field,
+  FixedSizeList,
+  List,
+  makeData,
+  RecordBatch,
+  RecordBatchStreamReader,
+  RecordBatchStreamWriter,
+  Schema,
+  Struct,
+  vectorFromArray,
+  type Int32,
+} from 'apache-arrow';
 import { InvariantError, PipelineError } from '../core/errors.ts';
 import { readableBatches, readShardBytes, shardRows } from '../shard/reader.ts';
 import { syncFile } from '../shard/writer.ts';
@@ -83,7 +96,9 @@ export function pythonJson(value: unknown, indent?: number, level = 0): string {
   if (value === null || typeof value !== 'object') {
     return JSON.stringify(value).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   }
-  const entries = Array.isArray(value) ? value.map((v) => pythonJson(v, indent, level + 1)) : Object.entries(value).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v, indent, level + 1)}`);
+  const entries = Array.isArray(value)
+    ? value.map((v) => pythonJson(v, indent, level + 1))
+    : Object.entries(value).map(([k, v]) => `${pythonJson(k)}: ${pythonJson(v, indent, level + 1)}`);
   const [open, close] = Array.isArray(value) ? ['[', ']'] : ['{', '}'];
   if (entries.length === 0) return open + close;
   if (indent === undefined) return open + entries.join(', ') + close;
@@ -133,7 +148,18 @@ export function hfFingerprint(manifestSha256: string): string {
  */
 export function hfState(fileCount: number, fingerprint: string, formatColumns: readonly string[] | null = null): string {
   const dataFiles = Array.from({ length: fileCount }, (_, i) => ({ filename: hfDataFileName(i, fileCount) }));
-  return pythonJson({ _data_files: dataFiles, _fingerprint: fingerprint, _format_columns: formatColumns, _format_kwargs: {}, _format_type: null, _output_all_columns: false, _split: null }, 2);
+  return pythonJson(
+    {
+      _data_files: dataFiles,
+      _fingerprint: fingerprint,
+      _format_columns: formatColumns,
+      _format_kwargs: {},
+      _format_type: null,
+      _output_all_columns: false,
+      _split: null,
+    },
+    2,
+  );
 }
 
 /** The text of `dataset_info.json`. */
@@ -161,7 +187,10 @@ function toHfBatch(schema: Schema, rows: readonly RowRecord[], rowTokens: number
       return makeData({ type, length: n, nullCount: 0, child });
     }
     if (DataType.isInt(type)) return makeData({ type, length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r[member] as number) });
-    return vectorFromArray(rows.map((r) => r[member]), type).data[0];
+    return vectorFromArray(
+      rows.map((r) => r[member]),
+      type,
+    ).data[0];
   });
   return new RecordBatch(schema, makeData({ type: new Struct(schema.fields), length: n, nullCount: 0, children }));
 }
@@ -251,10 +280,18 @@ export async function writeHfDataset(native: NativeBuild, targetDir: string, opt
   const schema = hfSchema(rowTokens);
   const formatColumns = options.formatColumns ?? null;
   const unknown = (formatColumns ?? []).filter((c) => !schema.fields.some((f) => f.name === c));
-  if (unknown.length > 0) throw new PipelineError(`formatColumns: expected column names (${schema.fields.map((f) => f.name).join(', ')}), got ${unknown.map((c) => JSON.stringify(c)).join(', ')}`, { columns: unknown });
+  if (unknown.length > 0)
+    throw new PipelineError(
+      `formatColumns: expected column names (${schema.fields.map((f) => f.name).join(', ')}), got ${unknown.map((c) => JSON.stringify(c)).join(', ')}`,
+      { columns: unknown },
+    );
   await mkdir(targetDir, { recursive: true });
   const existing = await readdir(targetDir);
-  if (existing.length > 0) throw new PipelineError(`${targetDir}: expected a missing or empty directory for the HF export, found ${existing.length} entries (${existing.slice(0, 3).join(', ')}…); choose a new directory or remove it`, { dir: targetDir });
+  if (existing.length > 0)
+    throw new PipelineError(
+      `${targetDir}: expected a missing or empty directory for the HF export, found ${existing.length} entries (${existing.slice(0, 3).join(', ')}…); choose a new directory or remove it`,
+      { dir: targetDir },
+    );
   const count = native.manifest.shards.length;
   const files: string[] = [];
   let rows = 0;
@@ -324,13 +361,19 @@ function checkHfFileShape(bytes: Uint8Array, shown: string, schema: Schema): voi
   }
   const actual = reader.schema;
   const fieldsOk = actual.fields.length === schema.fields.length && actual.fields.every((f, i) => sameField(f, schema.fields[i]));
-  if (!fieldsOk) throw new InvariantError(`${shown}: schema [${actual.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')}] differs from the HF schema of the export`, { file: shown });
-  if (actual.metadata.get(HF_METADATA_KEY) !== schema.metadata.get(HF_METADATA_KEY)) throw new InvariantError(`${shown}: schema metadata "${HF_METADATA_KEY}" differs from the features of dataset_info.json`, { file: shown });
+  if (!fieldsOk)
+    throw new InvariantError(
+      `${shown}: schema [${actual.fields.map((f) => `${f.name}: ${String(f.type)}`).join(', ')}] differs from the HF schema of the export`,
+      { file: shown },
+    );
+  if (actual.metadata.get(HF_METADATA_KEY) !== schema.metadata.get(HF_METADATA_KEY))
+    throw new InvariantError(`${shown}: schema metadata "${HF_METADATA_KEY}" differs from the features of dataset_info.json`, { file: shown });
   let start = 0;
   for (const batch of readableBatches(reader, shown)) {
     for (const field of schema.fields) {
       const nulls = batch.getChild(field.name)?.nullCount ?? 0;
-      if (nulls > 0) throw new InvariantError(`${shown} rows ${start}..${start + batch.numRows - 1}: column ${field.name} holds ${nulls} nulls`, { file: shown });
+      if (nulls > 0)
+        throw new InvariantError(`${shown} rows ${start}..${start + batch.numRows - 1}: column ${field.name} holds ${nulls} nulls`, { file: shown });
     }
     start += batch.numRows;
   }
@@ -353,7 +396,8 @@ export async function verifyHfDataset(native: NativeBuild, hfDir: string): Promi
     [HF_INFO_FILE, await readText(HF_INFO_FILE), hfDatasetInfo(rowTokens, describe(native))],
   ];
   for (const [name, actual, expected] of expectedText) {
-    if (actual !== expected) throw new InvariantError(`${shown(name)}: differs from what the export of this build writes (stale export or edited file)`, { file: shown(name) });
+    if (actual !== expected)
+      throw new InvariantError(`${shown(name)}: differs from what the export of this build writes (stale export or edited file)`, { file: shown(name) });
   }
   for await (const shard of native.shards()) {
     const name = shown(hfDataFileName(shard.index, count));
@@ -365,7 +409,12 @@ export async function verifyHfDataset(native: NativeBuild, hfDir: string): Promi
       const next = exported.next();
       if (next.done) throw new InvariantError(`${name}: ends after ${i} rows; native ${shard.info.file} has ${shard.info.rows}`, { file: name, row: i });
       const difference = rowDifference(next.value, row);
-      if (difference) throw new InvariantError(`${name} row ${i} (row_id ${row.rowId}, native ${shard.info.file} row ${i}): ${difference}`, { file: name, row: i, rowId: row.rowId });
+      if (difference)
+        throw new InvariantError(`${name} row ${i} (row_id ${row.rowId}, native ${shard.info.file} row ${i}): ${difference}`, {
+          file: name,
+          row: i,
+          rowId: row.rowId,
+        });
       i++;
     }
     if (!exported.next().done) throw new InvariantError(`${name}: holds more than the ${i} rows of native ${shard.info.file}`, { file: name, row: i });

@@ -23,8 +23,30 @@ import type { RowRecord } from '../shard/schema.ts';
 import { verifyHfDataset, writeHfDataset, type HfExport, type HfExportOptions } from './hf.ts';
 import { verifyMegatronDataset, writeMegatronDataset, type MegatronExport } from './megatron.ts';
 
-export { HF_INFO_FILE, HF_STATE_FILE, NNSCALER_FORMAT_COLUMNS, hfDataFileName, hfDatasetInfo, hfFeatures, hfFingerprint, hfSchema, hfState, pythonJson, rowDifference, type HfExport, type HfExportOptions } from './hf.ts';
-export { MEGATRON_DTYPE_INT32, MEGATRON_INDEX_HEADER, encodeMegatronIndex, megatronPaths, readMegatronIndex, type MegatronExport, type MegatronIndex } from './megatron.ts';
+export {
+  HF_INFO_FILE,
+  HF_STATE_FILE,
+  NNSCALER_FORMAT_COLUMNS,
+  hfDataFileName,
+  hfDatasetInfo,
+  hfFeatures,
+  hfFingerprint,
+  hfSchema,
+  hfState,
+  pythonJson,
+  rowDifference,
+  type HfExport,
+  type HfExportOptions,
+} from './hf.ts';
+export {
+  MEGATRON_DTYPE_INT32,
+  MEGATRON_INDEX_HEADER,
+  encodeMegatronIndex,
+  megatronPaths,
+  readMegatronIndex,
+  type MegatronExport,
+  type MegatronIndex,
+} from './megatron.ts';
 
 /** One native shard, read and checked against the manifest. */
 export interface NativeShard {
@@ -63,7 +85,10 @@ export async function openNativeBuild(buildDir: string): Promise<NativeBuild> {
       });
       const sha256 = sha256Hex(bytes);
       if (bytes.length !== info.sizeBytes || sha256 !== info.sha256) {
-        throw new InvariantError(`${info.file}: ${bytes.length} bytes with sha256 ${sha256}, manifest says ${info.sizeBytes} bytes with ${info.sha256}; run \`pipeline verify ${buildDir}\``, { file });
+        throw new InvariantError(
+          `${info.file}: ${bytes.length} bytes with sha256 ${sha256}, manifest says ${info.sizeBytes} bytes with ${info.sha256}; run \`pipeline verify ${buildDir}\``,
+          { file },
+        );
       }
       yield { index, info, rows: shardRows(bytes, info.file) };
     }

@@ -68,7 +68,10 @@ export interface MegatronIndex {
 
 /** Megatron writes arrays in the machine's order; this export is defined as little-endian. */
 function assertLittleEndian(): void {
-  if (endianness() !== 'LE') throw new PipelineError('Megatron export: this machine is big-endian; Megatron indexed datasets are little-endian. Run the export on a little-endian machine');
+  if (endianness() !== 'LE')
+    throw new PipelineError(
+      'Megatron export: this machine is big-endian; Megatron indexed datasets are little-endian. Run the export on a little-endian machine',
+    );
 }
 
 /**
@@ -106,7 +109,8 @@ export function readMegatronIndex(bytes: Uint8Array, file: string): MegatronInde
   };
   if (bytes.length < PREAMBLE_BYTES) fail(`${bytes.length} bytes, shorter than the ${PREAMBLE_BYTES}-byte preamble`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (MEGATRON_INDEX_HEADER.some((b, i) => bytes[i] !== b)) fail(`header ${Buffer.from(bytes.subarray(0, 9)).toString('hex')}, expected ${Buffer.from(MEGATRON_INDEX_HEADER).toString('hex')} (MMIDIDX\\x00\\x00)`);
+  if (MEGATRON_INDEX_HEADER.some((b, i) => bytes[i] !== b))
+    fail(`header ${Buffer.from(bytes.subarray(0, 9)).toString('hex')}, expected ${Buffer.from(MEGATRON_INDEX_HEADER).toString('hex')} (MMIDIDX\\x00\\x00)`);
   const version = view.getBigUint64(9, true);
   if (version !== 1n) fail(`version ${version}, expected 1`);
   const s = Number(view.getBigUint64(18, true));
@@ -156,9 +160,11 @@ async function writeTokens(native: NativeBuild, bin: FileHandle, scratch: FileHa
     for (const row of shard.rows) {
       const id = row.rowId;
       const where = `${shard.info.file} row ${k} (row_id ${id})`;
-      if (!(Number.isInteger(id) && id >= 0 && id < total)) throw new InvariantError(`${where}: row_id outside [0, ${total})`, { file: shard.info.file, row: k });
+      if (!(Number.isInteger(id) && id >= 0 && id < total))
+        throw new InvariantError(`${where}: row_id outside [0, ${total})`, { file: shard.info.file, row: k });
       if (count[id] !== -1) throw new InvariantError(`${where}: row_id appears twice in the build`, { file: shard.info.file, row: k });
-      if (row.inputIds.length !== rowTokens) throw new InvariantError(`${where}: ${row.inputIds.length} input ids, expected ${rowTokens}`, { file: shard.info.file, row: k });
+      if (row.inputIds.length !== rowTokens)
+        throw new InvariantError(`${where}: ${row.inputIds.length} input ids, expected ${rowTokens}`, { file: shard.info.file, row: k });
       await bin.write(bytesOf(row.inputIds), 0, rowTokens * INT32_BYTES, id * rowTokens * INT32_BYTES);
       const lens = Int32Array.from(row.docLens);
       await scratch.write(bytesOf(lens), 0, lens.byteLength, values * INT32_BYTES);
@@ -193,10 +199,22 @@ export async function writeMegatronDataset(native: NativeBuild, prefix: string):
   assertLittleEndian();
   const files = megatronPaths(prefix);
   for (const file of Object.values(files)) {
-    if (await stat(file).then(() => true, () => false)) throw new PipelineError(`${file} exists; choose another Megatron prefix or remove ${prefix}.{bin,idx} and ${prefix}_doc_lens.{bin,idx}`, { file });
+    if (
+      await stat(file).then(
+        () => true,
+        () => false,
+      )
+    )
+      throw new PipelineError(`${file} exists; choose another Megatron prefix or remove ${prefix}.{bin,idx} and ${prefix}_doc_lens.{bin,idx}`, { file });
   }
   await mkdir(path.dirname(prefix), { recursive: true });
-  const tmp = { bin: `${files.bin}.tmp`, idx: `${files.idx}.tmp`, docLensBin: `${files.docLensBin}.tmp`, docLensIdx: `${files.docLensIdx}.tmp`, scratch: `${files.docLensBin}.unordered.tmp` };
+  const tmp = {
+    bin: `${files.bin}.tmp`,
+    idx: `${files.idx}.tmp`,
+    docLensBin: `${files.docLensBin}.tmp`,
+    docLensIdx: `${files.docLensIdx}.tmp`,
+    scratch: `${files.docLensBin}.unordered.tmp`,
+  };
   const { rowTokens } = native.manifest.geometry;
   const total = native.manifest.rows.total;
   try {
@@ -215,7 +233,10 @@ export async function writeMegatronDataset(native: NativeBuild, prefix: string):
     await rm(tmp.scratch, { force: true });
     const tokenIndex = encodeMegatronIndex(new Int32Array(total).fill(rowTokens), oneDocumentPerSequence(total));
     const docLensIndex = encodeMegatronIndex(placed.count, oneDocumentPerSequence(total));
-    for (const [file, bytes] of [[tmp.docLensIdx, docLensIndex], [tmp.idx, tokenIndex]] as const) {
+    for (const [file, bytes] of [
+      [tmp.docLensIdx, docLensIndex],
+      [tmp.idx, tokenIndex],
+    ] as const) {
       const handle = await open(file, 'w');
       await handle.writeFile(bytes);
       await handle.sync();
@@ -254,7 +275,10 @@ async function checkIndex(index: MegatronIndex, idxFile: string, binFile: string
     pointer += BigInt(index.sequenceLengths[i] * INT32_BYTES);
   }
   for (let k = 0; k <= rows; k++) if (index.documentIndices[k] !== BigInt(k)) fail(`document index ${k} is ${index.documentIndices[k]}, expected ${k}`);
-  const size = await stat(binFile).then((s) => s.size, (error: unknown) => fail(`cannot stat ${binFile}: ${(error as Error).message}`));
+  const size = await stat(binFile).then(
+    (s) => s.size,
+    (error: unknown) => fail(`cannot stat ${binFile}: ${(error as Error).message}`),
+  );
   if (BigInt(size) !== pointer) throw new InvariantError(`${binFile}: ${size} bytes, its index ${idxFile} gives ${pointer}`, { file: binFile });
 }
 
@@ -287,14 +311,27 @@ export async function verifyMegatronDataset(native: NativeBuild, prefix: string)
       for (const row of shard.rows) {
         const id = row.rowId;
         const where = (file: string) => `${file} row ${id} (native ${shard.info.file} row ${k})`;
-        if (!(Number.isInteger(id) && id >= 0 && id < total)) throw new InvariantError(`${shard.info.file} row ${k}: row_id ${id} outside [0, ${total}); run \`pipeline verify\``, { file: shard.info.file, row: k });
+        if (!(Number.isInteger(id) && id >= 0 && id < total))
+          throw new InvariantError(`${shard.info.file} row ${k}: row_id ${id} outside [0, ${total}); run \`pipeline verify\``, {
+            file: shard.info.file,
+            row: k,
+          });
         const tokens = await readInt32(bin, rowTokens, Number(tokenIndex.sequencePointers[id]));
         for (let j = 0; j < rowTokens; j++) {
-          if (tokens[j] !== row.inputIds[j]) throw new InvariantError(`${where(files.bin)}: token ${j} is ${tokens[j]}, native input_ids has ${row.inputIds[j]}`, { file: files.bin, row: id, token: j });
+          if (tokens[j] !== row.inputIds[j])
+            throw new InvariantError(`${where(files.bin)}: token ${j} is ${tokens[j]}, native input_ids has ${row.inputIds[j]}`, {
+              file: files.bin,
+              row: id,
+              token: j,
+            });
         }
         const lens = await readInt32(docBin, docIndex.sequenceLengths[id], Number(docIndex.sequencePointers[id]));
         const same = lens.length === row.docLens.length && lens.every((len, j) => len === row.docLens[j]);
-        if (!same) throw new InvariantError(`${where(files.docLensBin)}: doc_lens [${lens.join(', ')}], native has [${row.docLens.join(', ')}]`, { file: files.docLensBin, row: id });
+        if (!same)
+          throw new InvariantError(`${where(files.docLensBin)}: doc_lens [${lens.join(', ')}], native has [${row.docLens.join(', ')}]`, {
+            file: files.docLensBin,
+            row: id,
+          });
         k++;
       }
     }

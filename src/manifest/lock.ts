@@ -48,16 +48,21 @@ export interface OutDirLock {
 }
 
 /** The state of a lock file. */
-type LockState =
-  | { kind: 'none' }
-  | { kind: 'live'; holder: LockContent | null; file: string }
-  | { kind: 'stale'; holder: LockContent | null; raw: string };
+type LockState = { kind: 'none' } | { kind: 'live'; holder: LockContent | null; file: string } | { kind: 'stale'; holder: LockContent | null; raw: string };
 
 let taken = 0;
 
 function isLock(value: unknown): value is LockContent {
   const v = value as Partial<LockContent> | null;
-  return typeof v === 'object' && v !== null && Number.isSafeInteger(v.pid) && (v.pid as number) > 0 && typeof v.hostname === 'string' && typeof v.token === 'string' && typeof v.startedAt === 'string';
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    Number.isSafeInteger(v.pid) &&
+    (v.pid as number) > 0 &&
+    typeof v.hostname === 'string' &&
+    typeof v.token === 'string' &&
+    typeof v.startedAt === 'string'
+  );
 }
 
 /** Whether the process of a well-formed lock may still run: another host, or a live (or unknowable) pid here. */
@@ -95,7 +100,9 @@ function stateOf(file: string): LockState {
 }
 
 function describe(state: { holder: LockContent | null; file: string }): string {
-  return state.holder ? `pid ${state.holder.pid} on ${state.holder.hostname}, since ${state.holder.startedAt}` : `lock file ${state.file}, not readable as a lock`;
+  return state.holder
+    ? `pid ${state.holder.pid} on ${state.holder.hostname}, since ${state.holder.startedAt}`
+    : `lock file ${state.file}, not readable as a lock`;
 }
 
 function inUse(outDir: string, state: { holder: LockContent | null; file: string }): PipelineError {
@@ -129,7 +136,12 @@ function createExclusive(file: string, text: string, outDir: string): boolean {
  */
 export function lockOutDir(outDir: string): OutDirLock {
   const file = path.join(outDir, LOCK_FILE);
-  const content: LockContent = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), token: `${process.pid}.${++taken}.${Date.now()}` };
+  const content: LockContent = {
+    pid: process.pid,
+    hostname: os.hostname(),
+    startedAt: new Date().toISOString(),
+    token: `${process.pid}.${++taken}.${Date.now()}`,
+  };
   const text = JSON.stringify(content);
   const held: OutDirLock = {
     outDir,
@@ -145,7 +157,10 @@ export function lockOutDir(outDir: string): OutDirLock {
   // Stale: take it over under the takeover file, so that only one process replaces it.
   const takeover = path.join(outDir, TAKEOVER_FILE);
   if (!createExclusive(takeover, text, outDir)) {
-    throw new PipelineError(`Output directory ${outDir}: another longmix build is taking over its stale lock right now; try again. If no build is running there, remove ${takeover} and ${file}.`, { outDir });
+    throw new PipelineError(
+      `Output directory ${outDir}: another longmix build is taking over its stale lock right now; try again. If no build is running there, remove ${takeover} and ${file}.`,
+      { outDir },
+    );
   }
   try {
     const now = stateOf(file);
@@ -167,5 +182,8 @@ export function assertNotLocked(dir: string): void {
   const state = stateOf(path.join(dir, LOCK_FILE));
   if (state.kind !== 'live') return;
   if (state.holder && state.holder.pid === process.pid && state.holder.hostname === os.hostname()) return;
-  throw new PipelineError(`${dir} is being written by a longmix build (${describe(state)}); run this again when it has finished. If no build is running there, remove ${state.file}.`, { dir, holder: state.holder });
+  throw new PipelineError(
+    `${dir} is being written by a longmix build (${describe(state)}); run this again when it has finished. If no build is running there, remove ${state.file}.`,
+    { dir, holder: state.holder },
+  );
 }

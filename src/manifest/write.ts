@@ -39,7 +39,17 @@ export async function readManifest(dir: string): Promise<Manifest> {
     throw new PipelineError(`${file}: not valid JSON: ${(error as Error).message}`, { file }, { cause: error });
   }
   const m = manifest as Partial<Manifest> | null;
-  if (!m || m.manifestVersion !== 1 || !Array.isArray(m.shards) || !m.rows || !m.schedule || !Array.isArray(m.schedule.positions) || !m.geometry || !m.sources || !m.tokenizer) {
+  if (
+    !m ||
+    m.manifestVersion !== 1 ||
+    !Array.isArray(m.shards) ||
+    !m.rows ||
+    !m.schedule ||
+    !Array.isArray(m.schedule.positions) ||
+    !m.geometry ||
+    !m.sources ||
+    !m.tokenizer
+  ) {
     throw new PipelineError(`${file}: not a longmix manifest (version 1 with shards, rows, schedule positions, geometry, sources and tokenizer)`, { file });
   }
   const counts: [string, unknown][] = [
@@ -51,17 +61,27 @@ export async function readManifest(dir: string): Promise<Manifest> {
     ['schedule.worldSize', m.schedule.worldSize],
   ];
   for (const [key, value] of counts) {
-    if (!Number.isSafeInteger(value) || (value as number) < 0) throw new PipelineError(`${file}: ${key} must be an integer >= 0, got ${JSON.stringify(value)}`, { file, key });
+    if (!Number.isSafeInteger(value) || (value as number) < 0)
+      throw new PipelineError(`${file}: ${key} must be an integer >= 0, got ${JSON.stringify(value)}`, { file, key });
   }
-  if (m.schedule.globalBatchRows < 1 || m.schedule.worldSize < 1) throw new PipelineError(`${file}: schedule.globalBatchRows and schedule.worldSize must be >= 1`, { file });
+  if (m.schedule.globalBatchRows < 1 || m.schedule.worldSize < 1)
+    throw new PipelineError(`${file}: schedule.globalBatchRows and schedule.worldSize must be >= 1`, { file });
   m.schedule.positions.forEach((place, p) => {
     if (!Array.isArray(place) || place.length !== 2 || !place.every((x) => Number.isSafeInteger(x) && x >= 0)) {
       throw new PipelineError(`${file}: schedule.positions[${p}] must be [shard index, row index], got ${JSON.stringify(place)}`, { file, position: p });
     }
   });
   m.shards.forEach((shard, i) => {
-    if (typeof shard?.file !== 'string' || !/^shard-\d{5,}\.arrow$/.test(shard.file) || !Number.isSafeInteger(shard.rows) || !Number.isSafeInteger(shard.sizeBytes)) {
-      throw new PipelineError(`${file}: shards[${i}] must name a shard-NNNNN.arrow file in the build directory with integer rows and sizeBytes`, { file, shard: i });
+    if (
+      typeof shard?.file !== 'string' ||
+      !/^shard-\d{5,}\.arrow$/.test(shard.file) ||
+      !Number.isSafeInteger(shard.rows) ||
+      !Number.isSafeInteger(shard.sizeBytes)
+    ) {
+      throw new PipelineError(`${file}: shards[${i}] must name a shard-NNNNN.arrow file in the build directory with integer rows and sizeBytes`, {
+        file,
+        shard: i,
+      });
     }
   });
   return manifest;

@@ -94,9 +94,19 @@ export interface PackOptions {
  */
 export function planPacking(docs: readonly PackDoc[], options: PackOptions): PackPlan {
   const { rowTokens, originalWindowTokens } = options;
-  const cells: CellPackCounts[] = Array.from({ length: options.cellCount }, () => ({ splitDocuments: 0, truncatedDocuments: 0, truncatedTokens: 0, padTokens: 0, fillerTokens: 0 }));
+  const cells: CellPackCounts[] = Array.from({ length: options.cellCount }, () => ({
+    splitDocuments: 0,
+    truncatedDocuments: 0,
+    truncatedTokens: 0,
+    padTokens: 0,
+    fillerTokens: 0,
+  }));
   const pieces: PlacedPiece[] = [];
-  const streams = { long: [] as { key: bigint; item: PackItem }[], short: [] as { key: bigint; item: PackItem }[], filler: [] as { key: bigint; item: PackItem }[] };
+  const streams = {
+    long: [] as { key: bigint; item: PackItem }[],
+    short: [] as { key: bigint; item: PackItem }[],
+    filler: [] as { key: bigint; item: PackItem }[],
+  };
   for (const d of docs) {
     const limit = d.window === 'long' ? rowTokens : originalWindowTokens;
     const policy = d.window === 'long' ? options.longDocPolicy : options.shortDocPolicy;
@@ -120,11 +130,12 @@ export function planPacking(docs: readonly PackDoc[], options: PackOptions): Pac
   }
   const keyOf = new Map<number, bigint>();
   for (const s of Object.values(streams)) for (const x of s) keyOf.set(x.item.ref, x.key);
-  const inOrder = (items: PackItem[]) => items.slice().sort((a, b) => {
-    const ka = keyOf.get(a.ref)!;
-    const kb = keyOf.get(b.ref)!;
-    return ka < kb ? -1 : ka > kb ? 1 : a.ref - b.ref;
-  });
+  const inOrder = (items: PackItem[]) =>
+    items.slice().sort((a, b) => {
+      const ka = keyOf.get(a.ref)!;
+      const kb = keyOf.get(b.ref)!;
+      return ka < kb ? -1 : ka > kb ? 1 : a.ref - b.ref;
+    });
   const filler = new FillerPool(inOrder(streams.filler.map((x) => x.item)), originalWindowTokens, options.bufferTokens);
   const fill = options.fillerSource ? (row: RowPlan) => filler.fill(row, rowTokens) : undefined;
   const longRows = packChunked(inOrder(streams.long.map((x) => x.item)), rowTokens, options.bufferTokens, fill);

@@ -102,7 +102,13 @@ async function urlsOf(list: string, baseDir: string, options: HubOptions): Promi
  * @throws InputError when a plain path does not exist or a glob matches no file (local or hub);
  *   ConfigError on a malformed hub URL.
  */
-export async function expandPaths(source: string, patterns: readonly string[], baseDir: string, hubOptions?: HubOptions, maxFiles?: number): Promise<InputFile[]> {
+export async function expandPaths(
+  source: string,
+  patterns: readonly string[],
+  baseDir: string,
+  hubOptions?: HubOptions,
+  maxFiles?: number,
+): Promise<InputFile[]> {
   const rel = new Set<string>();
   const hubFiles = new Map<string, InputFile>();
   const urls = new Set<string>();
@@ -132,7 +138,11 @@ export async function expandPaths(source: string, patterns: readonly string[], b
       if (!s.isFile()) throw new Error('not a regular file');
       sizeBytes = s.size;
     } catch (error) {
-      throw new InputError(`Source "${source}": cannot read input file ${relPath} (${absPath}): ${(error as Error).message}`, { source, file: relPath }, { cause: error });
+      throw new InputError(
+        `Source "${source}": cannot read input file ${relPath} (${absPath}): ${(error as Error).message}`,
+        { source, file: relPath },
+        { cause: error },
+      );
     }
     files.push({ relPath, idPath: path.relative(idBase, absPath).split(path.sep).join('/'), absPath, sizeBytes });
   }

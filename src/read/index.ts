@@ -47,7 +47,11 @@ export function readerContext(source: SourceConfig, baseDir = '.', onRawBytes?: 
 
 function wrap(source: SourceConfig, file: InputFile, error: unknown): InputError {
   if (error instanceof InputError) return error;
-  return new InputError(`${file.relPath}: cannot read (${source.dataset ?? source.format}): ${(error as Error).message}`, { source: source.name, file: file.relPath }, { cause: error });
+  return new InputError(
+    `${file.relPath}: cannot read (${source.dataset ?? source.format}): ${(error as Error).message}`,
+    { source: source.name, file: file.relPath },
+    { cause: error },
+  );
 }
 
 /**

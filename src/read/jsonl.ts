@@ -63,7 +63,12 @@ export type RecordItem =
  * Lines that are not valid UTF-8 or not JSON are bad records (never skipped silently).
  * @throws Error (from the decompressor or the file system) on unreadable or corrupt files.
  */
-export async function* jsonlRecords(source: string, file: InputFile, onRawBytes?: (bytesRead: number) => void, maxLineBytes = MAX_LINE_BYTES): AsyncGenerator<RecordItem> {
+export async function* jsonlRecords(
+  source: string,
+  file: InputFile,
+  onRawBytes?: (bytesRead: number) => void,
+  maxLineBytes = MAX_LINE_BYTES,
+): AsyncGenerator<RecordItem> {
   for await (let [line, lineNo] of lines(openDecompressed(file.absPath, onRawBytes), maxLineBytes)) {
     const where = `${file.relPath}:${lineNo}`;
     if (line === null) {

@@ -58,7 +58,10 @@ export async function* parquetRecords(
   const present = metadata.schema.slice(1).map((element) => element.name);
   for (const column of required) {
     if (!present.includes(column)) {
-      throw new InputError(`${file.relPath}: Parquet file has no column "${column}" (columns: ${present.join(', ')}); set the source's textField`, { source, file: file.relPath });
+      throw new InputError(`${file.relPath}: Parquet file has no column "${column}" (columns: ${present.join(', ')}); set the source's textField`, {
+        source,
+        file: file.relPath,
+      });
     }
   }
   const columns = [...required, ...optional.filter((c) => present.includes(c) && !required.includes(c))];
@@ -69,9 +72,22 @@ export async function* parquetRecords(
     try {
       // utf8: false and a raw stringFromBytes: byte arrays, UTF-8-annotated or not, come back raw and
       // are decoded here strictly, so invalid UTF-8 is a located bad record instead of silent U+FFFD.
-      rows = await parquetReadObjects({ file: buffer, metadata, columns, rowStart, rowEnd, compressors, utf8: false, parsers: { stringFromBytes: (bytes: Uint8Array) => bytes } });
+      rows = await parquetReadObjects({
+        file: buffer,
+        metadata,
+        columns,
+        rowStart,
+        rowEnd,
+        compressors,
+        utf8: false,
+        parsers: { stringFromBytes: (bytes: Uint8Array) => bytes },
+      });
     } catch (error) {
-      throw new InputError(`${file.relPath}#${rowStart}: cannot decode rows ${rowStart}..${rowEnd - 1}: ${(error as Error).message}`, { source, file: file.relPath, row: rowStart }, { cause: error });
+      throw new InputError(
+        `${file.relPath}#${rowStart}: cannot decode rows ${rowStart}..${rowEnd - 1}: ${(error as Error).message}`,
+        { source, file: file.relPath, row: rowStart },
+        { cause: error },
+      );
     }
     for (let i = 0; i < rows.length; i++) {
       const where = `${file.relPath}#${rowStart + i}`;

@@ -10,7 +10,15 @@ import type { ReadItem } from '../core/doc.ts';
 export function textFromRecord(source: string, at: { where: string; idWhere: string }, record: unknown, textField: string): ReadItem {
   const { where } = at;
   if (record === null || typeof record !== 'object' || Array.isArray(record)) {
-    return { kind: 'bad', bad: { source, reason: 'malformed_json', where, detail: `expected a JSON object, got ${record === null ? 'null' : Array.isArray(record) ? 'array' : typeof record}` } };
+    return {
+      kind: 'bad',
+      bad: {
+        source,
+        reason: 'malformed_json',
+        where,
+        detail: `expected a JSON object, got ${record === null ? 'null' : Array.isArray(record) ? 'array' : typeof record}`,
+      },
+    };
   }
   const text = (record as Record<string, unknown>)[textField];
   if (text === undefined || text === null) {
@@ -22,7 +30,15 @@ export function textFromRecord(source: string, at: { where: string; idWhere: str
   }
   if (text.length === 0) return { kind: 'bad', bad: { source, reason: 'empty_text', where, detail: `field "${textField}" is empty` } };
   if (!text.isWellFormed()) {
-    return { kind: 'bad', bad: { source, reason: 'lone_surrogate', where, detail: `field "${textField}" holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which has no UTF-8 form` } };
+    return {
+      kind: 'bad',
+      bad: {
+        source,
+        reason: 'lone_surrogate',
+        where,
+        detail: `field "${textField}" holds a lone UTF-16 surrogate (an escape such as \\ud800 without its pair), which has no UTF-8 form`,
+      },
+    };
   }
   return { kind: 'doc', doc: { source, id: at.idWhere, text } };
 }

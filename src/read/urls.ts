@@ -35,8 +35,17 @@ export async function probeHttpFile(url: string, options: HubOptions): Promise<H
     const res = await hubGet(url, opts, { start: 0, end: 1 });
     await res.body?.cancel().catch(() => undefined);
     const total = res.status === 206 ? parseContentRange(res.headers.get('content-range'))?.total : Number(res.headers.get('content-length') ?? NaN);
-    if (total === undefined || !Number.isSafeInteger(total)) throw new InputError(`${url}: the server gives no file size (no Content-Range or Content-Length)`, { url });
-    return { repo: parsed.host, revision: 'http', path: decodeURIComponent(parsed.pathname.replace(/^\/+/, '')), sizeBytes: total, etag: res.headers.get('etag'), sha256: null, url };
+    if (total === undefined || !Number.isSafeInteger(total))
+      throw new InputError(`${url}: the server gives no file size (no Content-Range or Content-Length)`, { url });
+    return {
+      repo: parsed.host,
+      revision: 'http',
+      path: decodeURIComponent(parsed.pathname.replace(/^\/+/, '')),
+      sizeBytes: total,
+      etag: res.headers.get('etag'),
+      sha256: null,
+      url,
+    };
   });
 }
 

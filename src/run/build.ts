@@ -73,7 +73,8 @@ export async function resolveInputs(loaded: LoadedRecipe): Promise<{ sources: Re
       const key = file.hub ? file.relPath : await realpath(file.absPath);
       const other = owner.get(key);
       if (other !== undefined) {
-        const twice = other.source === config.name ? `listed twice in source "${config.name}"` : `an input of both source "${other.source}" and source "${config.name}"`;
+        const twice =
+          other.source === config.name ? `listed twice in source "${config.name}"` : `an input of both source "${other.source}" and source "${config.name}"`;
         const which = other.relPath === file.relPath ? `${file.relPath} is` : `${other.relPath} and ${file.relPath} are the same file,`;
         throw new InputError(`${which} ${twice}: its documents would be used twice`, { file: file.relPath });
       }
@@ -126,7 +127,8 @@ async function previousManifest(outDir: string): Promise<Manifest | null> {
   } catch {
     parsed = null;
   }
-  if (parsed?.tool?.name !== TOOL.name || !Array.isArray(parsed.shards)) throw new PipelineError(`${file} is not a longmix manifest; choose another --out directory`, { outDir });
+  if (parsed?.tool?.name !== TOOL.name || !Array.isArray(parsed.shards))
+    throw new PipelineError(`${file} is not a longmix manifest; choose another --out directory`, { outDir });
   return parsed as Manifest;
 }
 
@@ -144,7 +146,10 @@ export async function prepareOutDir(outDir: string): Promise<Manifest | null> {
     const foreign = (await readdir(outDir)).filter((name) => !isLongmixLeftover(name)).sort();
     if (foreign.length > 0) {
       const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} entries)` : '');
-      throw new PipelineError(`Output directory ${outDir} is not empty and holds no longmix build (it holds ${shown}); longmix writes only into a new or empty directory, or one a longmix build wrote. Choose another --out.`, { outDir });
+      throw new PipelineError(
+        `Output directory ${outDir} is not empty and holds no longmix build (it holds ${shown}); longmix writes only into a new or empty directory, or one a longmix build wrote. Choose another --out.`,
+        { outDir },
+      );
     }
   }
   removeTemporariesSync(outDir);
@@ -207,7 +212,15 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
     const selection = planCellSelection({ ...cell, plannedTokens: planned }, census.candidates[i], recipe.seed);
     const byIndex = new Map(census.candidates[i].map((c) => [c.index, c]));
     for (const { index, repeat } of selection.selected) {
-      packDocs.push({ doc: index, source: cell.source, id: census.docs[index].id, repeat, cell: i, lengthTokens: byIndex.get(index)!.lengthTokens, window: cell.window });
+      packDocs.push({
+        doc: index,
+        source: cell.source,
+        id: census.docs[index].id,
+        repeat,
+        cell: i,
+        lengthTokens: byIndex.get(index)!.lengthTokens,
+        window: cell.window,
+      });
     }
     return selection;
   });
@@ -243,13 +256,16 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
       if (cell.plannedTokens === 'all') return { planned: null, capRaise: 0 };
       return { planned: cell.plannedTokens, capRaise: Math.max(0, Math.floor(selections[i].availableTokens * cell.maxRepetition) - cell.plannedTokens) };
     });
-    const found = searchFill((extraTokens) => (extraTokens === 0 ? plan.rows.length : selectAndPack(loaded, census, raisesFor(cells, extraTokens)).plan.rows.length), {
-      globalBatchRows: recipe.output.globalBatchRows,
-      maxExtraTokens: maxExtraTokens(cells),
-      rowTokens: recipe.rowTokens,
-      maxEvaluations: MAX_FILL_EVALUATIONS,
-      toleranceTokens: fillToleranceTokens(recipe.rowTokens),
-    });
+    const found = searchFill(
+      (extraTokens) => (extraTokens === 0 ? plan.rows.length : selectAndPack(loaded, census, raisesFor(cells, extraTokens)).plan.rows.length),
+      {
+        globalBatchRows: recipe.output.globalBatchRows,
+        maxExtraTokens: maxExtraTokens(cells),
+        rowTokens: recipe.rowTokens,
+        maxEvaluations: MAX_FILL_EVALUATIONS,
+        toleranceTokens: fillToleranceTokens(recipe.rowTokens),
+      },
+    );
     if (found.extraTokens > 0) {
       // Planned once more rather than keeping every tried plan: memory stays one plan.
       raise = raisesFor(cells, found.extraTokens);
@@ -321,7 +337,13 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
 }
 
 /** The build proper, in an output directory this process holds the lock of. */
-async function buildInLockedDir(options: BuildOptions, spec: TokenizerSpec, sources: ResolvedSource[], inputs: InputIdentity[], previous: Manifest | null): Promise<BuildResult> {
+async function buildInLockedDir(
+  options: BuildOptions,
+  spec: TokenizerSpec,
+  sources: ResolvedSource[],
+  inputs: InputIdentity[],
+  previous: Manifest | null,
+): Promise<BuildResult> {
   const { loaded } = options;
   const { recipe } = loaded;
   const totalInputBytes = inputs.reduce((sum, i) => sum + i.sizeBytes, 0);
@@ -333,7 +355,11 @@ async function buildInLockedDir(options: BuildOptions, spec: TokenizerSpec, sour
     await pool.close();
     const plan = planBuild(loaded, census);
     const { output } = recipe;
-    const schedule = planSchedule(plan.rows.map((r) => r.window), output.globalBatchRows, recipe.seed);
+    const schedule = planSchedule(
+      plan.rows.map((r) => r.window),
+      output.globalBatchRows,
+      recipe.seed,
+    );
     applyLastBatch(census, plan, schedule);
     if (schedule.order.length === 0) {
       throw new BudgetError(

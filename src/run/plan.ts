@@ -35,10 +35,23 @@ export interface PlanReport {
  * Takes the census and checks every cell's plan.
  * @returns every cell, with `problem` set where the plan cannot be met (nothing is thrown for that).
  */
-export async function planRecipe(loaded: LoadedRecipe, workers: number, tokenizerSpec?: TokenizerSpec, onProgress?: (p: BuildProgress) => void): Promise<PlanReport> {
+export async function planRecipe(
+  loaded: LoadedRecipe,
+  workers: number,
+  tokenizerSpec?: TokenizerSpec,
+  onProgress?: (p: BuildProgress) => void,
+): Promise<PlanReport> {
   const spec = tokenizerSpec ?? (await buildTokenizerSpec(loaded.recipe.tokenizer));
   const { sources, inputs } = await resolveInputs(loaded);
-  const progress: BuildProgress = { phase: 'tokenize', documents: 0, tokens: 0, rows: 0, totalRows: 0, inputBytes: 0, totalInputBytes: inputs.reduce((s, i) => s + i.sizeBytes, 0) };
+  const progress: BuildProgress = {
+    phase: 'tokenize',
+    documents: 0,
+    tokens: 0,
+    rows: 0,
+    totalRows: 0,
+    inputBytes: 0,
+    totalInputBytes: inputs.reduce((s, i) => s + i.sizeBytes, 0),
+  };
   const pool = new TokenizerPool(spec, workers);
   try {
     const census = await takeCensus(loaded.recipe, sources, pool, undefined, progress, onProgress);

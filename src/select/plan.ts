@@ -76,7 +76,14 @@ export function checkCellBudget(cell: CellSpec, availableTokens: number, availab
     `Budget for ${cellName(cell)} (${cell.min}..${cell.max} tokens): planned ${cell.plannedTokens} tokens, but only ${availableTokens} tokens in ${availableDocuments} documents are available` +
       `${cell.maxRepetition > 1 ? ` (${reachable} with maxRepetition ${cell.maxRepetition})` : ''}; shortfall ${cell.plannedTokens - reachable} tokens. ` +
       `Lower the budget to ${reachable}${fixRepeat}.`,
-    { source: cell.source, bucket: cell.bucket, plannedTokens: cell.plannedTokens, availableTokens, availableDocuments, shortfallTokens: cell.plannedTokens - reachable },
+    {
+      source: cell.source,
+      bucket: cell.bucket,
+      plannedTokens: cell.plannedTokens,
+      availableTokens,
+      availableDocuments,
+      shortfallTokens: cell.plannedTokens - reachable,
+    },
   );
 }
 

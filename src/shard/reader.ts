@@ -41,7 +41,11 @@ export function* readableBatches(reader: Iterable<RecordBatch>, file: string): G
     try {
       next = batches.next();
     } catch (error) {
-      throw new InvariantError(`${file}: record batch ${index} cannot be read (truncated or damaged Arrow IPC stream): ${(error as Error).message}`, { file }, { cause: error });
+      throw new InvariantError(
+        `${file}: record batch ${index} cannot be read (truncated or damaged Arrow IPC stream): ${(error as Error).message}`,
+        { file },
+        { cause: error },
+      );
     }
     if (next.done) return;
     yield next.value;
@@ -65,7 +69,19 @@ export function* shardRows(bytes: Uint8Array, file: string): Generator<RowRecord
     const rowTokens = inputType?.listSize ?? 0;
     const inputIds = flatInt32(column(batch, 'input_ids', file), rowTokens);
     const positionIds = flatInt32(column(batch, 'position_ids', file), rowTokens);
-    const cols = ['doc_lens', 'window', 'num_pad', 'row_id', 'piece_lens', 'piece_source', 'piece_doc_id', 'piece_start', 'piece_repeat', 'piece_part', 'piece_parts'].map((n) => column(batch, n, file));
+    const cols = [
+      'doc_lens',
+      'window',
+      'num_pad',
+      'row_id',
+      'piece_lens',
+      'piece_source',
+      'piece_doc_id',
+      'piece_start',
+      'piece_repeat',
+      'piece_part',
+      'piece_parts',
+    ].map((n) => column(batch, n, file));
     for (let i = 0; i < batch.numRows; i++) {
       yield {
         inputIds: inputIds.subarray(i * rowTokens, (i + 1) * rowTokens),

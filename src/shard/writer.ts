@@ -51,7 +51,10 @@ function toBatch(schema: Schema, rows: readonly RowRecord[], rowTokens: number):
     fixedInt32Column(column('input_ids') as FixedSizeList<Int32>, inputIds, n),
     fixedInt32Column(column('position_ids') as FixedSizeList<Int32>, positionIds, n),
     list('doc_lens', (r) => r.docLens),
-    vectorFromArray(rows.map((r) => r.window), column('window')).data[0],
+    vectorFromArray(
+      rows.map((r) => r.window),
+      column('window'),
+    ).data[0],
     makeData({ type: column('num_pad'), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.numPad) }),
     makeData({ type: column('row_id'), length: n, nullCount: 0, data: Int32Array.from(rows, (r) => r.rowId) }),
     list('piece_lens', (r) => r.pieceLens),

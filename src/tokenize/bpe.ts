@@ -12,7 +12,10 @@ import { withBosEos, type Tokenizer, type TiktokenSpec } from './tokenizer.ts';
  * Creates a tokenizer from a tiktoken spec (ranks, specials, pattern). Call `free()` when done.
  * @param thresholds - when to take the piecewise path; defaults are for production.
  */
-export function createTokenizer(spec: TiktokenSpec, thresholds: PiecewiseThresholds = { guardRunChars: GUARD_RUN_CHARS, longPieceChars: LONG_PIECE_CHARS }): Tokenizer {
+export function createTokenizer(
+  spec: TiktokenSpec,
+  thresholds: PiecewiseThresholds = { guardRunChars: GUARD_RUN_CHARS, longPieceChars: LONG_PIECE_CHARS },
+): Tokenizer {
   const encoder = new Tiktoken(spec.ranks, spec.specialTokens, spec.pattern);
   const textDecoder = new TextDecoder('utf-8');
   const encodeStretch = (text: string) => encoder.encode_ordinary(text);

@@ -54,7 +54,9 @@ export async function buildLlama3Spec(): Promise<TiktokenSpec> {
   const ranks = lines.join('\n') + '\n';
   const vocabularySha256 = sha256Hex(ranks);
   if (vocabularySha256 !== LLAMA3_RANKS_SHA256) {
-    throw new InvariantError(`LLaMA-3 ranks rebuilt from llama3-tokenizer-js hash to ${vocabularySha256}, expected ${LLAMA3_RANKS_SHA256}; is the package version the pinned 1.2.0?`);
+    throw new InvariantError(
+      `LLaMA-3 ranks rebuilt from llama3-tokenizer-js hash to ${vocabularySha256}, expected ${LLAMA3_RANKS_SHA256}; is the package version the pinned 1.2.0?`,
+    );
   }
   const specialTokens: Record<string, number> = {};
   for (let id = NUM_BASE_TOKENS; id < VOCAB_SIZE; id++) specialTokens[llama3.vocabById[id]] = id;

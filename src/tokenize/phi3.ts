@@ -148,17 +148,29 @@ export async function buildPhi3Spec(): Promise<HfJsonSpec> {
   const pieces = llama.vocabById;
   const crossing = pieces.find((piece) => /[^▁]▁/u.test(piece));
   if (pieces.length !== PHI3_BASE_PIECES || crossing !== undefined) {
-    throw new InvariantError(`Expected ${PHI3_BASE_PIECES} LLaMA-2 pieces none of which has "▁" after another character, got ${pieces.length} pieces${crossing === undefined ? '' : ` and ${JSON.stringify(crossing)}`}`);
+    throw new InvariantError(
+      `Expected ${PHI3_BASE_PIECES} LLaMA-2 pieces none of which has "▁" after another character, got ${pieces.length} pieces${crossing === undefined ? '' : ` and ${JSON.stringify(crossing)}`}`,
+    );
   }
   const merges = [...llama.merges.entries()].sort((a, b) => a[1] - b[1]).map(([pair]) => pair);
   const tokenizerJson = JSON.stringify(tokenizerJsonObject(pieces, merges));
   const vocabularySha256 = sha256Hex(tokenizerJson);
   if (vocabularySha256 !== PHI3_TOKENIZER_JSON_SHA256) {
-    throw new InvariantError(`Phi-3 tokenizer.json built from llama-tokenizer-js hashes to ${vocabularySha256}, expected ${PHI3_TOKENIZER_JSON_SHA256}; is the package version the pinned 1.2.2?`);
+    throw new InvariantError(
+      `Phi-3 tokenizer.json built from llama-tokenizer-js hashes to ${vocabularySha256}, expected ${PHI3_TOKENIZER_JSON_SHA256}; is the package version the pinned 1.2.2?`,
+    );
   }
   return {
     kind: 'hf-json',
-    identity: { name: 'phi3', vocabSize: VOCAB_SIZE, bosId: BOS_ID, eosId: EOS_ID, padId: PAD_ID, vocabularySource: 'npm:llama-tokenizer-js@1.2.2', vocabularySha256 },
+    identity: {
+      name: 'phi3',
+      vocabSize: VOCAB_SIZE,
+      bosId: BOS_ID,
+      eosId: EOS_ID,
+      padId: PAD_ID,
+      vocabularySource: 'npm:llama-tokenizer-js@1.2.2',
+      vocabularySha256,
+    },
     tokenizerJson,
   };
 }

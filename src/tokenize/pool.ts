@@ -75,7 +75,11 @@ export class TokenizerPool {
       try {
         return { source: doc.source, id: doc.id, ids: await ids };
       } catch (error) {
-        throw new PipelineError(`Cannot tokenize ${doc.id} (source "${doc.source}"): ${(error as Error).message}`, { source: doc.source, id: doc.id }, { cause: error });
+        throw new PipelineError(
+          `Cannot tokenize ${doc.id} (source "${doc.source}"): ${(error as Error).message}`,
+          { source: doc.source, id: doc.id },
+          { cause: error },
+        );
       }
     };
     for await (const doc of docs) {

@@ -57,7 +57,14 @@ function checkRow(row: RowRecord, manifest: Manifest, shard: string, tally: Tall
   if (row.positionIds.length !== rowTokens) fail(`position_ids has ${row.positionIds.length} entries, expected ${rowTokens}`, shard, at);
   const n = row.pieceLens.length;
   if (n === 0) fail('row holds no piece', shard, at);
-  for (const [name, list] of [['piece_source', row.pieceSource], ['piece_doc_id', row.pieceDocId], ['piece_start', row.pieceStart], ['piece_repeat', row.pieceRepeat], ['piece_part', row.piecePart], ['piece_parts', row.pieceParts]] as const) {
+  for (const [name, list] of [
+    ['piece_source', row.pieceSource],
+    ['piece_doc_id', row.pieceDocId],
+    ['piece_start', row.pieceStart],
+    ['piece_repeat', row.pieceRepeat],
+    ['piece_part', row.piecePart],
+    ['piece_parts', row.pieceParts],
+  ] as const) {
     if (list.length !== n) fail(`${name} has ${list.length} entries, piece_lens has ${n}`, shard, at);
   }
   const used = row.pieceLens.reduce((s, len) => s + len, 0);
@@ -74,12 +81,19 @@ function checkRow(row: RowRecord, manifest: Manifest, shard: string, tally: Tall
     if (!(len > 0)) fail(`piece ${p} has length ${len}`, shard, at);
     for (let i = 0; i < len; i++) {
       const expected = full ? offset + i : i;
-      if (row.positionIds[offset + i] !== expected) fail(`position_ids[${offset + i}] is ${row.positionIds[offset + i]}, expected ${expected} (piece ${p})`, shard, at);
+      if (row.positionIds[offset + i] !== expected)
+        fail(`position_ids[${offset + i}] is ${row.positionIds[offset + i]}, expected ${expected} (piece ${p})`, shard, at);
     }
     longestPiece = Math.max(longestPiece, len);
-    if (row.pieceStart[p] === 0 && row.inputIds[offset] !== bosId) fail(`piece ${p} starts its document but its first id is ${row.inputIds[offset]}, not BOS ${bosId}`, shard, at);
+    if (row.pieceStart[p] === 0 && row.inputIds[offset] !== bosId)
+      fail(`piece ${p} starts its document but its first id is ${row.inputIds[offset]}, not BOS ${bosId}`, shard, at);
     const key = `${row.pieceSource[p]}\u0000${row.pieceDocId[p]}\u0000${row.pieceStart[p]}\u0000${row.pieceRepeat[p]}`;
-    if (tally.seen.has(key)) fail(`piece ${p} (${row.pieceSource[p]} ${row.pieceDocId[p]} from token ${row.pieceStart[p]}, use ${row.pieceRepeat[p]}) appears twice in the output`, shard, at);
+    if (tally.seen.has(key))
+      fail(
+        `piece ${p} (${row.pieceSource[p]} ${row.pieceDocId[p]} from token ${row.pieceStart[p]}, use ${row.pieceRepeat[p]}) appears twice in the output`,
+        shard,
+        at,
+      );
     tally.seen.add(key);
     tally.placed.set(row.pieceSource[p], (tally.placed.get(row.pieceSource[p]) ?? 0) + len);
     if (row.pieceStart[p] === 0) tally.docs.set(row.pieceSource[p], (tally.docs.get(row.pieceSource[p]) ?? 0) + 1);
@@ -91,9 +105,12 @@ function checkRow(row: RowRecord, manifest: Manifest, shard: string, tally: Tall
     if (!(id >= 0 && id < vocabSize)) fail(`input_ids[${i}] = ${id} is outside [0, ${vocabSize})`, shard, at);
   }
   const maxPosition = full ? used - 1 : longestPiece - 1;
-  if (row.window === 'short' && maxPosition >= originalWindowTokens) fail(`short row has max position ${maxPosition} >= original window ${originalWindowTokens}`, shard, at);
-  if (row.window === 'long' && maxPosition < originalWindowTokens) fail(`long row has max position ${maxPosition} < original window ${originalWindowTokens}`, shard, at);
-  if (row.window === 'long' && longestPiece <= originalWindowTokens) fail(`long row holds no piece longer than the original window ${originalWindowTokens}`, shard, at);
+  if (row.window === 'short' && maxPosition >= originalWindowTokens)
+    fail(`short row has max position ${maxPosition} >= original window ${originalWindowTokens}`, shard, at);
+  if (row.window === 'long' && maxPosition < originalWindowTokens)
+    fail(`long row has max position ${maxPosition} < original window ${originalWindowTokens}`, shard, at);
+  if (row.window === 'long' && longestPiece <= originalWindowTokens)
+    fail(`long row holds no piece longer than the original window ${originalWindowTokens}`, shard, at);
 }
 
 /**
@@ -113,8 +130,10 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
   const expected: number[][] = manifest.shards.map(() => []);
   schedule.positions.forEach(([shard, row], p) => {
     if (!expected[shard]) fail(`schedule position ${p} names shard ${shard}, which does not exist`, 'manifest.json');
-    if (row >= manifest.shards[shard].rows) fail(`schedule position ${p} names row ${row} of ${manifest.shards[shard].file}, which has ${manifest.shards[shard].rows} rows`, 'manifest.json');
-    if (expected[shard][row] !== undefined) fail(`schedule positions ${expected[shard][row]} and ${p} both name row ${row} of ${manifest.shards[shard].file}`, 'manifest.json');
+    if (row >= manifest.shards[shard].rows)
+      fail(`schedule position ${p} names row ${row} of ${manifest.shards[shard].file}, which has ${manifest.shards[shard].rows} rows`, 'manifest.json');
+    if (expected[shard][row] !== undefined)
+      fail(`schedule positions ${expected[shard][row]} and ${p} both name row ${row} of ${manifest.shards[shard].file}`, 'manifest.json');
     expected[shard][row] = p;
   });
   const rowsPerRank = new Array(W).fill(0);
@@ -144,14 +163,16 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
       padTokens += row.numPad;
       if (row.window === 'short') shortRows++;
     }
-    if (inShard !== shard.rows || inShard !== expected[index].length) fail(`holds ${inShard} rows, manifest says ${shard.rows} and the schedule ${expected[index].length}`, shard.file);
+    if (inShard !== shard.rows || inShard !== expected[index].length)
+      fail(`holds ${inShard} rows, manifest says ${shard.rows} and the schedule ${expected[index].length}`, shard.file);
     rows += inShard;
   }
   if (rowsPerRank.some((n) => n !== rowsPerRank[0])) fail(`ranks hold different numbers of rows: ${rowsPerRank.join(', ')}`, 'manifest.json');
   const long = manifest.rows.long;
   longPerStep.forEach((n, s) => {
     const want = Math.floor(((s + 1) * long) / schedule.steps) - Math.floor((s * long) / schedule.steps);
-    if (n !== want || schedule.longRowsPerStep[s] !== want) fail(`step ${s} carries ${n} long rows (schedule says ${schedule.longRowsPerStep[s]}); the mix ratio gives ${want}`, 'manifest.json');
+    if (n !== want || schedule.longRowsPerStep[s] !== want)
+      fail(`step ${s} carries ${n} long rows (schedule says ${schedule.longRowsPerStep[s]}); the mix ratio gives ${want}`, 'manifest.json');
   });
   const total = (what: string, actual: number, expected: number) => {
     if (actual !== expected) fail(`${what}: shards hold ${actual}, manifest says ${expected}`, 'manifest.json');
@@ -170,8 +191,13 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
       account.placed.tokens - sums.repeated + sums.truncated + sums.lastBatch + sums.overBudget + account.dropped.length_filter.tokens,
       account.read.tokens,
     );
-    total(`tokens placed for source "${name}" (sum of its cells)`, account.cells.reduce((s, c) => s + c.placedTokens, 0), account.placed.tokens);
+    total(
+      `tokens placed for source "${name}" (sum of its cells)`,
+      account.cells.reduce((s, c) => s + c.placedTokens, 0),
+      account.placed.tokens,
+    );
   }
-  for (const name of tally.placed.keys()) if (!(name in manifest.sources)) fail(`rows hold source "${name}", which the manifest does not list`, 'manifest.json');
+  for (const name of tally.placed.keys())
+    if (!(name in manifest.sources)) fail(`rows hold source "${name}", which the manifest does not list`, 'manifest.json');
   return { shards: manifest.shards.length, rows, tokens, padTokens };
 }

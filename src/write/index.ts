@@ -36,11 +36,31 @@ export function shardFileName(index: number): string {
  * Document attention: positions `0..len-1` per piece, one `doc_lens` entry per piece.
  * Full attention (long rows only): positions `0..used-1` over the row, one `doc_lens` entry.
  */
-export async function layoutRow(rowId: number, row: PlannedRow, docs: readonly WriteDoc[], spill: Pick<TokenSpill, 'read'>, options: Pick<WriteOptions, 'rowTokens' | 'padId' | 'longRowAttention'>): Promise<RowRecord> {
+export async function layoutRow(
+  rowId: number,
+  row: PlannedRow,
+  docs: readonly WriteDoc[],
+  spill: Pick<TokenSpill, 'read'>,
+  options: Pick<WriteOptions, 'rowTokens' | 'padId' | 'longRowAttention'>,
+): Promise<RowRecord> {
   const { rowTokens } = options;
   const inputIds = new Int32Array(rowTokens).fill(options.padId);
   const positionIds = new Int32Array(rowTokens); // padding positions stay 0
-  const record: RowRecord = { rowId, window: row.window, inputIds, positionIds, docLens: [], numPad: row.numPad, pieceLens: [], pieceSource: [], pieceDocId: [], pieceStart: [], pieceRepeat: [], piecePart: [], pieceParts: [] };
+  const record: RowRecord = {
+    rowId,
+    window: row.window,
+    inputIds,
+    positionIds,
+    docLens: [],
+    numPad: row.numPad,
+    pieceLens: [],
+    pieceSource: [],
+    pieceDocId: [],
+    pieceStart: [],
+    pieceRepeat: [],
+    piecePart: [],
+    pieceParts: [],
+  };
   const full = row.window === 'long' && options.longRowAttention === 'full';
   let at = 0;
   for (const piece of row.pieces) {
@@ -65,7 +85,14 @@ export async function layoutRow(rowId: number, row: PlannedRow, docs: readonly W
  * positions `p` (row id = p), in position order, in record batches of `rowsPerBatch` rows.
  * @returns the shards' infos in shard order.
  */
-export async function writeRows(plan: PackPlan, shardPlans: readonly ShardPlan[], order: readonly number[], docs: readonly WriteDoc[], spill: TokenSpill, options: WriteOptions): Promise<ShardInfo[]> {
+export async function writeRows(
+  plan: PackPlan,
+  shardPlans: readonly ShardPlan[],
+  order: readonly number[],
+  docs: readonly WriteDoc[],
+  spill: TokenSpill,
+  options: WriteOptions,
+): Promise<ShardInfo[]> {
   const schema = shardSchema(options.rowTokens, options.shardMetadata);
   const rowsPerBatch = safeRowsPerBatch(options.rowsPerBatch, options.rowTokens);
   const shards: ShardInfo[] = [];

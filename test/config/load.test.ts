@@ -36,33 +36,57 @@ describe('recipe schema', () => {
   it('rejects unknown keys with their path', () => {
     expect(() => parseRecipe(base + 'extra: 1\n', 'r.yaml')).toThrow('Invalid recipe r.yaml:\n  extra: unknown key (remove it or check its spelling)');
     expect(() => parseRecipe(base.replace('window: short', 'window: short\n    budget: 5'), 'r.yaml')).toThrow('  sources.0.budget: unknown key');
-    expect(() => parseRecipe(base.replace('{ min: 2, max: 512 }', '{ min: 2, max: 512, mx: 3 }'), 'r.yaml')).toThrow('  sources.0.lengthTokens.mx: unknown key');
+    expect(() => parseRecipe(base.replace('{ min: 2, max: 512 }', '{ min: 2, max: 512, mx: 3 }'), 'r.yaml')).toThrow(
+      '  sources.0.lengthTokens.mx: unknown key',
+    );
   });
 
   it('checks buckets: inside lengthTokens, disjoint, all shares or all budgets', () => {
-    const withBuckets = (buckets: string) => base.replace('    lengthTokens: { min: 2, max: 512 }\n', `    lengthTokens: { min: 2, max: 512 }\n    buckets: ${buckets}\n`);
+    const withBuckets = (buckets: string) =>
+      base.replace('    lengthTokens: { min: 2, max: 512 }\n', `    lengthTokens: { min: 2, max: 512 }\n    buckets: ${buckets}\n`);
     expect(parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 101, max: 512, share: 2 }]'), 'r.yaml').sources[0].buckets).toHaveLength(2);
-    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 90, max: 512, share: 2 }]'), 'r.yaml')).toThrow('sources.0.buckets.1: bucket 90..512 overlaps bucket 2..100');
-    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 600, share: 1 }]'), 'r.yaml')).toThrow('sources.0.buckets.0: bucket 2..600 must lie inside lengthTokens 2..512');
-    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 101, max: 512, budgetTokens: 5 }]'), 'r.yaml')).toThrow('sources.0.buckets: give every bucket a share, or every bucket a budgetTokens, not a mix');
-    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100 }, { min: 101, max: 512 }]'), 'r.yaml')).toThrow('sources.0.buckets: with several buckets, give each a share or a budgetTokens');
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 90, max: 512, share: 2 }]'), 'r.yaml')).toThrow(
+      'sources.0.buckets.1: bucket 90..512 overlaps bucket 2..100',
+    );
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 600, share: 1 }]'), 'r.yaml')).toThrow(
+      'sources.0.buckets.0: bucket 2..600 must lie inside lengthTokens 2..512',
+    );
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100, share: 1 }, { min: 101, max: 512, budgetTokens: 5 }]'), 'r.yaml')).toThrow(
+      'sources.0.buckets: give every bucket a share, or every bucket a budgetTokens, not a mix',
+    );
+    expect(() => parseRecipe(withBuckets('[{ min: 2, max: 100 }, { min: 101, max: 512 }]'), 'r.yaml')).toThrow(
+      'sources.0.buckets: with several buckets, give each a share or a budgetTokens',
+    );
     expect(() => parseRecipe(base.replace('budgetTokens: all', 'window: short'), 'r.yaml')).toThrow();
   });
 
   it('needs a global batch that is a multiple of the world size', () => {
-    expect(() => parseRecipe(base + 'output: { worldSize: 3, globalBatchRows: 64 }\n', 'r.yaml')).toThrow('output.globalBatchRows: globalBatchRows (64) must be a multiple of worldSize (3)');
+    expect(() => parseRecipe(base + 'output: { worldSize: 3, globalBatchRows: 64 }\n', 'r.yaml')).toThrow(
+      'output.globalBatchRows: globalBatchRows (64) must be a multiple of worldSize (3)',
+    );
   });
 
   it('checks packing options', () => {
     expect(() => parseRecipe(base + 'packing: { longRowFiller: nope }\n', 'r.yaml')).toThrow('packing.longRowFiller: no source named "nope"');
-    expect(() => parseRecipe(base + 'packing: { bufferTokens: 100 }\n', 'r.yaml')).toThrow('packing.bufferTokens: bufferTokens (100) must be >= rowTokens (4096)');
+    expect(() => parseRecipe(base + 'packing: { bufferTokens: 100 }\n', 'r.yaml')).toThrow(
+      'packing.bufferTokens: bufferTokens (100) must be >= rowTokens (4096)',
+    );
     expect(() => parseRecipe(base + 'packing: { longRowAttention: partial }\n', 'r.yaml')).toThrow(/packing\.longRowAttention: /);
-    expect(parseRecipe(base + 'packing: { longRowFiller: web, longRowAttention: full }\n', 'r.yaml').packing).toEqual({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'full', longRowFiller: 'web' });
+    expect(parseRecipe(base + 'packing: { longRowFiller: web, longRowAttention: full }\n', 'r.yaml').packing).toEqual({
+      longDocPolicy: 'split',
+      shortDocPolicy: 'split',
+      longRowAttention: 'full',
+      longRowFiller: 'web',
+    });
   });
 
   it('rejects a long source whose documents may fit the window, and rows shorter than the window', () => {
-    expect(() => parseRecipe(base.replace('window: short', 'window: long'), 'r.yaml')).toThrow("sources.0.lengthTokens.min: a long source's min (2) must be > originalWindowTokens (512)");
-    expect(() => parseRecipe(base.replace('rowTokens: 4096', 'rowTokens: 256'), 'r.yaml')).toThrow('rowTokens: rowTokens (256) must be >= originalWindowTokens (512)');
+    expect(() => parseRecipe(base.replace('window: short', 'window: long'), 'r.yaml')).toThrow(
+      "sources.0.lengthTokens.min: a long source's min (2) must be > originalWindowTokens (512)",
+    );
+    expect(() => parseRecipe(base.replace('rowTokens: 4096', 'rowTokens: 256'), 'r.yaml')).toThrow(
+      'rowTokens: rowTokens (256) must be >= originalWindowTokens (512)',
+    );
   });
 
   it('rejects wrong types, bad budgets and duplicate names', () => {

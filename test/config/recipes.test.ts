@@ -4,7 +4,8 @@ import { loadRecipe } from '../../src/config/load.ts';
 import { recipeCells } from '../../src/config/cells.ts';
 
 const recipe = (name: string) => fileURLToPath(new URL(`../../pipelines/${name}`, import.meta.url));
-const cellsOf = async (name: string, scale?: number) => recipeCells((await loadRecipe(recipe(name), { scale })).recipe).map((c) => [c.source, c.bucket, c.window, c.min, c.max, c.plannedTokens]);
+const cellsOf = async (name: string, scale?: number) =>
+  recipeCells((await loadRecipe(recipe(name), { scale })).recipe).map((c) => [c.source, c.bucket, c.window, c.min, c.max, c.plannedTokens]);
 
 // The shipped LongRoPE2 recipes (paper §4.1 and Table 1), checked cell by cell: 10B tokens each.
 describe('shipped LongRoPE2 recipes', () => {
@@ -19,7 +20,12 @@ describe('shipped LongRoPE2 recipes', () => {
       ['fineweb-edu', '2-8192', 'short', 2, 8192, 1_000_000_000],
     ]);
     const loaded = await loadRecipe(recipe('longrope2-llama3.yaml'));
-    expect(loaded.recipe).toMatchObject({ rowTokens: 131_072, originalWindowTokens: 8192, tokenizer: 'llama3', output: { worldSize: 64, globalBatchRows: 64 } });
+    expect(loaded.recipe).toMatchObject({
+      rowTokens: 131_072,
+      originalWindowTokens: 8192,
+      tokenizer: 'llama3',
+      output: { worldSize: 64, globalBatchRows: 64 },
+    });
   });
 
   it('longrope2-llama3-table1: 3B short, 3B 8k-100k, 4B 100k-200k', async () => {

@@ -51,7 +51,14 @@ describe('pythonJson', () => {
 
 describe('exportHf (datasets save_to_disk layout)', () => {
   it('writes one stream file per native shard, dataset_info.json and state.json, exactly', async () => {
-    expect((await readdir(hfDir)).sort()).toEqual(['data-00000-of-00004.arrow', 'data-00001-of-00004.arrow', 'data-00002-of-00004.arrow', 'data-00003-of-00004.arrow', 'dataset_info.json', 'state.json']);
+    expect((await readdir(hfDir)).sort()).toEqual([
+      'data-00000-of-00004.arrow',
+      'data-00001-of-00004.arrow',
+      'data-00002-of-00004.arrow',
+      'data-00003-of-00004.arrow',
+      'dataset_info.json',
+      'state.json',
+    ]);
     const manifestSha = sha256Hex(await readFile(path.join(buildDir, 'manifest.json')));
     // json.dump(state, indent=2, sort_keys=True) as datasets 5.0.1 writes it; no trailing newline.
     expect(await readFile(path.join(hfDir, 'state.json'), 'utf8')).toBe(`{
@@ -81,7 +88,21 @@ describe('exportHf (datasets save_to_disk layout)', () => {
     const ints = { feature: { dtype: 'int32', _type: 'Value' }, _type: 'List' };
     const strings = { feature: { dtype: 'string', _type: 'Value' }, _type: 'List' };
     const int32 = { dtype: 'int32', _type: 'Value' };
-    const features = { input_ids: fixed, position_ids: fixed, doc_lens: ints, window: { dtype: 'string', _type: 'Value' }, num_pad: int32, row_id: int32, piece_lens: ints, piece_source: strings, piece_doc_id: strings, piece_start: ints, piece_repeat: ints, piece_part: ints, piece_parts: ints };
+    const features = {
+      input_ids: fixed,
+      position_ids: fixed,
+      doc_lens: ints,
+      window: { dtype: 'string', _type: 'Value' },
+      num_pad: int32,
+      row_id: int32,
+      piece_lens: ints,
+      piece_source: strings,
+      piece_doc_id: strings,
+      piece_start: ints,
+      piece_repeat: ints,
+      piece_part: ints,
+      piece_parts: ints,
+    };
     const info = JSON.parse(infoText);
     expect(info).toEqual({
       citation: '',
@@ -102,7 +123,11 @@ describe('exportHf (datasets save_to_disk layout)', () => {
       const reader = RecordBatchStreamReader.from(bytes);
       reader.open();
       expect(reader.schema.metadata.get('huggingface')).toBe(pythonJson({ info: { features: hfFeatures(4096) } }));
-      expect(reader.schema.metadata.get('huggingface')!.startsWith('{"info": {"features": {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "length": 4096, "_type": "List"}, ')).toBe(true);
+      expect(
+        reader.schema.metadata
+          .get('huggingface')!
+          .startsWith('{"info": {"features": {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "length": 4096, "_type": "List"}, '),
+      ).toBe(true);
       expect(reader.schema.fields.map((f) => [f.name, f.nullable, String(f.type)]).slice(0, 4)).toEqual([
         ['input_ids', true, 'FixedSizeList[4096]<Int32>'],
         ['position_ids', true, 'FixedSizeList[4096]<Int32>'],
@@ -133,7 +158,9 @@ describe('exportMegatron (indexed dataset)', () => {
     expect(rows).toBe(12);
     const idx = await readFile(`${prefix}.idx`);
     // MMIDIDX\0\0, version 1, dtype int32 (4), 12 sequences, 13 document indices.
-    expect(idx.subarray(0, 34).toString('hex')).toBe(Buffer.concat([Buffer.from('MMIDIDX\0\0', 'latin1'), u64(1), Buffer.from([4]), u64(12), u64(13)]).toString('hex'));
+    expect(idx.subarray(0, 34).toString('hex')).toBe(
+      Buffer.concat([Buffer.from('MMIDIDX\0\0', 'latin1'), u64(1), Buffer.from([4]), u64(12), u64(13)]).toString('hex'),
+    );
     expect(idx.length).toBe(34 + 12 * 4 + 12 * 8 + 13 * 8);
     for (let i = 0; i < rows; i++) {
       expect(idx.readInt32LE(34 + 4 * i)).toBe(4096);
@@ -143,7 +170,8 @@ describe('exportMegatron (indexed dataset)', () => {
     const bin = await readFile(`${prefix}.bin`);
     expect(bin.length).toBe(12 * 4096 * 4);
     // Sequence i is the row with row_id i, padding included.
-    for (const row of byRowId()) expect(bin.subarray(row.rowId * 16384, (row.rowId + 1) * 16384).equals(Buffer.from(row.inputIds.buffer, row.inputIds.byteOffset, 16384))).toBe(true);
+    for (const row of byRowId())
+      expect(bin.subarray(row.rowId * 16384, (row.rowId + 1) * 16384).equals(Buffer.from(row.inputIds.buffer, row.inputIds.byteOffset, 16384))).toBe(true);
   });
 
   it('writes doc_lens as a second indexed dataset, one sequence per row in row_id order', async () => {
@@ -191,14 +219,18 @@ describe('verifyExports', () => {
     const docBin = await readFile(`${copy}_doc_lens.bin`);
     docBin.writeInt32LE(docBin.readInt32LE(0) - 1, 0);
     await writeFile(`${copy}_doc_lens.bin`, docBin);
-    await expect(verifyExports(buildDir, { megatronPrefix: copy })).rejects.toThrow(/sample_doc_lens\.bin row 0 \(native shard-\d{5}\.arrow row \d\): doc_lens/);
+    await expect(verifyExports(buildDir, { megatronPrefix: copy })).rejects.toThrow(
+      /sample_doc_lens\.bin row 0 \(native shard-\d{5}\.arrow row \d\): doc_lens/,
+    );
 
     const hf = path.join(await tempDir(), 'hf');
     await exportHf(buildDir, hf);
     await rename(path.join(hf, 'data-00000-of-00004.arrow'), path.join(hf, 'swap'));
     await rename(path.join(hf, 'data-00001-of-00004.arrow'), path.join(hf, 'data-00000-of-00004.arrow'));
     await rename(path.join(hf, 'swap'), path.join(hf, 'data-00001-of-00004.arrow'));
-    await expect(verifyExports(buildDir, { hfDir: hf })).rejects.toThrow(/data-00000-of-00004\.arrow row 0 \(row_id \d+, native shard-00000\.arrow row 0\): input_ids\[\d+\] is \d+, expected \d+/);
+    await expect(verifyExports(buildDir, { hfDir: hf })).rejects.toThrow(
+      /data-00000-of-00004\.arrow row 0 \(row_id \d+, native shard-00000\.arrow row 0\): input_ids\[\d+\] is \d+, expected \d+/,
+    );
   });
 
   it('refuses to export a native shard that does not match the manifest', async () => {

@@ -67,8 +67,7 @@ export const GATED_REPO: FakeRepoSpec = {
 
 /** A fault injected into the next `times` requests of one file. */
 export type Fault =
-  | { kind: 'status'; status: 429 | 500 | 503; times: number; retryAfterSeconds?: number }
-  | { kind: 'drop' | 'ignoreRange' | 'wrongRange'; times: number };
+  { kind: 'status'; status: 429 | 500 | 503; times: number; retryAfterSeconds?: number } | { kind: 'drop' | 'ignoreRange' | 'wrongRange'; times: number };
 
 /** One response of the resolve or CDN endpoint for a file. */
 export interface ServedResponse {
@@ -213,7 +212,12 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
     const fault = takeFault(key, ['drop', 'ignoreRange', 'wrongRange']);
     const answered = fault?.kind === 'ignoreRange' ? null : range;
     const [start, end] = answered ?? [0, size];
-    const headers: Record<string, string | number> = { 'content-length': end - start, etag: `"${file.lfs ? file.sha256 : file.oid}"`, 'accept-ranges': 'bytes', 'content-type': 'application/octet-stream' };
+    const headers: Record<string, string | number> = {
+      'content-length': end - start,
+      etag: `"${file.lfs ? file.sha256 : file.oid}"`,
+      'accept-ranges': 'bytes',
+      'content-type': 'application/octet-stream',
+    };
     if (answered) headers['content-range'] = `bytes ${start + (fault?.kind === 'wrongRange' ? 1 : 0)}-${end - 1}/${size}`;
     res.writeHead(answered ? 206 : 200, headers);
     const body = file.content.subarray(start, end);

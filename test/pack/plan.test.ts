@@ -7,8 +7,25 @@ import { splitDocument } from '../../src/pack/split.ts';
 import type { WriteDoc } from '../../src/census/census.ts';
 import { layoutRow } from '../../src/write/index.ts';
 
-const doc = (i: number, lengthTokens: number, window: 'short' | 'long', source = window === 'long' ? 'books' : 'web'): PackDoc => ({ doc: i, source, id: `d${i}`, repeat: 0, cell: window === 'long' ? 1 : 0, lengthTokens, window });
-const options = (over: Partial<PackOptions> = {}): PackOptions => ({ rowTokens: 8, originalWindowTokens: 4, seed: 7, bufferTokens: 1000, longDocPolicy: 'split', shortDocPolicy: 'split', cellCount: 2, ...over });
+const doc = (i: number, lengthTokens: number, window: 'short' | 'long', source = window === 'long' ? 'books' : 'web'): PackDoc => ({
+  doc: i,
+  source,
+  id: `d${i}`,
+  repeat: 0,
+  cell: window === 'long' ? 1 : 0,
+  lengthTokens,
+  window,
+});
+const options = (over: Partial<PackOptions> = {}): PackOptions => ({
+  rowTokens: 8,
+  originalWindowTokens: 4,
+  seed: 7,
+  bufferTokens: 1000,
+  longDocPolicy: 'split',
+  shortDocPolicy: 'split',
+  cellCount: 2,
+  ...over,
+});
 
 describe('splitDocument', () => {
   it('cuts a document into pieces of the limit, the last one holding the rest', () => {
@@ -29,7 +46,15 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
   // Short class over 4, 3, 3, 2: 4 opens D (4 free); d0's 3 best-fits D (1 free); d5's 3 opens E
   // (5 free); 2 best-fits E (3 free). Rows before the seeded shuffle: A, B, C, D, E; seed 7 gives A, C, B, D, E.
   const docs = [doc(0, 3, 'short'), doc(1, 2, 'short'), doc(2, 6, 'long'), doc(3, 11, 'long'), doc(4, 4, 'short'), doc(5, 3, 'short')];
-  const piece = (d: number, startToken: number, lengthTokens: number, part = 0, parts = 1) => ({ doc: d, repeat: 0, cell: d === 2 || d === 3 ? 1 : 0, startToken, lengthTokens, part, parts });
+  const piece = (d: number, startToken: number, lengthTokens: number, part = 0, parts = 1) => ({
+    doc: d,
+    repeat: 0,
+    cell: d === 2 || d === 3 ? 1 : 0,
+    startToken,
+    lengthTokens,
+    part,
+    parts,
+  });
 
   it('gives the exact rows, pieces and padding', () => {
     const plan = planPacking(docs, options());
@@ -86,7 +111,10 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
 
   it('splits or truncates short-class documents at the original window', () => {
     const split = planPacking([doc(0, 7, 'short')], options());
-    expect(split.rows.flatMap((r) => r.pieces.map((p) => [p.startToken, p.lengthTokens]))).toEqual([[0, 4], [4, 3]]);
+    expect(split.rows.flatMap((r) => r.pieces.map((p) => [p.startToken, p.lengthTokens]))).toEqual([
+      [0, 4],
+      [4, 3],
+    ]);
     expect(split.rows.every((r) => r.window === 'short')).toBe(true);
     const cut = planPacking([doc(0, 7, 'short')], options({ shortDocPolicy: 'truncate' }));
     expect(cut.cells[0]).toMatchObject({ truncatedDocuments: 1, truncatedTokens: 3 });
@@ -97,10 +125,16 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
     // free: it takes the 4-token d4. The rest of web (d0, d5) packs into short rows.
     const plan = planPacking(docs, options({ fillerSource: 'web' }));
     const longRow = plan.rows.find((r) => r.pieces.some((p) => p.doc === 2))!;
-    expect(longRow.pieces.map((p) => [p.doc, p.lengthTokens])).toEqual([[2, 6], [1, 2]]);
+    expect(longRow.pieces.map((p) => [p.doc, p.lengthTokens])).toEqual([
+      [2, 6],
+      [1, 2],
+    ]);
     expect(longRow.numPad).toBe(0);
     const remainderRow = plan.rows.find((r) => r.pieces.some((p) => p.doc === 3 && p.part === 1))!;
-    expect(remainderRow.pieces.map((p) => [p.doc, p.lengthTokens])).toEqual([[3, 3], [4, 4]]);
+    expect(remainderRow.pieces.map((p) => [p.doc, p.lengthTokens])).toEqual([
+      [3, 3],
+      [4, 4],
+    ]);
     expect(plan.cells[0].fillerTokens).toBe(6);
     expect(plan.rows.flatMap((r) => r.pieces).length).toBe(7);
   });
@@ -139,7 +173,11 @@ describe('packChunked (bounded buffer)', () => {
   });
 
   it('FillerPool hands out the longest piece that fits, in stream order among equals', () => {
-    const pool = new FillerPool([3, 2, 3, 1].map((lengthTokens, ref) => ({ ref, lengthTokens })), 4, 100);
+    const pool = new FillerPool(
+      [3, 2, 3, 1].map((lengthTokens, ref) => ({ ref, lengthTokens })),
+      4,
+      100,
+    );
     const row = { refs: [9], usedTokens: 4 };
     pool.fill(row, 10); // 6 free: 3 (ref 0), then 3 (ref 2)
     expect(row).toEqual({ refs: [9, 0, 2], usedTokens: 10 });
@@ -166,7 +204,16 @@ describe('planPacking properties over random lengths, policies, buffers and seed
           const docs: PackDoc[] = lengths.map(([len, long], i) =>
             long ? doc(i, originalWindowTokens + 1 + (len % (3 * rowTokens)), 'long') : doc(i, 2 + (len % (2 * originalWindowTokens)), 'short'),
           );
-          const plan = planPacking(docs, { rowTokens, originalWindowTokens, seed, bufferTokens: bufferRows * rowTokens, longDocPolicy, shortDocPolicy, fillerSource: filler ? 'web' : undefined, cellCount: 2 });
+          const plan = planPacking(docs, {
+            rowTokens,
+            originalWindowTokens,
+            seed,
+            bufferTokens: bufferRows * rowTokens,
+            longDocPolicy,
+            shortDocPolicy,
+            fillerSource: filler ? 'web' : undefined,
+            cellCount: 2,
+          });
           const covered = new Map<number, number>();
           for (const row of plan.rows) {
             const used = row.pieces.reduce((s, p) => s + p.lengthTokens, 0);

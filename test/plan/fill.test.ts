@@ -39,7 +39,11 @@ describe('lastBatchPolicy fill: the raise search', () => {
     expect(searchFill((x) => 5 + Math.floor(x / 1000), { ...options, maxEvaluations: 2 })).toEqual({ extraTokens: 3000, rows: 8, evaluations: 2 });
     // 0, 3,000 and 9,000 all pack 5 rows: out of calls with nothing found.
     const calls: number[] = [];
-    expect(searchFill((x) => (calls.push(x), 5 + Math.floor(x / 50_000)), { ...options, maxEvaluations: 3 })).toEqual({ extraTokens: 0, rows: 5, evaluations: 3 });
+    expect(searchFill((x) => (calls.push(x), 5 + Math.floor(x / 50_000)), { ...options, maxEvaluations: 3 })).toEqual({
+      extraTokens: 0,
+      rows: 5,
+      evaluations: 3,
+    });
     expect(calls).toEqual([0, 3000, 9000]);
   });
 

@@ -42,15 +42,21 @@ describe('planSchedule', () => {
 
   it('over random mixes: every kept row once, each step within one row of the ratio', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 32 }), fc.nat(), (longRows, shortRows, g, seed) => {
-        const windows = [...Array(longRows).fill('long'), ...Array(shortRows).fill('short')] as ('short' | 'long')[];
-        const s = planSchedule(windows, g, seed);
-        expect(s.order.length).toBe(Math.floor(windows.length / g) * g);
-        expect(new Set(s.order).size).toBe(s.order.length);
-        expect(s.order.length + s.dropped.length).toBe(windows.length);
-        const kept = s.order.filter((i) => windows[i] === 'long').length;
-        for (const n of s.longPerStep) expect(Math.abs(n - kept / s.steps)).toBeLessThan(1);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 1, max: 32 }),
+        fc.nat(),
+        (longRows, shortRows, g, seed) => {
+          const windows = [...Array(longRows).fill('long'), ...Array(shortRows).fill('short')] as ('short' | 'long')[];
+          const s = planSchedule(windows, g, seed);
+          expect(s.order.length).toBe(Math.floor(windows.length / g) * g);
+          expect(new Set(s.order).size).toBe(s.order.length);
+          expect(s.order.length + s.dropped.length).toBe(windows.length);
+          const kept = s.order.filter((i) => windows[i] === 'long').length;
+          for (const n of s.longPerStep) expect(Math.abs(n - kept / s.steps)).toBeLessThan(1);
+        },
+      ),
       { numRuns: 200, seed: 7 },
     );
   });

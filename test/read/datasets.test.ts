@@ -37,7 +37,9 @@ describe.skipIf(skipWithoutSharedSamples)('dataset adapters over the real sample
   });
 
   it('fineweb-edu: ids from the id column; token_count and date are not needed', async () => {
-    const items = docs(await readAll(source({ dataset: 'fineweb-edu', window: 'short', paths: ['fineweb-edu-like/ccnet-as-fineweb-edu.zstd.parquet'] }), SHARED_SAMPLES));
+    const items = docs(
+      await readAll(source({ dataset: 'fineweb-edu', window: 'short', paths: ['fineweb-edu-like/ccnet-as-fineweb-edu.zstd.parquet'] }), SHARED_SAMPLES),
+    );
     expect(items).toHaveLength(20);
     expect(items[0].id).toMatch(/^<urn:uuid:[^>]+>$/);
   });
@@ -45,20 +47,30 @@ describe.skipIf(skipWithoutSharedSamples)('dataset adapters over the real sample
   it('redpajama-v2: layout ids, raw_content, and quality filters streamed beside the documents', async () => {
     // Build the RedPajama-v2 layout from the CCNet samples (same pipeline, same fields; text -> raw_content).
     const dir = await tempDir();
-    const lines = gunzipSync(await readFile(path.join(SHARED_SAMPLES, 'redpajama-v2-like-ccnet/cc_en_head-0091.jsonl.gz'))).toString('utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const lines = gunzipSync(await readFile(path.join(SHARED_SAMPLES, 'redpajama-v2-like-ccnet/cc_en_head-0091.jsonl.gz')))
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     const key = '2020-16/0091/en_head.json.gz';
     await mkdir(path.join(dir, 'documents/2020-16/0091'), { recursive: true });
     await mkdir(path.join(dir, 'quality_signals/2020-16/0091'), { recursive: true });
     await writeFile(path.join(dir, `documents/${key}`), gzipSync(lines.map((d) => JSON.stringify({ raw_content: d.text, doc_id: d.id })).join('\n') + '\n'));
     const words = lines.map((d) => d.text.split(/\s+/).filter(Boolean).length);
-    const signals = lines.map((d, i) => ({ id: `${key}/${i}`, quality_signals: { rps_doc_word_count: [[0, d.text.length, words[i]]], ccnet_perplexity: [[0, d.text.length, d.metadata.perplexity]] } }));
+    const signals = lines.map((d, i) => ({
+      id: `${key}/${i}`,
+      quality_signals: { rps_doc_word_count: [[0, d.text.length, words[i]]], ccnet_perplexity: [[0, d.text.length, d.metadata.perplexity]] },
+    }));
     await writeFile(path.join(dir, 'quality_signals/2020-16/0091/en_head.signals.json.gz'), gzipSync(signals.map((s) => JSON.stringify(s)).join('\n') + '\n'));
 
     const all = await readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'] }), dir);
     expect(docs(all).map((d) => d.id)).toEqual(lines.map((_, i) => `${key}/${i}`));
     expect(docs(all)[3].text).toBe(lines[3].text);
 
-    const filtered = await readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'rps_doc_word_count', min: 300 }] }), dir);
+    const filtered = await readAll(
+      source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'rps_doc_word_count', min: 300 }] }),
+      dir,
+    );
     const kept = words.filter((w) => w >= 300).length;
     expect(docs(filtered)).toHaveLength(kept);
     expect(filtered.filter((i) => i.kind === 'filtered')).toHaveLength(lines.length - kept);
@@ -67,19 +79,33 @@ describe.skipIf(skipWithoutSharedSamples)('dataset adapters over the real sample
 
     // Trailing blank lines on either side are skipped input, not records: documents and signals stay in step.
     await writeFile(path.join(dir, `documents/${key}`), gzipSync(lines.map((d) => JSON.stringify({ raw_content: d.text, doc_id: d.id })).join('\n') + '\n\n'));
-    await writeFile(path.join(dir, 'quality_signals/2020-16/0091/en_head.signals.json.gz'), gzipSync(signals.map((s) => JSON.stringify(s)).join('\n') + '\n\n\n'));
-    const withBlanks = await readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'rps_doc_word_count', min: 300 }] }), dir);
+    await writeFile(
+      path.join(dir, 'quality_signals/2020-16/0091/en_head.signals.json.gz'),
+      gzipSync(signals.map((s) => JSON.stringify(s)).join('\n') + '\n\n\n'),
+    );
+    const withBlanks = await readAll(
+      source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'rps_doc_word_count', min: 300 }] }),
+      dir,
+    );
     expect(docs(withBlanks).map((d) => d.id)).toEqual(docs(filtered).map((d) => d.id));
     expect(withBlanks.filter((i) => i.kind === 'skipped').map((i) => i.kind === 'skipped' && i.skipped.reason)).toEqual(['blank_line']);
 
-    await expect(readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'no_such_signal', min: 1 }] }), dir)).rejects.toThrow(
-      'quality_signals/2020-16/0091/en_head.signals.json.gz:1: quality signals record has no signal "no_such_signal"',
-    );
+    await expect(
+      readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'no_such_signal', min: 1 }] }), dir),
+    ).rejects.toThrow('quality_signals/2020-16/0091/en_head.signals.json.gz:1: quality signals record has no signal "no_such_signal"');
     // A signals file out of step with its documents is an error, never a silent mismatch.
-    await writeFile(path.join(dir, 'quality_signals/2020-16/0091/en_head.signals.json.gz'), gzipSync(signals.slice(1).map((s) => JSON.stringify(s)).join('\n') + '\n'));
-    await expect(readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'rps_doc_word_count', min: 1 }] }), dir)).rejects.toThrow(
-      `quality_signals/2020-16/0091/en_head.signals.json.gz:1: signals record id "${key}/1" does not match document "${key}/0"`,
+    await writeFile(
+      path.join(dir, 'quality_signals/2020-16/0091/en_head.signals.json.gz'),
+      gzipSync(
+        signals
+          .slice(1)
+          .map((s) => JSON.stringify(s))
+          .join('\n') + '\n',
+      ),
     );
+    await expect(
+      readAll(source({ dataset: 'redpajama-v2', paths: ['documents/**/*.json.gz'], qualityFilters: [{ signal: 'rps_doc_word_count', min: 1 }] }), dir),
+    ).rejects.toThrow(`quality_signals/2020-16/0091/en_head.signals.json.gz:1: signals record id "${key}/1" does not match document "${key}/0"`);
   });
 });
 
@@ -102,7 +128,10 @@ describe('starcoder', () => {
     const rows = await repoRows();
     const dir = await tempDir();
     // Interleave repositories and split them over two parquet files.
-    const order = rows.map((r, i) => ({ r, k: fnv1a(`${r.max_stars_repo_path}:${i}`) })).sort((a, b) => a.k - b.k).map((x) => x.r);
+    const order = rows
+      .map((r, i) => ({ r, k: fnv1a(`${r.max_stars_repo_path}:${i}`) }))
+      .sort((a, b) => a.k - b.k)
+      .map((x) => x.r);
     await mkdir(path.join(dir, 'JavaScript'));
     for (const [n, part] of [order.slice(0, 20), order.slice(20)].entries()) {
       const columnData = ['max_stars_repo_name', 'max_stars_repo_path', 'content'].map((name) => ({ name, data: part.map((r) => r[name as keyof typeof r]) }));

@@ -57,12 +57,32 @@ function exposedText(error: unknown): string {
 
 describe('parseHubUrl / isHubUrl / formatHubUrl', () => {
   it('parses the dataset forms', () => {
-    expect(parseHubUrl('hf://datasets/HuggingFaceFW/fineweb-edu/sample/10BT/*.parquet')).toEqual({ repo: 'HuggingFaceFW/fineweb-edu', revision: 'main', glob: 'sample/10BT/*.parquet' });
-    expect(parseHubUrl('hf://datasets/togethercomputer/RedPajama-Data-1T@v1.0.0/arxiv/**')).toEqual({ repo: 'togethercomputer/RedPajama-Data-1T', revision: 'v1.0.0', glob: 'arxiv/**' });
-    expect(parseHubUrl('hf://datasets/o/n@refs%2Fconvert%2Fparquet/default/train/*.parquet')).toEqual({ repo: 'o/n', revision: 'refs/convert/parquet', glob: 'default/train/*.parquet' });
-    expect(parseHubUrl('hf://datasets/o/n@refs/convert/parquet/default/train/*.parquet')).toEqual({ repo: 'o/n', revision: 'refs/convert/parquet', glob: 'default/train/*.parquet' });
+    expect(parseHubUrl('hf://datasets/HuggingFaceFW/fineweb-edu/sample/10BT/*.parquet')).toEqual({
+      repo: 'HuggingFaceFW/fineweb-edu',
+      revision: 'main',
+      glob: 'sample/10BT/*.parquet',
+    });
+    expect(parseHubUrl('hf://datasets/togethercomputer/RedPajama-Data-1T@v1.0.0/arxiv/**')).toEqual({
+      repo: 'togethercomputer/RedPajama-Data-1T',
+      revision: 'v1.0.0',
+      glob: 'arxiv/**',
+    });
+    expect(parseHubUrl('hf://datasets/o/n@refs%2Fconvert%2Fparquet/default/train/*.parquet')).toEqual({
+      repo: 'o/n',
+      revision: 'refs/convert/parquet',
+      glob: 'default/train/*.parquet',
+    });
+    expect(parseHubUrl('hf://datasets/o/n@refs/convert/parquet/default/train/*.parquet')).toEqual({
+      repo: 'o/n',
+      revision: 'refs/convert/parquet',
+      glob: 'default/train/*.parquet',
+    });
     expect(parseHubUrl('hf://datasets/o/n@refs/pr/7/data/*.jsonl')).toEqual({ repo: 'o/n', revision: 'refs/pr/7', glob: 'data/*.jsonl' });
-    expect(parseHubUrl('hf://datasets/o/my_data.v2/**/*.{jsonl,jsonl.zst}')).toEqual({ repo: 'o/my_data.v2', revision: 'main', glob: '**/*.{jsonl,jsonl.zst}' });
+    expect(parseHubUrl('hf://datasets/o/my_data.v2/**/*.{jsonl,jsonl.zst}')).toEqual({
+      repo: 'o/my_data.v2',
+      revision: 'main',
+      glob: '**/*.{jsonl,jsonl.zst}',
+    });
   });
 
   it('tells hf:// URLs apart', () => {
@@ -100,7 +120,11 @@ describe('parseHubUrl / isHubUrl / formatHubUrl', () => {
       ['hf://datasets/own er/name/x', '"own er" is not a valid owner or repository name (letters, digits, "_", "-", ".")'],
     ];
     for (const [url, reason] of cases) {
-      expectError(thrown(() => parseHubUrl(url)), ConfigError, `${EXPECTED_FORM}, got "${url}": ${reason}`);
+      expectError(
+        thrown(() => parseHubUrl(url)),
+        ConfigError,
+        `${EXPECTED_FORM}, got "${url}": ${reason}`,
+      );
     }
   });
 });
@@ -112,18 +136,40 @@ describe('hubOptionsFromEnv', () => {
     vi.stubEnv('HF_ENDPOINT', undefined);
     vi.stubEnv('HF_TOKEN', ''); // empty means no token
     vi.stubEnv('LONGMIX_CACHE', undefined);
-    expect(hubOptionsFromEnv()).toEqual({ endpoint: 'https://huggingface.co', cacheDir: path.join(os.homedir(), '.cache', 'longmix', 'hub'), maxRetries: 5, retryBaseMs: 500 });
+    expect(hubOptionsFromEnv()).toEqual({
+      endpoint: 'https://huggingface.co',
+      cacheDir: path.join(os.homedir(), '.cache', 'longmix', 'hub'),
+      maxRetries: 5,
+      retryBaseMs: 500,
+    });
     vi.stubEnv('HF_ENDPOINT', 'http://mirror.example/');
     vi.stubEnv('HF_TOKEN', SECRET);
     vi.stubEnv('LONGMIX_CACHE', '/var/cache/lm');
     expect(hubOptionsFromEnv()).toEqual({ endpoint: 'http://mirror.example', token: SECRET, cacheDir: '/var/cache/lm', maxRetries: 5, retryBaseMs: 500 });
-    expect(hubOptionsFromEnv({ token: undefined, maxRetries: 0, retryBaseMs: 5 })).toEqual({ endpoint: 'http://mirror.example', cacheDir: '/var/cache/lm', maxRetries: 0, retryBaseMs: 5 });
+    expect(hubOptionsFromEnv({ token: undefined, maxRetries: 0, retryBaseMs: 5 })).toEqual({
+      endpoint: 'http://mirror.example',
+      cacheDir: '/var/cache/lm',
+      maxRetries: 0,
+      retryBaseMs: 5,
+    });
   });
 
   it('rejects bad values with ConfigError', () => {
-    expectError(thrown(() => hubOptionsFromEnv({ endpoint: 'ftp://x' })), ConfigError, 'Expected the hub endpoint (HF_ENDPOINT) to be an http(s) URL, got "ftp://x"');
-    expectError(thrown(() => hubOptionsFromEnv({ endpoint: 'http://x', maxRetries: 1.5 })), ConfigError, 'Expected hub maxRetries to be an integer ≥ 0, got 1.5');
-    expectError(thrown(() => hubOptionsFromEnv({ endpoint: 'http://x', retryBaseMs: -1 })), ConfigError, 'Expected hub retryBaseMs to be a number of milliseconds ≥ 0, got -1');
+    expectError(
+      thrown(() => hubOptionsFromEnv({ endpoint: 'ftp://x' })),
+      ConfigError,
+      'Expected the hub endpoint (HF_ENDPOINT) to be an http(s) URL, got "ftp://x"',
+    );
+    expectError(
+      thrown(() => hubOptionsFromEnv({ endpoint: 'http://x', maxRetries: 1.5 })),
+      ConfigError,
+      'Expected hub maxRetries to be an integer ≥ 0, got 1.5',
+    );
+    expectError(
+      thrown(() => hubOptionsFromEnv({ endpoint: 'http://x', retryBaseMs: -1 })),
+      ConfigError,
+      'Expected hub retryBaseMs to be a number of milliseconds ≥ 0, got -1',
+    );
   });
 
   it('backs off exponentially with a deterministic jitter under 50%', () => {
@@ -397,7 +443,9 @@ describe.skipIf(skipWithoutSharedSamples)('hub client against a local fake hub',
     const missing = { ...file, path: 'data/missing.jsonl', url: file.url.replace('cc.jsonl', 'missing.jsonl') };
     const error = await rejection(downloadHubFile(missing, options()));
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toBe(`${server.endpoint}/datasets/longmix-test/samples/resolve/main/data/missing.jsonl: not found (HTTP 404); check the dataset name, the revision and the path`);
+    expect(error.message).toBe(
+      `${server.endpoint}/datasets/longmix-test/samples/resolve/main/data/missing.jsonl: not found (HTTP 404); check the dataset name, the revision and the path`,
+    );
   });
 
   it('reads Parquet metadata and rows by Range requests, fetching only the footer for metadata', async () => {
@@ -413,10 +461,20 @@ describe.skipIf(skipWithoutSharedSamples)('hub client against a local fake hub',
     const meta = await parquetMetadataAsync(reader, { initialFetchSize: 4096 });
     expect(meta.num_rows).toBe(localMeta.num_rows);
     expect(meta.schema.map((s) => s.name)).toEqual(localMeta.schema.map((s) => s.name));
-    expect(server.stats(file).responses.filter((r) => r.origin === 'cdn').map((r) => [r.status, r.range, r.bytes])).toEqual([[206, [63_694, 67_790], 4096]]);
+    expect(
+      server
+        .stats(file)
+        .responses.filter((r) => r.origin === 'cdn')
+        .map((r) => [r.status, r.range, r.bytes]),
+    ).toEqual([[206, [63_694, 67_790], 4096]]);
     server.reset();
     await parquetMetadataAsync(reader, { initialFetchSize: 1024 });
-    expect(server.stats(file).responses.filter((r) => r.origin === 'cdn').map((r) => [r.range, r.bytes])).toEqual([
+    expect(
+      server
+        .stats(file)
+        .responses.filter((r) => r.origin === 'cdn')
+        .map((r) => [r.range, r.bytes]),
+    ).toEqual([
       [[66_766, 67_790], 1024],
       [[64_537, 66_766], 2229],
     ]);

@@ -15,7 +15,15 @@ describe('readers over the committed sample corpus', () => {
     it(`${file.path} (${file.format})`, async () => {
       const format = file.format.startsWith('jsonl') ? 'jsonl' : file.format;
       const textField = file.path.startsWith('code/') ? 'content' : 'text';
-      const config = { name: 's', format, paths: [file.path], textField, window: 'short', budgetTokens: 'all', lengthTokens: { min: 2, max: 2 } } as SourceConfig;
+      const config = {
+        name: 's',
+        format,
+        paths: [file.path],
+        textField,
+        window: 'short',
+        budgetTokens: 'all',
+        lengthTokens: { min: 2, max: 2 },
+      } as SourceConfig;
       const [input] = await expandPaths('s', [file.path], SAMPLE_DIR);
       const texts: string[] = [];
       const ids: string[] = [];
@@ -45,7 +53,12 @@ describe('readers over the committed sample corpus', () => {
     // The same files named from elsewhere, by relative and by absolute patterns: other relPaths, same idPaths.
     const elsewhere = path.join(SAMPLE_DIR, '..', '..', 'test');
     const fromTest = await expandPaths('s', ['../data/sample/web/*.jsonl*', path.join(SAMPLE_DIR, 'books', '*.txt')], elsewhere);
-    expect(fromTest.map((f) => f.relPath)).toEqual(['../data/sample/books/long-book.txt', '../data/sample/books/short-book.txt', '../data/sample/web/pages.jsonl', '../data/sample/web/pages.jsonl.gz']);
+    expect(fromTest.map((f) => f.relPath)).toEqual([
+      '../data/sample/books/long-book.txt',
+      '../data/sample/books/short-book.txt',
+      '../data/sample/web/pages.jsonl',
+      '../data/sample/web/pages.jsonl.gz',
+    ]);
     expect(fromTest.map((f) => f.idPath)).toEqual(fromSample.map((f) => f.idPath));
   });
 

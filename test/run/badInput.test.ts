@@ -31,14 +31,18 @@ async function build(recipe: string) {
 }
 
 describe('bad records', () => {
-  const lines = ['{"text":"Hello world!"}', '{"text": null}', '', '{"text":"ok"}\r', '{"text":', '{"body":"no text"}', '{"text":7}', '{"text":""}', '[1]'].join('\n') + '\n';
+  const lines =
+    ['{"text":"Hello world!"}', '{"text": null}', '', '{"text":"ok"}\r', '{"text":', '{"body":"no text"}', '{"text":7}', '{"text":""}', '[1]'].join('\n') +
+    '\n';
 
   it('stop the build by default with the file and line, before any shard is written', async () => {
     const recipe = await fixture({ 'a.jsonl': lines }, jsonlSource('a.jsonl'));
     const outDir = await tempDir();
     const error = await buildMix({ loaded: await loadRecipe(recipe), outDir, workers: 1, tokenizerSpec: await llama3Spec() }).catch((e) => e);
     expect(error).toBeInstanceOf(InputError);
-    expect(error.message).toBe('a.jsonl:2: field "text" is null (source "web", reason missing_text); fix the record, or set onBadRecord: skip to skip and count such records');
+    expect(error.message).toBe(
+      'a.jsonl:2: field "text" is null (source "web", reason missing_text); fix the record, or set onBadRecord: skip to skip and count such records',
+    );
     expect(await readdir(outDir)).toEqual([]);
   });
 
@@ -99,8 +103,13 @@ describe('more bad input', () => {
     const file = path.join(dir, 'long.jsonl');
     await writeFile(file, `{"text":"${'x'.repeat(5000)}"}\n{"text":"after"}\n`);
     const items = [];
-    for await (const item of jsonlRecords('web', { relPath: 'long.jsonl', idPath: 'long.jsonl', absPath: file, sizeBytes: 0 }, undefined, 1000)) items.push(item);
-    expect(items.map((i) => (i.kind === 'bad' ? `${i.bad.where} ${i.bad.reason}` : i.kind === 'skipped' ? `${i.skipped.where} ${i.skipped.reason}` : `${i.where} ok`))).toEqual(['long.jsonl:1 line_too_long', 'long.jsonl:2 ok']);
+    for await (const item of jsonlRecords('web', { relPath: 'long.jsonl', idPath: 'long.jsonl', absPath: file, sizeBytes: 0 }, undefined, 1000))
+      items.push(item);
+    expect(
+      items.map((i) =>
+        i.kind === 'bad' ? `${i.bad.where} ${i.bad.reason}` : i.kind === 'skipped' ? `${i.skipped.where} ${i.skipped.reason}` : `${i.where} ok`,
+      ),
+    ).toEqual(['long.jsonl:1 line_too_long', 'long.jsonl:2 ok']);
   });
 
   it('a truncated .zst file is an error naming the file', async () => {
@@ -112,12 +121,23 @@ describe('more bad input', () => {
   it('Parquet: a null text is a located bad record, a missing column and an unknown codec are errors naming the file', async () => {
     const columnData = (texts: (string | null)[]) => [{ name: 'text', data: texts, type: 'STRING' as const }];
     const withNull = Buffer.from(parquetWriteBuffer({ columnData: columnData(['a', null, 'b']) }));
-    const parquet = (name: string, extra = '') => `  - { name: edu, format: parquet, paths: [${name}], window: short, budgetTokens: all, lengthTokens: { min: 2, max: 16 }${extra} }\n`;
-    await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet')))).rejects.toThrow('n.parquet#1: field "text" is null (source "edu", reason missing_text)');
-    await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet', ', textField: body')))).rejects.toThrow('n.parquet: Parquet file has no column "body" (columns: text)');
+    const parquet = (name: string, extra = '') =>
+      `  - { name: edu, format: parquet, paths: [${name}], window: short, budgetTokens: all, lengthTokens: { min: 2, max: 16 }${extra} }\n`;
+    await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet')))).rejects.toThrow(
+      'n.parquet#1: field "text" is null (source "edu", reason missing_text)',
+    );
+    await expect(build(await fixture({ 'n.parquet': withNull }, parquet('n.parquet', ', textField: body')))).rejects.toThrow(
+      'n.parquet: Parquet file has no column "body" (columns: text)',
+    );
     // Invalid UTF-8 in a UTF-8-annotated (STRING) column is a located bad record, never U+FFFD.
-    const badUtf8 = Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: [new Uint8Array([104, 105]), new Uint8Array([0x61, 0x62, 0xff, 0xfe, 0x63])], type: 'STRING' as const }] }));
-    await expect(build(await fixture({ 'u.parquet': badUtf8 }, parquet('u.parquet')))).rejects.toThrow('u.parquet#1: column "text" is not valid UTF-8 (source "edu", reason invalid_utf8)');
+    const badUtf8 = Buffer.from(
+      parquetWriteBuffer({
+        columnData: [{ name: 'text', data: [new Uint8Array([104, 105]), new Uint8Array([0x61, 0x62, 0xff, 0xfe, 0x63])], type: 'STRING' as const }],
+      }),
+    );
+    await expect(build(await fixture({ 'u.parquet': badUtf8 }, parquet('u.parquet')))).rejects.toThrow(
+      'u.parquet#1: column "text" is not valid UTF-8 (source "edu", reason invalid_utf8)',
+    );
     // A file that claims the LZO codec (its pages are stored raw), which no reader here decodes.
     const lzo = Buffer.from(parquetWriteBuffer({ columnData: columnData(['a', 'b']), codec: 'LZO', compressors: { LZO: (bytes: Uint8Array) => bytes } }));
     await expect(build(await fixture({ 'l.parquet': lzo }, parquet('l.parquet')))).rejects.toThrow(/^l\.parquet#0: cannot decode rows 0\.\.1: .*LZO/);
@@ -141,12 +161,16 @@ describe('the output directory', () => {
     const recipe = await fixture({ 'a.jsonl': '{"text":"ok"}\n' }, jsonlSource('a.jsonl'));
     const outDir = await tempDir();
     await writeFile(path.join(outDir, 'manifest.json'), '{"name": "someone else"}');
-    await expect(buildMix({ loaded: await loadRecipe(recipe), outDir, workers: 1, tokenizerSpec: await llama3Spec() })).rejects.toThrow(/manifest\.json is not a longmix manifest; choose another --out directory/);
+    await expect(buildMix({ loaded: await loadRecipe(recipe), outDir, workers: 1, tokenizerSpec: await llama3Spec() })).rejects.toThrow(
+      /manifest\.json is not a longmix manifest; choose another --out directory/,
+    );
   });
 
   it('a source that yields no document, and the same file in two sources, are errors', async () => {
     const empty = await fixture({ 'e.jsonl': '\n\n' }, jsonlSource('e.jsonl'));
-    await expect(build(empty)).rejects.toThrow('Source "web": no document was read from its 1 file(s); 1 of them held no record (2 blank lines); check its format or dataset, textField and paths');
+    await expect(build(empty)).rejects.toThrow(
+      'Source "web": no document was read from its 1 file(s); 1 of them held no record (2 blank lines); check its format or dataset, textField and paths',
+    );
     const twice = await fixture({ 'a.jsonl': '{"text":"ok"}\n' }, jsonlSource('a.jsonl') + jsonlSource('a.jsonl').replace('name: web', 'name: web2'));
     await expect(build(twice)).rejects.toThrow('a.jsonl is an input of both source "web" and source "web2": its documents would be used twice');
     // A symlink to a file the source already lists.

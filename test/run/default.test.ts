@@ -27,7 +27,12 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     // The committed manifest pins every shard's sha256: this proves the build reproduces here.
     // If a change of code changes it, regenerate manifests/sample.json in the same commit and say why.
     expect(a['manifest.json'].toString('utf8')).toBe(await readFile(GOLDEN, 'utf8'));
-    expect(await verifyBuild(one.outDir)).toEqual({ shards: 4, rows: one.manifest.rows.total, tokens: one.manifest.rows.tokens, padTokens: one.manifest.rows.padTokens });
+    expect(await verifyBuild(one.outDir)).toEqual({
+      shards: 4,
+      rows: one.manifest.rows.total,
+      tokens: one.manifest.rows.tokens,
+      padTokens: one.manifest.rows.padTokens,
+    });
   });
 
   it('gives the same output wherever the recipe and its data sit (document ids hold no machine paths)', async () => {
@@ -171,9 +176,15 @@ describe('verify', () => {
       return verifyBuild(outDir);
     };
     const twice = built.schedule.positions.findIndex(([shard, row]) => shard === 1 && row === 0);
-    await expect(tampered((m) => (m.schedule.positions[0] = [1, 0]))).rejects.toThrow(`manifest.json: schedule positions 0 and ${twice} both name row 0 of shard-00001.arrow`);
-    await expect(tampered((m) => (m.schedule.positions[0] = [0, 7]))).rejects.toThrow('manifest.json: schedule position 0 names row 7 of shard-00000.arrow, which has 3 rows');
-    await expect(tampered((m) => (m.schedule.positions[0] = [0]))).rejects.toThrow('manifest.json: schedule.positions[0] must be [shard index, row index], got [0]');
+    await expect(tampered((m) => (m.schedule.positions[0] = [1, 0]))).rejects.toThrow(
+      `manifest.json: schedule positions 0 and ${twice} both name row 0 of shard-00001.arrow`,
+    );
+    await expect(tampered((m) => (m.schedule.positions[0] = [0, 7]))).rejects.toThrow(
+      'manifest.json: schedule position 0 names row 7 of shard-00000.arrow, which has 3 rows',
+    );
+    await expect(tampered((m) => (m.schedule.positions[0] = [0]))).rejects.toThrow(
+      'manifest.json: schedule.positions[0] must be [shard index, row index], got [0]',
+    );
     await expect(tampered((m) => (m.rows.total = '12'))).rejects.toThrow('manifest.json: rows.total must be an integer >= 0, got "12"');
   });
 
@@ -181,7 +192,9 @@ describe('verify', () => {
     const { outDir } = await buildInTemp(SAMPLE, 2);
     const file = path.join(outDir, 'shard-00001.arrow');
     const bytes = await readFile(file);
-    expect(() => [...shardRows(bytes.subarray(0, 60_000), 'shard-00001.arrow')]).toThrow(/^shard-00001\.arrow: record batch 0 cannot be read \(truncated or damaged Arrow IPC stream\)/);
+    expect(() => [...shardRows(bytes.subarray(0, 60_000), 'shard-00001.arrow')]).toThrow(
+      /^shard-00001\.arrow: record batch 0 cannot be read \(truncated or damaged Arrow IPC stream\)/,
+    );
     await writeFile(file, bytes.subarray(0, 60_000));
     await expect(inspectBuild(outDir, 5)).rejects.toThrow(/^shard-00001\.arrow: record batch 0 cannot be read/);
     await expect(verifyBuild(outDir)).rejects.toThrow('shard-00001.arrow: size 60000 bytes, manifest says');

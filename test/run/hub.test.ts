@@ -19,7 +19,11 @@ describe.skipIf(skipWithoutSharedSamples)('build-mix from the Hugging Face hub (
   });
   afterAll(async () => {
     await hub.close();
-    for (const [key, value] of [['HF_ENDPOINT', saved.endpoint], ['LONGMIX_CACHE', saved.cache], ['HF_TOKEN', saved.token]] as const) {
+    for (const [key, value] of [
+      ['HF_ENDPOINT', saved.endpoint],
+      ['LONGMIX_CACHE', saved.cache],
+      ['HF_TOKEN', saved.token],
+    ] as const) {
       if (value === undefined) delete process.env[key];
       else process.env[key] = value;
     }
@@ -39,7 +43,14 @@ sources:
   it('reads JSONL, .zst and Parquet from the hub, records hub identities, and matches the local build', async () => {
     const dir = await tempDir();
     const hubRecipe = path.join(dir, 'hub.yaml');
-    await writeFile(hubRecipe, recipe({ arxiv: 'hf://datasets/longmix-test/samples/data/arxiv.jsonl', cc: 'hf://datasets/longmix-test/samples/data/cc.jsonl.zst', fineweb: 'hf://datasets/longmix-test/samples/sample/10BT/*.parquet' }));
+    await writeFile(
+      hubRecipe,
+      recipe({
+        arxiv: 'hf://datasets/longmix-test/samples/data/arxiv.jsonl',
+        cc: 'hf://datasets/longmix-test/samples/data/cc.jsonl.zst',
+        fineweb: 'hf://datasets/longmix-test/samples/sample/10BT/*.parquet',
+      }),
+    );
     const localRecipe = path.join(dir, 'local.yaml');
     await writeFile(
       localRecipe,
@@ -47,7 +58,10 @@ sources:
         arxiv: path.join(SHARED_SAMPLES, 'redpajama-v1/arxiv.jsonl'),
         cc: path.join(SHARED_SAMPLES, 'redpajama-v1/redpajama-cc-2023-06-refined.jsonl.zst'),
         fineweb: path.join(SHARED_SAMPLES, 'fineweb-edu-like/*.parquet'),
-      }).replace(/"\/[^"]*\*\.parquet"/, `"${path.join(SHARED_SAMPLES, 'fineweb-edu-like')}/ccnet-as-fineweb-edu.zstd.parquet", "${path.join(SHARED_SAMPLES, 'fineweb-edu-like')}/ccnet-as-fineweb-edu.snappy.parquet"`),
+      }).replace(
+        /"\/[^"]*\*\.parquet"/,
+        `"${path.join(SHARED_SAMPLES, 'fineweb-edu-like')}/ccnet-as-fineweb-edu.zstd.parquet", "${path.join(SHARED_SAMPLES, 'fineweb-edu-like')}/ccnet-as-fineweb-edu.snappy.parquet"`,
+      ),
     );
     const fromHub = await buildInTemp(hubRecipe);
     const fromDisk = await buildInTemp(localRecipe);
@@ -80,7 +94,10 @@ sources:
       file,
       recipe({ arxiv: `${base}/data/arxiv.jsonl`, cc: 'urls:urls.txt', fineweb: 'hf://datasets/longmix-test/samples/sample/10BT/*.parquet' })
         .replace('paths: ["urls:urls.txt"], window: short', 'paths: ["urls:urls.txt"], maxFiles: 1, window: short')
-        .replace('budgetTokens: all, lengthTokens: { min: 2, max: 512 } }\n  - { name: fineweb', 'budgetTokens: all, lengthTokens: { min: 2, max: 512 } }\n  - { name: fineweb'),
+        .replace(
+          'budgetTokens: all, lengthTokens: { min: 2, max: 512 } }\n  - { name: fineweb',
+          'budgetTokens: all, lengthTokens: { min: 2, max: 512 } }\n  - { name: fineweb',
+        ),
     );
     process.env.HF_TOKEN = 'hf_GOODTOKEN';
     try {
@@ -100,7 +117,16 @@ sources:
   it('a gated dataset without a token fails with what to do, before anything is written', async () => {
     const dir = await tempDir();
     const file = path.join(dir, 'gated.yaml');
-    await writeFile(file, recipe({ arxiv: 'hf://datasets/longmix-test/gated/data/cc.jsonl.zst', cc: 'hf://datasets/longmix-test/gated/data/cc.jsonl.zst', fineweb: 'hf://datasets/longmix-test/gated/data/*.parquet' }));
-    await expect(buildInTemp(file)).rejects.toThrow(/access denied \(HTTP 401\)\. This dataset may be gated: accept its terms on the hub page and set HF_TOKEN/);
+    await writeFile(
+      file,
+      recipe({
+        arxiv: 'hf://datasets/longmix-test/gated/data/cc.jsonl.zst',
+        cc: 'hf://datasets/longmix-test/gated/data/cc.jsonl.zst',
+        fineweb: 'hf://datasets/longmix-test/gated/data/*.parquet',
+      }),
+    );
+    await expect(buildInTemp(file)).rejects.toThrow(
+      /access denied \(HTTP 401\)\. This dataset may be gated: accept its terms on the hub page and set HF_TOKEN/,
+    );
   });
 });

@@ -75,8 +75,15 @@ try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.re
       const dir = await tempDir();
       await writeFile(path.join(dir, LOCK_FILE), lockOf(deadPid()));
       const start = String(Date.now() + 3000);
-      const outputs = await Promise.all(Array.from({ length: 4 }, () => promisify(execFile)(process.execPath, ['--import', 'tsx', script, dir, start], { cwd: ROOT }).then((r) => r.stdout.trim())));
-      expect(outputs.filter((o) => o === 'GOT'), `trial ${trial}: ${outputs}`).toHaveLength(1);
+      const outputs = await Promise.all(
+        Array.from({ length: 4 }, () =>
+          promisify(execFile)(process.execPath, ['--import', 'tsx', script, dir, start], { cwd: ROOT }).then((r) => r.stdout.trim()),
+        ),
+      );
+      expect(
+        outputs.filter((o) => o === 'GOT'),
+        `trial ${trial}: ${outputs}`,
+      ).toHaveLength(1);
       expect(await readdir(dir)).toEqual([]);
     }
   });
@@ -87,7 +94,9 @@ try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.re
     await writeFile(path.join(dir, LOCK_FILE), lockOf(process.ppid));
     await writeFile(path.join(dir, 'shard-00000.arrow.tmp'), 'partial');
     const loaded = await loadRecipe(SAMPLE);
-    await expect(buildMix({ loaded, outDir: dir, workers: 1, tokenizerSpec: await llama3Spec() })).rejects.toThrow(`Output directory ${dir} is in use by another longmix build (pid ${process.ppid}`);
+    await expect(buildMix({ loaded, outDir: dir, workers: 1, tokenizerSpec: await llama3Spec() })).rejects.toThrow(
+      `Output directory ${dir} is in use by another longmix build (pid ${process.ppid}`,
+    );
     expect((await readdir(dir)).sort()).toEqual([LOCK_FILE, 'shard-00000.arrow.tmp']);
     await expect(readManifest(dir)).rejects.toThrow(`${dir} is being written by a longmix build (pid ${process.ppid}`);
   });
@@ -95,13 +104,17 @@ try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.re
   it('two build-mix commands into one directory at once: never a mixed build; a refused one says why', async () => {
     const out = path.join(await tempDir(), 'out');
     const run = () =>
-      promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'build-mix', '--out', out, '--workers', '1'], { cwd: ROOT, env: { ...process.env, CI: 'true' } }).then(
+      promisify(execFile)(process.execPath, ['--import', 'tsx', path.join(ROOT, 'src/cli/main.ts'), 'build-mix', '--out', out, '--workers', '1'], {
+        cwd: ROOT,
+        env: { ...process.env, CI: 'true' },
+      }).then(
         () => ({ ok: true, stderr: '' }),
         (error: { stderr: string }) => ({ ok: false, stderr: error.stderr }),
       );
     const results = await Promise.all([run(), run()]);
     expect(results.some((r) => r.ok)).toBe(true);
-    for (const r of results.filter((x) => !x.ok)) expect(r.stderr).toContain(`longmix: PipelineError: Output directory ${out} is in use by another longmix build`);
+    for (const r of results.filter((x) => !x.ok))
+      expect(r.stderr).toContain(`longmix: PipelineError: Output directory ${out} is in use by another longmix build`);
     await verifyBuild(out);
     expect((await readdir(out)).sort()).toEqual(['manifest.json', 'shard-00000.arrow', 'shard-00001.arrow', 'shard-00002.arrow', 'shard-00003.arrow']);
   });

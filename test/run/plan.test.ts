@@ -43,9 +43,18 @@ describe('plan', () => {
     const file = path.join(await tempDir(), 'census.json');
     await writeLengthCensus(file, lengthCensusOf(loaded, report));
     const census = await readLengthCensus(file);
-    expect(census).toMatchObject({ format: 'longmix-length-census/1', recipe: 'sample', recipeHash: loaded.hash, rowTokens: 4096, originalWindowTokens: 512, longRowFiller: null });
+    expect(census).toMatchObject({
+      format: 'longmix-length-census/1',
+      recipe: 'sample',
+      recipeHash: loaded.hash,
+      rowTokens: 4096,
+      originalWindowTokens: 512,
+      longRowFiller: null,
+    });
     // Every in-range document, per cell: the counts and sums the plan reported.
-    expect(census.cells.map((c) => [c.source, c.lengthTokens.length, c.lengthTokens.reduce((s, n) => s + n, 0)])).toEqual(report.cells.map((c) => [c.cell.source, c.availableDocuments, c.availableTokens]));
+    expect(census.cells.map((c) => [c.source, c.lengthTokens.length, c.lengthTokens.reduce((s, n) => s + n, 0)])).toEqual(
+      report.cells.map((c) => [c.cell.source, c.availableDocuments, c.availableTokens]),
+    );
     // (the planning time at the end of the filler lines is the one figure that varies)
     const lines = simulateCensusPacking(census, 'census.json', 1, 64).map((l) => l.replace(/ \(planned in \d+\.\d\d s\)$/, ''));
     // Budgets resampled seeded from the census and packed by the real planner: exact figures.
@@ -65,7 +74,12 @@ describe('plan', () => {
     await expect(readLengthCensus(bad)).rejects.toThrow(new RegExp(`^${bad}: cannot read a length census: `));
     const good = path.join(dir, 'good.json');
     const loaded = await loadRecipe(SAMPLE);
-    await writeLengthCensus(good, lengthCensusOf(loaded, { cells: [{ cell: { source: 'web', bucket: '2-512', min: 2, max: 512, plannedTokens: 10, window: 'short', maxRepetition: 1 }, lengthTokens: [2, 3] }] }));
+    await writeLengthCensus(
+      good,
+      lengthCensusOf(loaded, {
+        cells: [{ cell: { source: 'web', bucket: '2-512', min: 2, max: 512, plannedTokens: 10, window: 'short', maxRepetition: 1 }, lengthTokens: [2, 3] }],
+      }),
+    );
     const census = JSON.parse(await readFile(good, 'utf8'));
     await writeFile(bad, JSON.stringify({ ...census, rowTokens: -1 }));
     await expect(readLengthCensus(bad)).rejects.toThrow('rowTokens: Too small');

@@ -28,7 +28,14 @@ describe.skipIf(skipWithoutSharedSamples)('builds over the real samples in ../sh
     expect(manifest.totals.tokensRead).toBe(766_051);
     expect(manifest.schedule).toMatchObject({ worldSize: 4, globalBatchRows: 8, steps: 22 });
     // 176 rows: exactly 22 steps of 8 rows over 4 ranks, so nothing is left over for the last batch.
-    expect(manifest.rows).toMatchObject({ total: 176, short: 1, long: 175, pieces: 203, padTokens: 3_566, dropped: { rows: 0, tokens: 0, padTokens: 0, policy: 'drop' } });
+    expect(manifest.rows).toMatchObject({
+      total: 176,
+      short: 1,
+      long: 175,
+      pieces: 203,
+      padTokens: 3_566,
+      dropped: { rows: 0, tokens: 0, padTokens: 0, policy: 'drop' },
+    });
     expect(manifest.totals.tokensPlaced + manifest.totals.tokensDropped.last_batch).toBe(717_330);
     expect(manifest.sources.books.cells[0].splitDocuments).toBe(2);
     expect(manifest.sources['rpv1-arxiv'].cells[0].splitDocuments).toBe(17);

@@ -5,7 +5,15 @@ import { BudgetError } from '../../src/core/errors.ts';
 import type { SourceConfig } from '../../src/config/schema.ts';
 
 const candidates: Candidate[] = [100, 250, 40, 900, 75, 310].map((lengthTokens, index) => ({ index, id: `f.jsonl:${index + 1}`, lengthTokens }));
-const cell = (plannedTokens: number | 'all', maxRepetition = 1): CellSpec => ({ source: 'web', bucket: '2-1000', min: 2, max: 1000, plannedTokens, window: 'short', maxRepetition });
+const cell = (plannedTokens: number | 'all', maxRepetition = 1): CellSpec => ({
+  source: 'web',
+  bucket: '2-1000',
+  min: 2,
+  max: 1000,
+  plannedTokens,
+  window: 'short',
+  maxRepetition,
+});
 
 describe('planCellSelection', () => {
   it('takes documents in seeded order until the budget is reached (at most one document over)', () => {
@@ -50,27 +58,72 @@ describe('planCellSelection', () => {
     expect(s.achievedTokens).toBeGreaterThanOrEqual(2000);
     expect(s.repeatedTokens).toBe(s.achievedTokens - 1675);
     expect(s.overBudgetTokens).toBe(0);
-    expect(() => planCellSelection(cell(3400, 2), candidates, 9176)).toThrow('(3350 with maxRepetition 2); shortfall 50 tokens. Lower the budget to 3350 or set maxRepetition for "web" to 2.03.');
+    expect(() => planCellSelection(cell(3400, 2), candidates, 9176)).toThrow(
+      '(3350 with maxRepetition 2); shortfall 50 tokens. Lower the budget to 3350 or set maxRepetition for "web" to 2.03.',
+    );
   });
 });
 
 describe('cells', () => {
-  const source = (over: Partial<SourceConfig>): SourceConfig => ({ name: 'rpv1', format: 'jsonl', paths: ['x'], textField: 'text', window: 'long', budgetTokens: 7000, lengthTokens: { min: 8193, max: 200000 }, maxRepetition: 1, ...over });
+  const source = (over: Partial<SourceConfig>): SourceConfig => ({
+    name: 'rpv1',
+    format: 'jsonl',
+    paths: ['x'],
+    textField: 'text',
+    window: 'long',
+    budgetTokens: 7000,
+    lengthTokens: { min: 8193, max: 200000 },
+    maxRepetition: 1,
+    ...over,
+  });
 
   it('split a source budget over buckets by share (3 : 4, the LongRoPE2 Table 1 ratio), the last bucket taking the rest', () => {
-    const cells = sourceCells(source({ buckets: [{ min: 100001, max: 200000, share: 4 }, { min: 8193, max: 100000, share: 3 }] }), 1);
-    expect(cells.map((c) => [c.bucket, c.plannedTokens])).toEqual([['8193-100000', 3000], ['100001-200000', 4000]]);
-    expect(sourceCells(source({ budgetTokens: 10, buckets: [{ min: 8193, max: 100000, share: 1 }, { min: 100001, max: 200000, share: 2 }] }), 1).map((c) => c.plannedTokens)).toEqual([3, 7]);
+    const cells = sourceCells(
+      source({
+        buckets: [
+          { min: 100001, max: 200000, share: 4 },
+          { min: 8193, max: 100000, share: 3 },
+        ],
+      }),
+      1,
+    );
+    expect(cells.map((c) => [c.bucket, c.plannedTokens])).toEqual([
+      ['8193-100000', 3000],
+      ['100001-200000', 4000],
+    ]);
+    expect(
+      sourceCells(
+        source({
+          budgetTokens: 10,
+          buckets: [
+            { min: 8193, max: 100000, share: 1 },
+            { min: 100001, max: 200000, share: 2 },
+          ],
+        }),
+        1,
+      ).map((c) => c.plannedTokens),
+    ).toEqual([3, 7]);
   });
 
   it('apply scale to budgets, and default to one bucket over lengthTokens', () => {
     expect(sourceCells(source({}), 0.001).map((c) => [c.bucket, c.plannedTokens])).toEqual([['8193-200000', 7]]);
     expect(sourceCells(source({ budgetTokens: 'all' }), 0.5)[0].plannedTokens).toBe('all');
-    expect(sourceCells(source({ budgetTokens: undefined, buckets: [{ name: 'mid', min: 9000, max: 9999, budgetTokens: 100 }] }), 2)[0]).toMatchObject({ bucket: 'mid', plannedTokens: 200 });
+    expect(sourceCells(source({ budgetTokens: undefined, buckets: [{ name: 'mid', min: 9000, max: 9999, budgetTokens: 100 }] }), 2)[0]).toMatchObject({
+      bucket: 'mid',
+      plannedTokens: 200,
+    });
   });
 
   it('cellOf finds the bucket holding a length, or -1 in a gap', () => {
-    const cells = sourceCells(source({ buckets: [{ min: 8193, max: 100000, share: 3 }, { min: 120000, max: 200000, share: 4 }] }), 1);
+    const cells = sourceCells(
+      source({
+        buckets: [
+          { min: 8193, max: 100000, share: 3 },
+          { min: 120000, max: 200000, share: 4 },
+        ],
+      }),
+      1,
+    );
     expect([8193, 100000, 100001, 119999, 120000, 200000, 200001].map((n) => cellOf(cells, n))).toEqual([0, 0, -1, -1, 1, 1, -1]);
   });
 });

@@ -35,18 +35,21 @@ describe('LLaMA-3 tokenizer', () => {
     expect(tokenizer.decode(ids)).toBe('A<|end_of_text|>B <|begin_of_text|> C<|eot_id|>');
   });
 
-  it.skipIf(skipWithoutSharedSamples)('gives the same ids as llama3-tokenizer-js (an independent BPE implementation) on every document of ../shared/samples', async () => {
-    const docs = await sharedSampleDocs();
-    expect(docs.length).toBe(102);
-    let tokens = 0;
-    for (const doc of docs) {
-      const ours = Array.from(await tokenizer.encodeOrdinary(doc.text));
-      const theirs = llama3js.encode(doc.text, { bos: false, eos: false });
-      expect(ours, doc.id).toEqual(theirs);
-      tokens += ours.length;
-    }
-    expect(tokens).toBe(815_479);
-  });
+  it.skipIf(skipWithoutSharedSamples)(
+    'gives the same ids as llama3-tokenizer-js (an independent BPE implementation) on every document of ../shared/samples',
+    async () => {
+      const docs = await sharedSampleDocs();
+      expect(docs.length).toBe(102);
+      let tokens = 0;
+      for (const doc of docs) {
+        const ours = Array.from(await tokenizer.encodeOrdinary(doc.text));
+        const theirs = llama3js.encode(doc.text, { bos: false, eos: false });
+        expect(ours, doc.id).toEqual(theirs);
+        tokens += ours.length;
+      }
+      expect(tokens).toBe(815_479);
+    },
+  );
 
   it('returns the same ids from a pool of worker threads, in input order', async () => {
     const pool = new TokenizerPool(spec, 2);

@@ -25,7 +25,7 @@ const pathological: [string, string][] = [
   ['unbroken CJK', '東京'.repeat(1500)],
   ['a run of newlines and CRLF', 'a' + '\r\n'.repeat(1500) + 'b'],
   ['special strings next to a long run', '<|end_of_text|>' + 'z'.repeat(2500) + '<|begin_of_text|>'],
-  ["contractions, U+017F and U+FEFF", "I'm it's we'll THEY'RE 'ſ \uFEFFword \u0085 x\u00a0y " + 'q'.repeat(2100)],
+  ['contractions, U+017F and U+FEFF', "I'm it's we'll THEY'RE 'ſ \uFEFFword \u0085 x\u00a0y " + 'q'.repeat(2100)],
 ];
 
 describe('piecewise tokenization (long pre-tokenizer pieces)', () => {
@@ -45,7 +45,9 @@ describe('piecewise tokenization (long pre-tokenizer pieces)', () => {
   });
 
   it('splits like the reference pattern: pieces concatenate back to the text', () => {
-    const text = sampleCorpus().map((f) => String(f.records[0].text ?? f.records[0].content)).join('\n');
+    const text = sampleCorpus()
+      .map((f) => String(f.records[0].text ?? f.records[0].content))
+      .join('\n');
     expect([...text.matchAll(LLAMA3_SPLIT_JS)].map((m) => m[0]).join('')).toBe(text);
   });
 

@@ -65,7 +65,12 @@ describe('Phi-3 tokenizer (LLaMA-2 SentencePiece BPE + Phi-3 added tokens)', () 
     const json = JSON.parse(spec.tokenizerJson);
     expect(Object.keys(json.model.vocab).length).toBe(32_000);
     expect(json.model.merges.length).toBe(61_249);
-    expect(json.added_tokens.map((t: { id: number; content: string }) => [t.id, t.content])).toEqual([[0, '<unk>'], [1, '<s>'], [2, '</s>'], ...PHI3_ADDED_TOKENS]);
+    expect(json.added_tokens.map((t: { id: number; content: string }) => [t.id, t.content])).toEqual([
+      [0, '<unk>'],
+      [1, '<s>'],
+      [2, '</s>'],
+      ...PHI3_ADDED_TOKENS,
+    ]);
     expect(tokenizer.decode([32_000, 32_001, 32_007, 32_010])).toBe('<|endoftext|><|assistant|><|end|><|user|>');
     expect((await buildTokenizerSpec('phi3')).identity.vocabularySha256).toBe(PHI3_TOKENIZER_JSON_SHA256);
   });
@@ -136,28 +141,32 @@ describe('Phi-3 tokenizer (LLaMA-2 SentencePiece BPE + Phi-3 added tokens)', () 
   // - decode(encode(text)) gives the text back (no sample contains U+2581, which would read as a space).
   // All three agree on all 102 documents (943,890 tokens), so there was no difference to settle.
   // llama-tokenizer-js needs 25–40 s here (whole-text BPE, about 0.075 MB/s).
-  it.skipIf(skipWithoutSharedSamples)('gives the same ids as llama-tokenizer-js and as the SentencePiece rule on every document of ../shared/samples', async () => {
-    const docs = await sharedSampleDocs();
-    expect(docs.length).toBe(102);
-    const reference = sentencePieceReference();
-    const referenceCache = new Map<string, number[]>();
-    let tokens = 0;
-    for (const doc of docs) {
-      const ours = await ids(doc.text);
-      expect(ours, doc.id).toEqual(llamajs.encode(doc.text, false, true));
-      const words = ('▁' + doc.text.replaceAll(' ', '▁')).match(new RegExp(PHI3_WORD_PATTERN, 'gu')) ?? [];
-      const bySentencePiece = words.flatMap((word) => {
-        let wordIds = referenceCache.get(word);
-        if (wordIds === undefined) referenceCache.set(word, (wordIds = reference(word)));
-        return wordIds;
-      });
-      expect(ours, doc.id).toEqual(bySentencePiece);
-      expect(doc.text.includes('\u2581'), doc.id).toBe(false);
-      expect(tokenizer.decode(ours) === doc.text, doc.id).toBe(true);
-      tokens += ours.length;
-    }
-    expect(tokens).toBe(943_890);
-  }, 300_000);
+  it.skipIf(skipWithoutSharedSamples)(
+    'gives the same ids as llama-tokenizer-js and as the SentencePiece rule on every document of ../shared/samples',
+    async () => {
+      const docs = await sharedSampleDocs();
+      expect(docs.length).toBe(102);
+      const reference = sentencePieceReference();
+      const referenceCache = new Map<string, number[]>();
+      let tokens = 0;
+      for (const doc of docs) {
+        const ours = await ids(doc.text);
+        expect(ours, doc.id).toEqual(llamajs.encode(doc.text, false, true));
+        const words = ('▁' + doc.text.replaceAll(' ', '▁')).match(new RegExp(PHI3_WORD_PATTERN, 'gu')) ?? [];
+        const bySentencePiece = words.flatMap((word) => {
+          let wordIds = referenceCache.get(word);
+          if (wordIds === undefined) referenceCache.set(word, (wordIds = reference(word)));
+          return wordIds;
+        });
+        expect(ours, doc.id).toEqual(bySentencePiece);
+        expect(doc.text.includes('\u2581'), doc.id).toBe(false);
+        expect(tokenizer.decode(ours) === doc.text, doc.id).toBe(true);
+        tokens += ours.length;
+      }
+      expect(tokens).toBe(943_890);
+    },
+    300_000,
+  );
 
   it('returns the same ids from a pool of 2 worker threads, in input order', async () => {
     const pool = new TokenizerPool(spec, 2);

@@ -58,13 +58,20 @@ export async function* readRedPajamaV2(ctx: ReaderContext, file: InputFile): Asy
   const source = ctx.source.name;
   const key = documentsKey(file.relPath);
   if (!key) {
-    throw new InputError(`${file.relPath}: not a RedPajama-v2 documents file (expected documents/<snapshot>/<shard>/<lang>_<head|middle|tail>.json.gz)`, { source, file: file.relPath });
+    throw new InputError(`${file.relPath}: not a RedPajama-v2 documents file (expected documents/<snapshot>/<shard>/<lang>_<head|middle|tail>.json.gz)`, {
+      source,
+      file: file.relPath,
+    });
   }
   const filters = ctx.source.qualityFilters ?? [];
   let signals: AsyncGenerator<Exclude<RecordItem, { kind: 'skipped' }>> | undefined;
   if (filters.length) {
     const sibling = await ctx.resolveSibling(signalsPath(file.relPath));
-    if (!sibling) throw new InputError(`${file.relPath}: quality signals file ${signalsPath(file.relPath)} not found; the source has qualityFilters`, { source, file: file.relPath });
+    if (!sibling)
+      throw new InputError(`${file.relPath}: quality signals file ${signalsPath(file.relPath)} not found; the source has qualityFilters`, {
+        source,
+        file: file.relPath,
+      });
     signals = recordsOnly(jsonlRecords(source, sibling));
   }
   const field = textFieldOf(ctx.source);
@@ -84,9 +91,14 @@ export async function* readRedPajamaV2(ctx: ReaderContext, file: InputFile): Asy
     if (read.kind === 'doc') read.doc.id = id;
     if (signal) {
       if (signal.done) throw new InputError(`${signalsPath(file.relPath)}: ends before document ${item.where}`, { source, file: file.relPath });
-      if (signal.value.kind === 'bad') throw new InputError(`${signal.value.bad.where}: ${signal.value.bad.detail} (quality signals of source "${source}")`, { source });
+      if (signal.value.kind === 'bad')
+        throw new InputError(`${signal.value.bad.where}: ${signal.value.bad.detail} (quality signals of source "${source}")`, { source });
       const record = signal.value.record as { id?: unknown };
-      if (record.id !== id) throw new InputError(`${signal.value.where}: signals record id ${JSON.stringify(record.id)} does not match document ${JSON.stringify(id)} at ${item.where}`, { source });
+      if (record.id !== id)
+        throw new InputError(
+          `${signal.value.where}: signals record id ${JSON.stringify(record.id)} does not match document ${JSON.stringify(id)} at ${item.where}`,
+          { source },
+        );
       if (read.kind === 'doc') {
         const pass = filters.every((f) => {
           const value = signalValue(record, f.signal, signal.value.kind === 'record' ? signal.value.where : '', source);

@@ -67,7 +67,8 @@ async function contentBytes(files: readonly InputFile[], field: string): Promise
   let total = 0;
   for (const file of files) {
     const metadata = await parquetMetadataAsync(await openParquetBuffer(file));
-    for (const rg of metadata.row_groups) for (const col of rg.columns) if (col.meta_data?.path_in_schema.join('.') === field) total += Number(col.meta_data.total_uncompressed_size);
+    for (const rg of metadata.row_groups)
+      for (const col of rg.columns) if (col.meta_data?.path_in_schema.join('.') === field) total += Number(col.meta_data.total_uncompressed_size);
   }
   return total;
 }
@@ -81,7 +82,11 @@ interface Entry {
 }
 
 /** Reads every file of a StarCoder source and yields one document per repository part. */
-export async function* readStarcoderRepositories(ctx: ReaderContext, files: readonly InputFile[], onFileDone?: (file: InputFile) => void): AsyncGenerator<ReadItem> {
+export async function* readStarcoderRepositories(
+  ctx: ReaderContext,
+  files: readonly InputFile[],
+  onFileDone?: (file: InputFile) => void,
+): AsyncGenerator<ReadItem> {
   const options = ctx.source.repositories!;
   const field = textFieldOf(ctx.source);
   const maxChars = options.maxChars ?? 4 * ctx.source.lengthTokens.max;
@@ -134,7 +139,8 @@ export async function* readStarcoderRepositories(ctx: ReaderContext, files: read
           }
           text = text.length ? text + options.separator + e.text : e.text;
         }
-        if (text.length) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part}`, entries[entries.length - 1].idWhere), text } };
+        if (text.length)
+          yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part}`, entries[entries.length - 1].idWhere), text } };
       }
     }
   } finally {

@@ -19,7 +19,11 @@ export class TransientError extends Error {
    * @param message - what went wrong, without the URL (the caller adds it).
    * @param retryAfterMs - server-requested wait, milliseconds, or `null` to use the backoff.
    */
-  constructor(message: string, readonly retryAfterMs: number | null = null, options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    readonly retryAfterMs: number | null = null,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.name = 'TransientError';
   }
