@@ -24,8 +24,9 @@ const LAYERS = {
   export: ['core', 'config', 'shard', 'manifest'],
   verify: ['core', 'config', 'shard', 'manifest', 'tokenize'],
   report: ['core', 'config', 'shard', 'manifest'],
-  run: ['core', 'config', 'read', 'tokenize', 'select', 'pack', 'shard', 'manifest', 'census', 'plan', 'write', 'export', 'verify', 'report'],
-  cli: ['core', 'config', 'read', 'tokenize', 'select', 'pack', 'shard', 'manifest', 'census', 'plan', 'write', 'export', 'verify', 'report', 'run'],
+  commit: ['core', 'config', 'shard', 'manifest', 'plan', 'write', 'export', 'report'],
+  run: ['core', 'config', 'read', 'tokenize', 'select', 'pack', 'shard', 'manifest', 'census', 'plan', 'write', 'export', 'verify', 'report', 'commit'],
+  cli: ['core', 'config', 'read', 'tokenize', 'select', 'pack', 'shard', 'manifest', 'census', 'plan', 'write', 'export', 'verify', 'report', 'commit', 'run'],
 };
 
 export default tseslint.config(

@@ -122,9 +122,9 @@ async function throughput(): Promise<void> {
   let lastDocS = 0; // build start → last document back from the pool
   try {
     const onProgress = (p: BuildProgress) => {
-      if (p.phase !== 'tokenize') return;
+      if (p.stage !== 'census' || p.documents === 0) return;
       lastDocS = seconds(startBuild);
-      if (p.documents === 1) firstDocS = lastDocS;
+      if (firstDocS === 0) firstDocS = lastDocS;
     };
     ({ manifest } = await buildMix({ loaded, outDir, workers: opts.workers, tokenizerSpec: spec, onProgress }));
     e2eS = seconds(startBuild);

@@ -16,7 +16,6 @@ import { Command, InvalidArgumentError } from 'commander';
 import { defaultOutDir, loadRecipe } from '../config/load.ts';
 import { PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
-import { buildFilesOf, buildMix, openOutDir, prepareOutDir, removeTemporariesSync } from '../run/build.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../run/plan.ts';
@@ -25,51 +24,12 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { readManifest, writeManifest } from '../manifest/write.ts';
 import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../export/index.ts';
-import { positiveInt, positiveNumber } from './args.ts';
+import { positiveNumber, workerCount } from './args.ts';
+import { DEFAULT_RECIPE, registerBuildMix } from './buildCommand.ts';
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { fmt, formatSummary } from './summary.ts';
 import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
-
-/** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
-export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
-
-/** Worker threads: 1 to 4 per core (each holds a tokenizer, about 60 MB). */
-function workerCount(value: string): number {
-  const n = positiveInt(value);
-  const max = 4 * defaultWorkerCount();
-  if (n > max) throw new InvalidArgumentError(`expected at most ${max} workers (4 per core on this machine), got ${n}`);
-  return n;
-}
-
-const FORMATS = ['native', 'hf', 'megatron'];
-
-function formatList(value: string): string[] {
-  const formats = value
-    .split(',')
-    .map((f) => f.trim())
-    .filter(Boolean);
-  for (const f of formats) if (!FORMATS.includes(f)) throw new InvalidArgumentError(`expected formats among ${FORMATS.join(', ')}, got "${f}"`);
-  return formats.filter((f) => f !== 'native');
-}
-
-/** Writes the requested exports of a fresh build into `<outDir>/hf` and `<outDir>/megatron/<name>`; returns summary lines. */
-async function writeExports(outDir: string, name: string, formats: readonly string[]): Promise<string[]> {
-  const lines: string[] = [];
-  const hfDir = formats.includes('hf') ? path.join(outDir, 'hf') : undefined;
-  const megatronPrefix = formats.includes('megatron') ? path.join(outDir, 'megatron', name) : undefined;
-  if (hfDir) {
-    const r = await exportHf(outDir, hfDir, { formatColumns: NNSCALER_FORMAT_COLUMNS });
-    lines.push(`hf        ${fmt(r.files.length)} data files (datasets save_to_disk layout) in ${hfDir}`);
-  }
-  if (megatronPrefix) {
-    await mkdir(path.dirname(megatronPrefix), { recursive: true });
-    const r = await exportMegatron(outDir, megatronPrefix);
-    lines.push(`megatron  ${fmt(r.sequences)} sequences, ${fmt(r.tokens)} tokens in ${megatronPrefix}.{bin,idx} (+ _doc_lens)`);
-  }
-  if (hfDir || megatronPrefix) await verifyExports(outDir, { hfDir, megatronPrefix });
-  return lines;
-}
 
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
@@ -80,72 +40,7 @@ const program = new Command('longmix')
   .description('Mixed context window long-context training data: budgets, packing, document masks, shards, manifests.')
   .version(TOOL.version);
 
-program
-  .command('build-mix')
-  .description('Read, tokenize, select, pack and write shards plus manifest.json for a recipe; prints a summary.')
-  .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
-  .option('--out <dir>', "output directory: new, empty, or one a longmix build wrote (default: the recipe's output.dir, else out/<recipe name>)")
-  .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
-  .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
-  .option(
-    '--format <list>',
-    'comma list of output formats besides the native shards: hf (<out>/hf, datasets save_to_disk, columns nnScaler reads), megatron (<out>/megatron/<recipe>.bin/.idx)',
-    formatList,
-    [],
-  )
-  .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number; format: string[] }) => {
-    const started = process.hrtime.bigint();
-    const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
-    const outDir = opts.out ?? defaultOutDir(loaded.recipe);
-    // One build per output directory, held through the exports too.
-    const lock = await openOutDir(outDir);
-    // Ctrl-C or a kill: remove the spill and unfinished shards (a previous build stays as it was),
-    // and any export being written (an export is all or nothing); then drop the lock.
-    let exporting = false;
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        removeTemporariesSync(outDir);
-        if (exporting) for (const name of opts.format) rmSync(path.join(outDir, name), { recursive: true, force: true });
-        lock.release();
-        console.error(
-          `\nlongmix: interrupted; ${exporting ? 'the new build is complete, its exports were removed' : 'no new build was committed; a previous build in the directory is unchanged'}`,
-        );
-        process.exit(signal === 'SIGINT' ? 130 : 143);
-      });
-    }
-    const progress = createProgress();
-    try {
-      // An export directory already there must be one the previous build's manifest lists: a
-      // user's own hf/ or megatron/ is never replaced.
-      const previous = await prepareOutDir(outDir);
-      const listed = previous ? buildFilesOf(previous).exportDirs : [];
-      for (const name of opts.format) {
-        if (existsSync(path.join(outDir, name)) && !listed.includes(name)) {
-          throw new PipelineError(
-            `${path.join(outDir, name)} exists and is not an export of the longmix build in ${outDir}; move it away or choose another --out`,
-            { outDir },
-          );
-        }
-      }
-      const { manifest } = await buildMix({ loaded, outDir, workers: opts.workers, onProgress: progress.update, lock });
-      progress.stop();
-      exporting = true;
-      const exported = await writeExports(outDir, manifest.recipe.name, opts.format).catch(async (error: unknown) => {
-        for (const name of opts.format) await rm(path.join(outDir, name), { recursive: true, force: true });
-        throw error;
-      });
-      if (opts.format.length) {
-        manifest.exports = Object.fromEntries(opts.format.map((name) => [name, name]));
-        await writeManifest(outDir, manifest);
-      }
-      exporting = false;
-      console.log(formatSummary(manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
-      for (const line of exported) console.log(line);
-    } finally {
-      progress.stop();
-      lock.release();
-    }
-  });
+registerBuildMix(program);
 
 program
   .command('plan')

@@ -3,6 +3,7 @@
  * census, then every unmet plan with its fix.
  */
 import type { PlanReport } from '../run/plan.ts';
+import { lengthDropped } from '../manifest/ledger.ts';
 import { fmt, table } from './summary.ts';
 
 /** The plan as text; `ok` is false when some cell's plan cannot be met. */
@@ -20,8 +21,8 @@ export function formatPlan(report: PlanReport, recipeName: string): { text: stri
     name,
     fmt(a.read.documents),
     fmt(a.read.tokens),
-    fmt(a.dropped.length_filter.documents),
-    fmt(a.dropped.length_filter.tokens),
+    fmt(lengthDropped(a).documents),
+    fmt(lengthDropped(a).tokens),
   ]);
   const problems = report.cells.filter((c) => c.problem).map((c) => `  ${c.problem!.message}`);
   const text = [

@@ -3,7 +3,7 @@
  * achieved, placed, dropped by reason, padding), rows by window, padding, shards, time and
  * throughput.
  */
-import { cellSums } from '../manifest/ledger.ts';
+import { cellSums, lengthDropped } from '../manifest/ledger.ts';
 import type { Manifest } from '../manifest/types.ts';
 
 /** An integer with thousands separators (en-US). */
@@ -45,7 +45,7 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
       fmt(a.read.documents),
       fmt(a.read.tokens),
       fmt(a.placed.tokens),
-      fmt(a.dropped.length_filter.tokens),
+      fmt(lengthDropped(a).tokens),
       fmt(sums.overBudget),
       fmt(sums.truncated),
       fmt(sums.lastBatch),
@@ -82,7 +82,7 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     '',
     `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${plural(manifest.rows.pieces, 'piece')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped that did not fill the last global batch`,
     `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}${manifest.rows.dropped.policy === 'fill' && manifest.rows.dropped.rows > 0 ? '; fill: no raise of the numeric budgets within what their cells hold packs whole global batches, so the rows left over were dropped' : ''}`,
-    `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
+    `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.too_short)} too short + ${fmt(t.tokensDropped.too_long)} too long + ${fmt(t.tokensDropped.outside_buckets)} outside buckets + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
     `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
     ...badRecordLines(manifest),
     `shards    ${fmt(manifest.shards.length)} (${fmt(bytes)} bytes)`,

@@ -13,6 +13,11 @@ export interface Doc {
    * src/read/datasets/).
    */
   id: string;
+  /**
+   * The record's location in the same form (`<idPath>:<line>`, `<idPath>#<row>`, `<idPath>`), unique
+   * within the source; equal to `id` when the data gives no id. The plan appends it to a repeated id.
+   */
+  idWhere: string;
   /** Document text (UTF-8 decoded). */
   text: string;
 }

@@ -71,12 +71,13 @@ export interface NativeBuild {
 }
 
 /**
- * Opens the build in `buildDir`.
+ * Opens the build in `buildDir`; or, with `staged`, the shards in `buildDir` described by a
+ * manifest not yet written there (the commit stage exports a build before publishing it).
  * @throws PipelineError when it has no valid manifest (not a finished build).
  */
-export async function openNativeBuild(buildDir: string): Promise<NativeBuild> {
-  const manifest = await readManifest(buildDir);
-  const manifestSha256 = sha256Hex(await readFile(path.join(buildDir, MANIFEST_FILE)));
+export async function openNativeBuild(buildDir: string, staged?: { manifest: Manifest; manifestSha256: string }): Promise<NativeBuild> {
+  const manifest = staged ? staged.manifest : await readManifest(buildDir);
+  const manifestSha256 = staged ? staged.manifestSha256 : sha256Hex(await readFile(path.join(buildDir, MANIFEST_FILE)));
   async function* shards(): AsyncGenerator<NativeShard> {
     for (const [index, info] of manifest.shards.entries()) {
       const file = path.join(buildDir, info.file);
@@ -138,17 +139,17 @@ export interface ExportsReport {
 }
 
 /**
- * Re-reads the exports of `buildDir` and compares them with its native shards: the HF directory
+ * Re-reads the exports of `buildDir` (or of an opened build) and compares them with its native shards: the HF directory
  * (state.json, dataset_info.json, every data file's schema and every column of every row, read
  * with apache-arrow) and the Megatron files (index headers and arrays, then every token and every
  * `doc_lens` entry, read by ./megatron.ts's own reader of the documented layout).
  * @throws InvariantError naming the export file and the row (and native shard) of the first difference; PipelineError when no target is given or the build has no manifest.
  */
-export async function verifyExports(buildDir: string, targets: ExportTargets): Promise<ExportsReport> {
+export async function verifyExports(buildDir: string | NativeBuild, targets: ExportTargets): Promise<ExportsReport> {
   if (targets.hfDir === undefined && targets.megatronPrefix === undefined) {
     throw new PipelineError('verifyExports: expected `hfDir` or `megatronPrefix`, got neither; pass the export(s) to check');
   }
-  const native = await openNativeBuild(buildDir);
+  const native = typeof buildDir === 'string' ? await openNativeBuild(buildDir) : buildDir;
   if (targets.hfDir !== undefined) await verifyHfDataset(native, targets.hfDir);
   if (targets.megatronPrefix !== undefined) await verifyMegatronDataset(native, targets.megatronPrefix);
   const { total } = native.manifest.rows;

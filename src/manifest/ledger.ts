@@ -2,10 +2,11 @@
  * Token accounting: every token read is placed in a row or counted as dropped by reason, per
  * source and per cell (source × length bucket). All token counts include BOS/EOS.
  *
- * Per source: `read = Σ cells.available + dropped.length_filter`; per cell:
- * `available = (achieved − repeated) + dropped.over_budget` and
+ * Per source: `read = Σ cells.available + dropped.too_short + dropped.too_long + dropped.outside_buckets`;
+ * per cell: `available = (achieved − repeated) + dropped.over_budget` and
  * `placed = achieved − dropped.truncated − dropped.last_batch`. So
- * `read = placed − repeated + truncated + last_batch + over_budget + length_filter`, which verify checks.
+ * `read = placed − repeated + truncated + last_batch + over_budget + too_short + too_long + outside_buckets`,
+ * which the plan asserts before anything is written and verify checks again.
  */
 import type { BadRecordReason, SkippedReason } from '../core/doc.ts';
 import type { CellSpec } from '../config/cells.ts';
@@ -15,6 +16,16 @@ export interface DocTokens {
   documents: number;
   tokens: number;
 }
+
+/**
+ * Why a tokenized document is in no cell of its source: shorter than `lengthTokens.min`
+ * (`too_short`), longer than `lengthTokens.max` (`too_long`), or in that range but in no bucket
+ * (`outside_buckets`).
+ */
+export type LengthDropReason = 'too_short' | 'too_long' | 'outside_buckets';
+
+/** The length-drop reasons, in the order manifests and summaries list them. */
+export const LENGTH_DROP_REASONS: readonly LengthDropReason[] = ['too_short', 'too_long', 'outside_buckets'];
 
 /** What happened in one cell (source × length bucket). */
 export interface CellAccount {
@@ -63,10 +74,8 @@ export interface SourceAccount {
   read: DocTokens;
   /** Tokens in rows (uses of documents, repeats included). */
   placed: DocTokens;
-  dropped: {
-    /** Outside `lengthTokens` or outside every bucket. */
-    length_filter: DocTokens;
-  };
+  /** Tokenized documents in no cell, by {@link LengthDropReason}. */
+  dropped: Record<LengthDropReason, DocTokens>;
   /** Cells in bucket order. */
   cells: CellAccount[];
 }
@@ -83,7 +92,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
     skipped: { blank_line: 0, empty_file: 0 },
     read: zero(),
     placed: zero(),
-    dropped: { length_filter: zero() },
+    dropped: { too_short: zero(), too_long: zero(), outside_buckets: zero() },
     cells: cells.map((c) => ({
       bucket: c.bucket,
       min: c.min,
@@ -118,5 +127,13 @@ export function cellSums(account: SourceAccount): { repeated: number; truncated:
       lastBatch: s.lastBatch + c.dropped.last_batch.tokens,
     }),
     { repeated: 0, truncated: 0, overBudget: 0, lastBatch: 0 },
+  );
+}
+
+/** Tokens and documents of a source that are in no cell, all length-drop reasons together. */
+export function lengthDropped(account: Pick<SourceAccount, 'dropped'>): DocTokens {
+  return LENGTH_DROP_REASONS.reduce(
+    (s, r) => ({ documents: s.documents + account.dropped[r].documents, tokens: s.tokens + account.dropped[r].tokens }),
+    zero(),
   );
 }

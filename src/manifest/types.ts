@@ -77,7 +77,7 @@ export interface Manifest {
     tokensPlaced: number;
     /** Of the placed tokens, those from second and later uses of a document. */
     tokensRepeated: number;
-    tokensDropped: { length_filter: number; over_budget: number; truncated: number; last_batch: number };
+    tokensDropped: { too_short: number; too_long: number; outside_buckets: number; over_budget: number; truncated: number; last_batch: number };
     padTokens: number;
   };
   shards: ShardInfo[];
@@ -87,4 +87,6 @@ export interface Manifest {
    * removes them, and nothing else it does not list.
    */
   exports?: { hf?: string; megatron?: string };
+  /** The build's HTML report, relative to the output directory (`report.html`), when one was written. */
+  report?: string;
 }

@@ -10,6 +10,9 @@ import { stableStringify } from '../core/stableJson.ts';
 import { assertNotLocked } from './lock.ts';
 import type { Manifest } from './types.ts';
 
+/** A shard's file name: `shard-` + index (5 digits or more) + `-` + 8 hex digits of the build id + `.arrow`. */
+export const SHARD_FILE = /^shard-\d{5,}-[0-9a-f]{8}\.arrow$/;
+
 /** File name of the manifest inside an output directory. */
 export const MANIFEST_FILE = 'manifest.json';
 
@@ -72,13 +75,8 @@ export async function readManifest(dir: string): Promise<Manifest> {
     }
   });
   m.shards.forEach((shard, i) => {
-    if (
-      typeof shard?.file !== 'string' ||
-      !/^shard-\d{5,}\.arrow$/.test(shard.file) ||
-      !Number.isSafeInteger(shard.rows) ||
-      !Number.isSafeInteger(shard.sizeBytes)
-    ) {
-      throw new PipelineError(`${file}: shards[${i}] must name a shard-NNNNN.arrow file in the build directory with integer rows and sizeBytes`, {
+    if (typeof shard?.file !== 'string' || !SHARD_FILE.test(shard.file) || !Number.isSafeInteger(shard.rows) || !Number.isSafeInteger(shard.sizeBytes)) {
+      throw new PipelineError(`${file}: shards[${i}] must name a shard-NNNNN-<build>.arrow file in the build directory with integer rows and sizeBytes`, {
         file,
         shard: i,
       });

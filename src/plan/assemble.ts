@@ -74,7 +74,9 @@ export function assembleManifest(
       tokensPlaced: sum((a) => a.placed.tokens),
       tokensRepeated: sum((a) => cellSums(a).repeated),
       tokensDropped: {
-        length_filter: sum((a) => a.dropped.length_filter.tokens),
+        too_short: sum((a) => a.dropped.too_short.tokens),
+        too_long: sum((a) => a.dropped.too_long.tokens),
+        outside_buckets: sum((a) => a.dropped.outside_buckets.tokens),
         over_budget: sum((a) => cellSums(a).overBudget),
         truncated: sum((a) => cellSums(a).truncated),
         last_batch: sum((a) => cellSums(a).lastBatch),

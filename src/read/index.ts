@@ -42,7 +42,7 @@ export function localSiblings(baseDir: string): (relPath: string) => Promise<Inp
 
 /** A fresh reading context for `source`. */
 export function readerContext(source: SourceConfig, baseDir = '.', onRawBytes?: (bytesRead: number) => void): ReaderContext {
-  return { source, seen: new Set(), onRawBytes, resolveSibling: localSiblings(baseDir) };
+  return { source, onRawBytes, resolveSibling: localSiblings(baseDir) };
 }
 
 function wrap(source: SourceConfig, file: InputFile, error: unknown): InputError {

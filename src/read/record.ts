@@ -40,5 +40,5 @@ export function textFromRecord(source: string, at: { where: string; idWhere: str
       },
     };
   }
-  return { kind: 'doc', doc: { source, id: at.idWhere, text } };
+  return { kind: 'doc', doc: { source, id: at.idWhere, idWhere: at.idWhere, text } };
 }

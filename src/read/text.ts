@@ -23,5 +23,5 @@ export async function* readTextFile(source: string, file: InputFile, onRawBytes?
     yield { kind: 'bad', bad: { source, reason: 'empty_text', where, detail: 'file is empty' } };
     return;
   }
-  yield { kind: 'doc', doc: { source, id: file.idPath, text } };
+  yield { kind: 'doc', doc: { source, id: file.idPath, idWhere: file.idPath, text } };
 }

@@ -1,25 +1,34 @@
 /**
  * `plan`: the length census of a recipe's sources and, per cell (source × length bucket), planned
- * against available tokens, before the expensive pass. Reads and tokenizes every document (the
- * census must use the real tokenizer: character counts are not token counts) but writes nothing.
+ * against available tokens, before the expensive build. It runs the census stage of a build (the
+ * same units, on the same worker pool; the census must use the real tokenizer: character counts
+ * are not token counts) into a work directory, temporary unless one is given, in which case a
+ * later `build-mix --work` with the same recipe reuses the census instead of reading again.
  */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
 import { BudgetError } from '../core/errors.ts';
 import { checkCellBudget } from '../select/plan.ts';
 import type { CellSpec } from '../config/cells.ts';
 import { buildTokenizerSpec } from '../tokenize/registry.ts';
-import { TokenizerPool } from '../tokenize/pool.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
 import type { SourceAccount } from '../manifest/ledger.ts';
-import { takeCensus, type BuildProgress } from '../census/census.ts';
-import { resolveInputs } from './build.ts';
+import { censusOf } from '../plan/reduce.ts';
+import { readDocTable } from '../census/store.ts';
+import type { BuildProgress } from './build.ts';
+import { UnitPool } from './pool.ts';
+import { createRunRecord } from './runRecord.ts';
+import { doneRecord, stageDir, unitName, type CensusResult } from './stages.ts';
+import { openRun } from './workDir.ts';
 
 /** One cell of the plan. Tokens include BOS/EOS. */
 export interface PlanCell {
   cell: CellSpec;
   availableTokens: number;
   availableDocuments: number;
-  /** Token length of every in-range document of the cell, census order. */
+  /** Token length of every in-range document of the cell, census order (unit order, then document order). */
   lengthTokens: number[];
   /** Why the plan cannot be met, or null. */
   problem: BudgetError | null;
@@ -33,28 +42,40 @@ export interface PlanReport {
 
 /**
  * Takes the census and checks every cell's plan.
+ * @param workDir - keep the census there (for a later `build-mix --work`); default a temporary directory, removed.
  * @returns every cell, with `problem` set where the plan cannot be met (nothing is thrown for that).
+ * @throws InputError on a bad record or unreadable input; PipelineError when `workDir` holds another run.
  */
 export async function planRecipe(
   loaded: LoadedRecipe,
   workers: number,
   tokenizerSpec?: TokenizerSpec,
   onProgress?: (p: BuildProgress) => void,
+  workDir?: string,
 ): Promise<PlanReport> {
   const spec = tokenizerSpec ?? (await buildTokenizerSpec(loaded.recipe.tokenizer));
-  const { sources, inputs } = await resolveInputs(loaded);
-  const progress: BuildProgress = {
-    phase: 'tokenize',
-    documents: 0,
-    tokens: 0,
-    rows: 0,
-    totalRows: 0,
-    inputBytes: 0,
-    totalInputBytes: inputs.reduce((s, i) => s + i.sizeBytes, 0),
-  };
-  const pool = new TokenizerPool(spec, workers);
+  const dir = workDir ? path.resolve(workDir) : await mkdtemp(path.join(os.tmpdir(), 'longmix-plan-'));
   try {
-    const census = await takeCensus(loaded.recipe, sources, pool, undefined, progress, onProgress);
+    const run = await createRunRecord(loaded, spec.identity, [], path.join(dir, 'out'), dir);
+    await openRun(run, false);
+    const pending: number[] = [];
+    for (let i = 0; i < run.census.length; i++) if (!(await doneRecord(run, 'census', i))) pending.push(i);
+    const totalInputBytes = run.inputs.reduce((s, i) => s + i.sizeBytes, 0);
+    const pool = new UnitPool(run, spec, workers);
+    try {
+      await pool.run('census', pending, (p) => onProgress?.({ ...p, totalInputBytes, totalRows: 0 }), run.census.length);
+    } finally {
+      await pool.close();
+    }
+    const units = [];
+    for (let i = 0; i < run.census.length; i++) {
+      const record = (await doneRecord(run, 'census', i))!;
+      const docs = await readDocTable(path.join(stageDir(run, 'census'), `${unitName('census', i)}.docs.json`));
+      units.push({ unit: i, source: run.census[i].source, counts: (record.result as CensusResult).counts, docs });
+    }
+    const files = new Map<string, number>();
+    for (const input of run.inputs) files.set(input.source, (files.get(input.source) ?? 0) + 1);
+    const census = censusOf(loaded, units, files);
     const cells = census.cells.map((cell, i) => {
       const availableTokens = census.candidates[i].reduce((s, c) => s + c.lengthTokens, 0);
       const availableDocuments = census.candidates[i].length;
@@ -69,6 +90,6 @@ export async function planRecipe(
     });
     return { cells, accounts: census.accounts };
   } finally {
-    await pool.close();
+    if (!workDir) await rm(dir, { recursive: true, force: true });
   }
 }

@@ -1,13 +1,11 @@
 /**
  * Writes one Arrow IPC **stream** shard (readable by `pyarrow.ipc.open_stream`, HF datasets and
- * nnScaler). Lifecycle: `open` → `write(batch)`… → `close()`: the file is written under
- * `<name>.tmp` and fsynced; {@link commitShards} renames all shards of a build at once, just
- * before the manifest is written. A crash leaves no file under a final name.
+ * nnScaler). Lifecycle: `open` → `write(batch)`… → `close()` (or `abort()`): the file is written
+ * under a temporary name the caller gives and fsynced; the caller renames it into place.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
-import { open, rename } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { makeData, RecordBatch, RecordBatchStreamWriter, Struct, vectorFromArray, FixedSizeList, Int32, type Schema } from 'apache-arrow';
 import type { RowRecord } from './schema.ts';
@@ -69,15 +67,6 @@ function toBatch(schema: Schema, rows: readonly RowRecord[], rowTokens: number):
   return new RecordBatch(schema, struct);
 }
 
-/**
- * Puts finished shards in place: each `<file>.tmp` is renamed to `<file>`. Called after every
- * shard of a build is written and before its manifest, so a build that fails leaves the
- * previous build in the directory untouched.
- */
-export async function commitShards(dir: string, shards: readonly ShardInfo[]): Promise<void> {
-  for (const shard of shards) await rename(path.join(dir, `${shard.file}.tmp`), path.join(dir, shard.file));
-}
-
 /** Flushes a file's data to disk (fsync), so a rename never exposes a half-written file after a power loss. */
 export async function syncFile(file: string): Promise<void> {
   const handle = await open(file, 'r+');
@@ -99,7 +88,6 @@ export async function sha256File(file: string): Promise<string> {
 export class ShardWriter {
   private readonly writer = new RecordBatchStreamWriter();
   private readonly done: Promise<void>;
-  private readonly tmpPath: string;
   private rows = 0;
   private shortRows = 0;
   private tokens = 0;
@@ -107,17 +95,16 @@ export class ShardWriter {
   private sizeBytes = 0;
 
   /**
-   * Opens `<dir>/<file>.tmp` for writing.
+   * Opens `tmpPath` for writing the shard that will be named `file`.
    * @param rank - the data-parallel rank that reads this shard.
    */
   constructor(
-    private readonly dir: string,
+    private readonly tmpPath: string,
     private readonly file: string,
     private readonly schema: Schema,
     private readonly rowTokens: number,
     private readonly rank: number,
   ) {
-    this.tmpPath = path.join(dir, `${file}.tmp`);
     const sink = createWriteStream(this.tmpPath);
     sink.on('finish', () => (this.sizeBytes = sink.bytesWritten));
     this.done = pipeline(this.writer.toNodeStream(), sink);
@@ -136,9 +123,15 @@ export class ShardWriter {
     }
   }
 
+  /** Stops writing and removes the temporary file (after a failure). */
+  async abort(): Promise<void> {
+    this.writer.abort();
+    await this.done.catch(() => undefined);
+    await rm(this.tmpPath, { force: true });
+  }
+
   /**
-   * Finishes the stream and fsyncs the file, still under its temporary name `<file>.tmp`
-   * ({@link commitShards} renames it once every shard is written); returns its info.
+   * Finishes the stream and fsyncs the file, still under its temporary name; returns its info.
    */
   async close(): Promise<ShardInfo> {
     this.writer.finish();

@@ -68,10 +68,10 @@ export class TokenizerPool {
    * Tokenizes `docs` in order with bounded look-ahead (`2 × workers` documents in flight).
    * @throws PipelineError (with the document id) when a worker fails.
    */
-  async *tokenize(docs: AsyncIterable<Doc>): AsyncGenerator<TokenizedDoc> {
-    const inFlight: { doc: Doc; ids: Promise<Int32Array> }[] = [];
+  async *tokenize(docs: AsyncIterable<Pick<Doc, 'source' | 'id' | 'text'>>): AsyncGenerator<TokenizedDoc> {
+    const inFlight: { doc: Pick<Doc, 'source' | 'id'>; ids: Promise<Int32Array> }[] = [];
     const limit = 2 * this.workers.length;
-    const settle = async ({ doc, ids }: { doc: Doc; ids: Promise<Int32Array> }): Promise<TokenizedDoc> => {
+    const settle = async ({ doc, ids }: { doc: Pick<Doc, 'source' | 'id'>; ids: Promise<Int32Array> }): Promise<TokenizedDoc> => {
       try {
         return { source: doc.source, id: doc.id, ids: await ids };
       } catch (error) {

@@ -17,10 +17,10 @@
  * - each (source, document, start token, use) piece appears once in the whole output;
  * - per-source placed tokens and documents (pieces starting at token 0), row counts and padding
  *   equal the manifest's; each source's read tokens equal placed − repeated + truncated +
- *   last_batch + over_budget + length_filter.
+ *   last_batch + over_budget + too_short + too_long + outside_buckets.
  */
 import path from 'node:path';
-import { cellSums } from '../manifest/ledger.ts';
+import { cellSums, lengthDropped } from '../manifest/ledger.ts';
 import { InvariantError } from '../core/errors.ts';
 import { sha256Hex } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
@@ -187,8 +187,8 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
     total(`documents placed for source "${name}"`, tally.docs.get(name) ?? 0, account.placed.documents);
     const sums = cellSums(account);
     total(
-      `tokens read for source "${name}" (placed - repeated + truncated + last_batch + over_budget + length_filter)`,
-      account.placed.tokens - sums.repeated + sums.truncated + sums.lastBatch + sums.overBudget + account.dropped.length_filter.tokens,
+      `tokens read for source "${name}" (placed - repeated + truncated + last_batch + over_budget + too_short + too_long + outside_buckets)`,
+      account.placed.tokens - sums.repeated + sums.truncated + sums.lastBatch + sums.overBudget + lengthDropped(account).tokens,
       account.read.tokens,
     );
     total(

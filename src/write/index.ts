@@ -1,20 +1,19 @@
 /**
- * The write stage: carries out a {@link PackPlan} in the order and shards of ./layout.ts. For
- * each row it reads the pieces' tokens back from the spill, lays out `input_ids`,
- * `position_ids` and provenance, and writes shards named `shard-00000.arrow`, … (index =
- * rank × shards per rank + k). Memory: one record batch (`rowsPerBatch` rows).
+ * The write stage: one unit per shard. It carries out a shard's planned rows (src/plan/reduce.ts):
+ * for each row it reads the pieces' tokens from the census units' token files, lays out
+ * `input_ids`, `position_ids` and provenance, and writes one Arrow IPC stream shard under a
+ * temporary name. Memory: one record batch (`rowsPerBatch` rows).
  */
-import type { TokenSpill } from '../census/spill.ts';
-import type { WriteDoc } from '../census/census.ts';
-import type { PackPlan, PlannedRow } from '../pack/plan.ts';
+import type { RowPlan, ShardPlanned } from '../plan/reduce.ts';
 import { ShardWriter, type ShardInfo } from '../shard/writer.ts';
-import type { ShardPlan } from '../plan/schedule.ts';
 import { safeRowsPerBatch } from '../shard/limits.ts';
 import { shardSchema, type RowRecord } from '../shard/schema.ts';
 
+/** Reads tokens `[offsetTokens, offsetTokens + target.length)` of census unit `unit`'s token file into `target`. */
+export type ReadTokens = (unit: number, offsetTokens: number, target: Int32Array) => Promise<void>;
+
 /** Options of the write stage. */
 export interface WriteOptions {
-  outDir: string;
   rowTokens: number;
   padId: number;
   /** `full`: long rows get one continuous position range and one doc_lens entry. */
@@ -22,13 +21,8 @@ export interface WriteOptions {
   rowsPerBatch: number;
   /** JSON stored in every shard's schema metadata. */
   shardMetadata: Record<string, unknown>;
-  /** Called after each written row with the number of rows written so far. */
+  /** Called after each written row with the number of rows this shard has written so far. */
   onRow?: (rowsWritten: number) => void;
-}
-
-/** Zero-padded shard file name for shard `index`. */
-export function shardFileName(index: number): string {
-  return `shard-${String(index).padStart(5, '0')}.arrow`;
 }
 
 /**
@@ -37,17 +31,15 @@ export function shardFileName(index: number): string {
  * Full attention (long rows only): positions `0..used-1` over the row, one `doc_lens` entry.
  */
 export async function layoutRow(
-  rowId: number,
-  row: PlannedRow,
-  docs: readonly WriteDoc[],
-  spill: Pick<TokenSpill, 'read'>,
+  row: RowPlan,
+  readTokens: ReadTokens,
   options: Pick<WriteOptions, 'rowTokens' | 'padId' | 'longRowAttention'>,
 ): Promise<RowRecord> {
   const { rowTokens } = options;
   const inputIds = new Int32Array(rowTokens).fill(options.padId);
   const positionIds = new Int32Array(rowTokens); // padding positions stay 0
   const record: RowRecord = {
-    rowId,
+    rowId: row.rowId,
     window: row.window,
     inputIds,
     positionIds,
@@ -64,13 +56,12 @@ export async function layoutRow(
   const full = row.window === 'long' && options.longRowAttention === 'full';
   let at = 0;
   for (const piece of row.pieces) {
-    const doc = docs[piece.doc];
-    await spill.read(doc.spillOffsetTokens + piece.startToken, inputIds.subarray(at, at + piece.lengthTokens));
+    await readTokens(piece.unit, piece.offsetTokens, inputIds.subarray(at, at + piece.lengthTokens));
     for (let i = 0; i < piece.lengthTokens; i++) positionIds[at + i] = full ? at + i : i;
     at += piece.lengthTokens;
     record.pieceLens.push(piece.lengthTokens);
-    record.pieceSource.push(doc.source);
-    record.pieceDocId.push(doc.id);
+    record.pieceSource.push(piece.source);
+    record.pieceDocId.push(piece.docId);
     record.pieceStart.push(piece.startToken);
     record.pieceRepeat.push(piece.repeat);
     record.piecePart.push(piece.part);
@@ -81,33 +72,27 @@ export async function layoutRow(
 }
 
 /**
- * Writes the rows of each planned shard: shard `i` holds plan rows `order[p]` for its global
- * positions `p` (row id = p), in position order, in record batches of `rowsPerBatch` rows.
- * @returns the shards' infos in shard order.
+ * Writes one planned shard to `tmpPath` (fsynced), rows in position order, in record batches of
+ * `rowsPerBatch` rows.
+ * @returns the shard's info, named `shard.file`.
  */
-export async function writeRows(
-  plan: PackPlan,
-  shardPlans: readonly ShardPlan[],
-  order: readonly number[],
-  docs: readonly WriteDoc[],
-  spill: TokenSpill,
-  options: WriteOptions,
-): Promise<ShardInfo[]> {
+export async function writeShard(shard: ShardPlanned, readTokens: ReadTokens, tmpPath: string, options: WriteOptions): Promise<ShardInfo> {
   const schema = shardSchema(options.rowTokens, options.shardMetadata);
   const rowsPerBatch = safeRowsPerBatch(options.rowsPerBatch, options.rowTokens);
-  const shards: ShardInfo[] = [];
+  const writer = new ShardWriter(tmpPath, shard.file, schema, options.rowTokens, shard.rank);
   let written = 0;
-  for (const [index, shardPlan] of shardPlans.entries()) {
-    const writer = new ShardWriter(options.outDir, shardFileName(index), schema, options.rowTokens, shardPlan.rank);
-    for (let start = 0; start < shardPlan.positions.length; start += rowsPerBatch) {
+  try {
+    for (let start = 0; start < shard.rows.length; start += rowsPerBatch) {
       const batch: RowRecord[] = [];
-      for (const p of shardPlan.positions.slice(start, start + rowsPerBatch)) {
-        batch.push(await layoutRow(p, plan.rows[order[p]], docs, spill, options));
+      for (const row of shard.rows.slice(start, start + rowsPerBatch)) {
+        batch.push(await layoutRow(row, readTokens, options));
         options.onRow?.(++written);
       }
       writer.write(batch);
     }
-    shards.push(await writer.close());
+  } catch (error) {
+    await writer.abort();
+    throw error;
   }
-  return shards;
+  return writer.close();
 }

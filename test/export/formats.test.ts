@@ -209,7 +209,7 @@ describe('verifyExports', () => {
     await handle.close();
     const error = await verifyExports(buildDir, { megatronPrefix: copy }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(InvariantError);
-    expect((error as Error).message).toMatch(/sample\.bin row 5 \(native shard-\d{5}\.arrow row \d\): token 100 is \d+, native input_ids has \d+/);
+    expect((error as Error).message).toMatch(/sample\.bin row 5 \(native shard-\d{5}-[0-9a-f]{8}\.arrow row \d\): token 100 is \d+, native input_ids has \d+/);
   });
 
   it('names the row of a corrupted doc_lens entry and the file of a reordered HF directory', async () => {
@@ -220,7 +220,7 @@ describe('verifyExports', () => {
     docBin.writeInt32LE(docBin.readInt32LE(0) - 1, 0);
     await writeFile(`${copy}_doc_lens.bin`, docBin);
     await expect(verifyExports(buildDir, { megatronPrefix: copy })).rejects.toThrow(
-      /sample_doc_lens\.bin row 0 \(native shard-\d{5}\.arrow row \d\): doc_lens/,
+      /sample_doc_lens\.bin row 0 \(native shard-\d{5}-[0-9a-f]{8}\.arrow row \d\): doc_lens/,
     );
 
     const hf = path.join(await tempDir(), 'hf');
@@ -229,16 +229,17 @@ describe('verifyExports', () => {
     await rename(path.join(hf, 'data-00001-of-00004.arrow'), path.join(hf, 'data-00000-of-00004.arrow'));
     await rename(path.join(hf, 'swap'), path.join(hf, 'data-00001-of-00004.arrow'));
     await expect(verifyExports(buildDir, { hfDir: hf })).rejects.toThrow(
-      /data-00000-of-00004\.arrow row 0 \(row_id \d+, native shard-00000\.arrow row 0\): input_ids\[\d+\] is \d+, expected \d+/,
+      /data-00000-of-00004\.arrow row 0 \(row_id \d+, native shard-00000-[0-9a-f]{8}\.arrow row 0\): input_ids\[\d+\] is \d+, expected \d+/,
     );
   });
 
   it('refuses to export a native shard that does not match the manifest', async () => {
     const dir = await tempDir();
-    for (const name of await readdir(buildDir)) await copyFile(path.join(buildDir, name), path.join(dir, name));
-    const shard = await readFile(path.join(dir, 'shard-00002.arrow'));
+    for (const name of await readdir(buildDir)) if (!name.startsWith('.')) await copyFile(path.join(buildDir, name), path.join(dir, name));
+    const name = (await readdir(dir)).find((n) => n.startsWith('shard-00002-'))!;
+    const shard = await readFile(path.join(dir, name));
     shard[shard.length - 100] ^= 1;
-    await writeFile(path.join(dir, 'shard-00002.arrow'), shard);
-    await expect(exportMegatron(dir, path.join(dir, 'm', 'x'))).rejects.toThrow(/shard-00002\.arrow: .* sha256 .*run `pipeline verify/);
+    await writeFile(path.join(dir, name), shard);
+    await expect(exportMegatron(dir, path.join(dir, 'm', 'x'))).rejects.toThrow(new RegExp(`${name}: .* sha256 .*run \`pipeline verify`));
   });
 });

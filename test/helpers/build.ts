@@ -35,9 +35,11 @@ export async function buildInTemp(recipeFile: string, workers = 2): Promise<Buil
   return buildMix({ loaded, outDir: await tempDir(), workers, tokenizerSpec: await llama3Spec() });
 }
 
-/** `{ file name: bytes }` of every file in `dir`. */
+/** `{ file name: bytes }` of every regular file in `dir` (not its work directory, lock or other dot files). */
 export async function filesOf(dir: string): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};
-  for (const name of (await readdir(dir)).sort()) out[name] = await readFile(path.join(dir, name));
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    if (entry.isFile() && !entry.name.startsWith('.')) out[entry.name] = await readFile(path.join(dir, entry.name));
+  }
   return out;
 }

@@ -4,7 +4,8 @@ import { planPacking, type PackDoc, type PackOptions } from '../../src/pack/plan
 import { bestFitRows } from '../../src/pack/bestFitRows.ts';
 import { FillerPool, packChunked } from '../../src/pack/chunked.ts';
 import { splitDocument } from '../../src/pack/split.ts';
-import type { WriteDoc } from '../../src/census/census.ts';
+import type { RowPlan } from '../../src/plan/reduce.ts';
+import type { PlannedRow } from '../../src/pack/plan.ts';
 import { layoutRow } from '../../src/write/index.ts';
 
 const doc = (i: number, lengthTokens: number, window: 'short' | 'long', source = window === 'long' ? 'books' : 'web'): PackDoc => ({
@@ -71,13 +72,31 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
     expect(plan.cells[1].splitDocuments).toBe(1);
   });
 
-  // Token ids: document d has ids 100·d + t at its token t (t = 0 stands for BOS).
-  const spill = { read: async (offset: number, target: Int32Array) => target.forEach((_, i) => (target[i] = offset + i)) };
-  const writeDocs: WriteDoc[] = [0, 1, 2, 3, 4, 5].map((d) => ({ source: d === 2 || d === 3 ? 'books' : 'web', id: `d${d}`, spillOffsetTokens: 100 * d }));
+  // Token ids: document d has ids 100·d + t at its token t (t = 0 stands for BOS); the write stage
+  // finds a piece by its document's token offset (100·d) plus the piece's start.
+  const readTokens = async (_unit: number, offset: number, target: Int32Array) => target.forEach((_, i) => (target[i] = offset + i));
+  const rowPlan = (row: PlannedRow, rowId: number): RowPlan => ({
+    rowId,
+    window: row.window,
+    numPad: row.numPad,
+    pieces: row.pieces.map((p) => ({
+      unit: 0,
+      offsetTokens: 100 * p.doc + p.startToken,
+      lengthTokens: p.lengthTokens,
+      source: p.doc === 2 || p.doc === 3 ? 'books' : 'web',
+      docId: `d${p.doc}`,
+      startToken: p.startToken,
+      repeat: p.repeat,
+      part: p.part,
+      parts: p.parts,
+    })),
+  });
 
   it('lays out input_ids, doc_lens and position_ids exactly (document attention)', async () => {
     const plan = planPacking(docs, options());
-    const rows = await Promise.all(plan.rows.map((row, i) => layoutRow(i, row, writeDocs, spill, { rowTokens: 8, padId: -1, longRowAttention: 'document' })));
+    const rows = await Promise.all(
+      plan.rows.map((row, i) => layoutRow(rowPlan(row, i), readTokens, { rowTokens: 8, padId: -1, longRowAttention: 'document' })),
+    );
     expect(rows.map((r) => [Array.from(r.inputIds), r.docLens, Array.from(r.positionIds), r.numPad])).toEqual([
       [[300, 301, 302, 303, 304, 305, 306, 307], [8], [0, 1, 2, 3, 4, 5, 6, 7], 0],
       [[308, 309, 310, -1, -1, -1, -1, -1], [3], [0, 1, 2, 0, 0, 0, 0, 0], 5],
@@ -95,8 +114,7 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
     // 6 opens the row, 2 fills it.
     const plan = planPacking(longDocs, options());
     expect(plan.rows.length).toBe(1);
-    const docsWith6 = [...writeDocs, { source: 'books', id: 'd6', spillOffsetTokens: 600 }];
-    const row = await layoutRow(0, plan.rows[0], docsWith6, spill, { rowTokens: 8, padId: -1, longRowAttention: 'full' });
+    const row = await layoutRow(rowPlan(plan.rows[0], 0), readTokens, { rowTokens: 8, padId: -1, longRowAttention: 'full' });
     expect(Array.from(row.inputIds)).toEqual([200, 201, 202, 203, 204, 205, 600, 601]);
     expect(row.docLens).toEqual([8]);
     expect(row.pieceLens).toEqual([6, 2]);

@@ -1,4 +1,4 @@
-import { readdir, symlink, writeFile } from 'node:fs/promises';
+import { readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
@@ -43,7 +43,9 @@ describe('bad records', () => {
     expect(error.message).toBe(
       'a.jsonl:2: field "text" is null (source "web", reason missing_text); fix the record, or set onBadRecord: skip to skip and count such records',
     );
-    expect(await readdir(outDir)).toEqual([]);
+    // Nothing but the work directory, which records the failure for `status` and a rerun.
+    expect(await readdir(outDir)).toEqual(['.longmix-work']);
+    expect(JSON.parse(await readFile(path.join(outDir, '.longmix-work', 'census', 'u00000.failed.json'), 'utf8')).error).toBe(error.message);
   });
 
   it('are skipped and counted by reason under onBadRecord: skip; blank lines and CRLF are not records', async () => {

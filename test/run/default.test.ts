@@ -1,4 +1,4 @@
-import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,7 @@ import { stableStringify } from '../../src/core/stableJson.ts';
 import { inspectBuild } from '../../src/cli/inspect.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
 import { shardRows } from '../../src/shard/reader.ts';
-import { commitShards, ShardWriter } from '../../src/shard/writer.ts';
+import { ShardWriter } from '../../src/shard/writer.ts';
 import { shardSchema } from '../../src/shard/schema.ts';
 import { buildInTemp, filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
 
@@ -21,7 +21,10 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     const two = await buildInTemp(SAMPLE, 2);
     const a = await filesOf(one.outDir);
     const b = await filesOf(two.outDir);
-    expect(Object.keys(a)).toEqual(['manifest.json', 'shard-00000.arrow', 'shard-00001.arrow', 'shard-00002.arrow', 'shard-00003.arrow']);
+    expect(Object.keys(a)).toEqual(['manifest.json', ...one.manifest.shards.map((sh) => sh.file)]);
+    expect(one.manifest.shards.map((sh) => sh.file)).toEqual(
+      [0, 1, 2, 3].map((i) => expect.stringMatching(new RegExp(`^shard-0000${i}-[0-9a-f]{8}\\.arrow$`))),
+    );
     expect(Object.keys(b)).toEqual(Object.keys(a));
     for (const name of Object.keys(a)) expect(b[name].equals(a[name]), name).toBe(true);
     // The committed manifest pins every shard's sha256: this proves the build reproduces here.
@@ -70,15 +73,16 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
   });
 
   it('inspect lists the shards and shows a row: pieces, ids, decoded ends, padding', async () => {
-    const { outDir } = await buildInTemp(SAMPLE);
+    const { outDir, manifest } = await buildInTemp(SAMPLE);
+    const [s0, s1] = manifest.shards.map((sh) => sh.file);
     expect((await inspectBuild(outDir)).split('\n').slice(0, 3)).toEqual([
       `${outDir}: 12 rows (short 3, long 9) in 4 shards; row 4,096 tokens, window 512`,
       'schedule: 3 steps of 4 rows over 2 ranks; 1 row dropped (last batch)',
-      '  shard-00000.arrow: rank 0, 3 rows (short 1, long 2), 12,014 tokens + 274 padding, 103,520 bytes',
+      `  ${s0}: rank 0, 3 rows (short 1, long 2), 12,014 tokens + 274 padding, 103,520 bytes`,
     ]);
     expect(await inspectBuild(outDir, 5)).toBe(
       [
-        'row 5 (shard-00001.arrow row 0, step 1, rank 0): window long, 2 pieces, doc_lens [2307, 1646], 143 padding tokens',
+        `row 5 (${s1} row 0, step 1, rank 0): window long, 2 pieces, doc_lens [2307, 1646], 143 padding tokens`,
         '  piece 0: tokens [0, 2307) source papers doc papers.jsonl:4 part 1/1 from doc token 0, 2307 tokens',
         '    first: "<|begin_of_text|>But length it mountain steady shard all"',
         '    last:  " on journey position corpus attention be.<|end_of_text|>"',
@@ -96,7 +100,15 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     for (const [name, s] of Object.entries(manifest.sources)) {
       const [cell] = s.cells;
       expect(s.cells).toHaveLength(1);
-      expect(s.placed.tokens + s.dropped.length_filter.tokens + cell.dropped.over_budget.tokens + cell.dropped.last_batch.tokens, name).toBe(s.read.tokens);
+      expect(
+        s.placed.tokens +
+          s.dropped.too_short.tokens +
+          s.dropped.too_long.tokens +
+          s.dropped.outside_buckets.tokens +
+          cell.dropped.over_budget.tokens +
+          cell.dropped.last_batch.tokens,
+        name,
+      ).toBe(s.read.tokens);
       expect(cell.achieved.tokens - cell.dropped.last_batch.tokens, name).toBe(s.placed.tokens);
       if (cell.plannedTokens !== 'all') expect(cell.achieved.tokens).toBeGreaterThanOrEqual(cell.plannedTokens);
     }
@@ -109,7 +121,7 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     expect(manifest.rows.tokens).toBe(manifest.totals.tokensPlaced);
     // Every length range of the sample geometry occurs: short documents, short-source documents
     // too long for the window (dropped), long documents, and a book longer than a row (split).
-    expect(manifest.sources.web.dropped.length_filter.documents).toBeGreaterThan(0);
+    expect(manifest.sources.web.dropped.too_long.documents).toBeGreaterThan(0);
     expect(manifest.sources.web.cells[0].dropped.over_budget.documents).toBeGreaterThan(0);
     expect(manifest.sources.books.cells[0].splitDocuments).toBe(1);
     expect(manifest.rows.short).toBeGreaterThan(0);
@@ -129,12 +141,12 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
 describe('verify', () => {
   it('names the shard when a shard byte changes', async () => {
     const { outDir, manifest } = await buildInTemp(SAMPLE, 2);
-    const file = path.join(outDir, 'shard-00001.arrow');
+    const name = manifest.shards[1].file;
+    const file = path.join(outDir, name);
     const bytes = await readFile(file);
     bytes[bytes.length - 100] ^= 1;
     await writeFile(file, bytes);
-    await expect(verifyBuild(outDir)).rejects.toThrow(/^shard-00001\.arrow: sha256 [0-9a-f]{64} differs from the manifest's/);
-    expect(manifest.shards[1].file).toBe('shard-00001.arrow');
+    await expect(verifyBuild(outDir)).rejects.toThrow(new RegExp(`^${name}: sha256 [0-9a-f]{64} differs from the manifest's`));
   });
 
   it('names the shard and row when a row breaks an invariant even though checksums were updated', async () => {
@@ -149,12 +161,12 @@ describe('verify', () => {
       positionIds: r.positionIds.slice(),
     }));
     rows[2].positionIds[5] = 99; // the shard's third row: piece 0's position 5 is now wrong
-    const writer = new ShardWriter(outDir, shard.file, shardSchema(4096, {}), 4096, shard.rank);
+    const writer = new ShardWriter(path.join(outDir, `${shard.file}.tmp`), shard.file, shardSchema(4096, {}), 4096, shard.rank);
     writer.write(rows);
     Object.assign(shard, await writer.close());
-    await commitShards(outDir, [shard]);
+    await rename(path.join(outDir, `${shard.file}.tmp`), path.join(outDir, shard.file));
     await writeFile(manifestFile, stableStringify(manifest));
-    await expect(verifyBuild(outDir)).rejects.toThrow(`shard-00001.arrow row ${rowIds[2]}: position_ids[5] is 99, expected 5 (piece 0)`);
+    await expect(verifyBuild(outDir)).rejects.toThrow(`${shard.file} row ${rowIds[2]}: position_ids[5] is 99, expected 5 (piece 0)`);
   });
 
   it('checks per-source totals against the rows', async () => {
@@ -177,10 +189,10 @@ describe('verify', () => {
     };
     const twice = built.schedule.positions.findIndex(([shard, row]) => shard === 1 && row === 0);
     await expect(tampered((m) => (m.schedule.positions[0] = [1, 0]))).rejects.toThrow(
-      `manifest.json: schedule positions 0 and ${twice} both name row 0 of shard-00001.arrow`,
+      `manifest.json: schedule positions 0 and ${twice} both name row 0 of ${built.shards[1].file}`,
     );
     await expect(tampered((m) => (m.schedule.positions[0] = [0, 7]))).rejects.toThrow(
-      'manifest.json: schedule position 0 names row 7 of shard-00000.arrow, which has 3 rows',
+      `manifest.json: schedule position 0 names row 7 of ${built.shards[0].file}, which has 3 rows`,
     );
     await expect(tampered((m) => (m.schedule.positions[0] = [0]))).rejects.toThrow(
       'manifest.json: schedule.positions[0] must be [shard index, row index], got [0]',
@@ -189,15 +201,16 @@ describe('verify', () => {
   });
 
   it('a truncated shard is an error naming the file, for verify and inspect alike', async () => {
-    const { outDir } = await buildInTemp(SAMPLE, 2);
-    const file = path.join(outDir, 'shard-00001.arrow');
+    const { outDir, manifest } = await buildInTemp(SAMPLE, 2);
+    const name = manifest.shards[1].file;
+    const file = path.join(outDir, name);
     const bytes = await readFile(file);
-    expect(() => [...shardRows(bytes.subarray(0, 60_000), 'shard-00001.arrow')]).toThrow(
-      /^shard-00001\.arrow: record batch 0 cannot be read \(truncated or damaged Arrow IPC stream\)/,
+    expect(() => [...shardRows(bytes.subarray(0, 60_000), name)]).toThrow(
+      new RegExp(`^${name}: record batch 0 cannot be read \\(truncated or damaged Arrow IPC stream\\)`),
     );
     await writeFile(file, bytes.subarray(0, 60_000));
-    await expect(inspectBuild(outDir, 5)).rejects.toThrow(/^shard-00001\.arrow: record batch 0 cannot be read/);
-    await expect(verifyBuild(outDir)).rejects.toThrow('shard-00001.arrow: size 60000 bytes, manifest says');
+    await expect(inspectBuild(outDir, 5)).rejects.toThrow(new RegExp(`^${name}: record batch 0 cannot be read`));
+    await expect(verifyBuild(outDir)).rejects.toThrow(`${name}: size 60000 bytes, manifest says`);
   });
 
   it('refuses a manifest whose shard entries leave the build directory', async () => {
@@ -206,7 +219,7 @@ describe('verify', () => {
     const manifest = JSON.parse(await readFile(manifestFile, 'utf8'));
     manifest.shards[0].file = '../elsewhere/shard-00000.arrow';
     await writeFile(manifestFile, stableStringify(manifest));
-    await expect(verifyBuild(outDir)).rejects.toThrow('shards[0] must name a shard-NNNNN.arrow file in the build directory');
+    await expect(verifyBuild(outDir)).rejects.toThrow('shards[0] must name a shard-NNNNN-<build>.arrow file in the build directory');
   });
 
   it('refuses a directory without a manifest', async () => {

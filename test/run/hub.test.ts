@@ -1,4 +1,5 @@
-import { writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBuild } from '../../src/verify/verify.ts';
@@ -105,7 +106,11 @@ sources:
       await verifyBuild(outDir);
       // maxFiles: 1 keeps the first URL in sorted order (cc.jsonl sorts before cc.jsonl.zst).
       expect(manifest.inputs.filter((i) => i.source === 'cc').map((i) => i.path)).toEqual([`${base}/data/cc.jsonl`]);
-      expect(manifest.inputs.find((i) => i.source === 'arxiv')).toMatchObject({ path: `${base}/data/arxiv.jsonl`, sizeBytes: 1_218_793, sha256: null });
+      // A plain URL has no listed hash: its identity is the SHA-256 of the bytes downloaded and read.
+      const sha256 = createHash('sha256')
+        .update(await readFile(path.join(SHARED_SAMPLES, 'redpajama-v1', 'arxiv.jsonl')))
+        .digest('hex');
+      expect(manifest.inputs.find((i) => i.source === 'arxiv')).toMatchObject({ path: `${base}/data/arxiv.jsonl`, sizeBytes: 1_218_793, sha256 });
       const served = hub.stats({ repo: 'longmix-test/samples', revision: 'main', path: 'data/arxiv.jsonl' }).responses;
       expect(served.length).toBeGreaterThan(0);
       expect(served.every((r) => r.authorization === null)).toBe(true);

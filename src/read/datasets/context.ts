@@ -7,8 +7,6 @@ import type { InputFile } from '../files.ts';
 /** Per-source reading state and services. */
 export interface ReaderContext {
   source: SourceConfig;
-  /** Ids given so far in this source (for {@link uniqueId}). */
-  seen: Set<string>;
   /** Called with the count of raw bytes read so far in the current file (progress). */
   onRawBytes?: (bytesRead: number) => void;
   /**

@@ -8,7 +8,7 @@ import type { InputFile } from '../files.ts';
 import { parquetRecords } from '../parquet.ts';
 import { textFromRecord } from '../record.ts';
 import { textFieldOf, type ReaderContext } from './context.ts';
-import { uniqueId } from './ids.ts';
+import { preferredId } from './ids.ts';
 
 /** Reads one Fineweb-Edu Parquet file. */
 export async function* readFinewebEdu(ctx: ReaderContext, file: InputFile): AsyncGenerator<ReadItem> {
@@ -20,7 +20,7 @@ export async function* readFinewebEdu(ctx: ReaderContext, file: InputFile): Asyn
     }
     const read = textFromRecord(ctx.source.name, item, item.record, field);
     const id = (item.record as { id?: unknown }).id;
-    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, typeof id === 'string' ? id : null, item.idWhere);
+    if (read.kind === 'doc') read.doc.id = preferredId(typeof id === 'string' ? id : null, item.idWhere);
     yield read;
   }
 }

@@ -1,13 +1,11 @@
 /**
- * Document ids that stay unique within a source: an id taken from the data (RedPajama `meta`,
- * Fineweb-Edu `id`, a StarCoder repository and path) is used as is the first time; a repeat gets
- * `@<file>:<line>` (or `@<file>#<row>`) appended, so two records never share an id.
+ * Document ids: the id the data gives (RedPajama `meta`, Fineweb-Edu `id`, a StarCoder repository
+ * and path) when it gives one, else the record's location. Ids are not made unique while reading:
+ * the plan stage resolves repeats across every unit of a source (a repeat gets `@<location>`
+ * appended), so ids never depend on how the inputs were split into units or tasks.
  */
 
-/** Returns `preferred` (or `where` when it is missing) made unique against `seen`, and records it. */
-export function uniqueId(seen: Set<string>, preferred: string | null | undefined, where: string): string {
-  let id = preferred && preferred.length ? preferred : where;
-  if (seen.has(id)) id = `${id}@${where}`;
-  seen.add(id);
-  return id;
+/** `preferred` when it is a non-empty string, else `where` (the record's location). */
+export function preferredId(preferred: string | null | undefined, where: string): string {
+  return preferred && preferred.length ? preferred : where;
 }

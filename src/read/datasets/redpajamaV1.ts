@@ -9,7 +9,7 @@ import type { InputFile } from '../files.ts';
 import { jsonlRecords } from '../jsonl.ts';
 import { textFromRecord } from '../record.ts';
 import { textFieldOf, type ReaderContext } from './context.ts';
-import { uniqueId } from './ids.ts';
+import { preferredId } from './ids.ts';
 
 /** The id a RedPajama-v1 `meta` object gives, or null. */
 export function metaId(meta: unknown): string | null {
@@ -30,7 +30,7 @@ export async function* readRedPajamaV1(ctx: ReaderContext, file: InputFile): Asy
       continue;
     }
     const read = textFromRecord(ctx.source.name, item, item.record, field);
-    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, metaId((item.record as Record<string, unknown>).meta), item.idWhere);
+    if (read.kind === 'doc') read.doc.id = preferredId(metaId((item.record as Record<string, unknown>).meta), item.idWhere);
     yield read;
   }
 }

@@ -31,7 +31,7 @@ import type { InputFile } from '../files.ts';
 import { openParquetBuffer, parquetRecords } from '../parquet.ts';
 import { textFromRecord } from '../record.ts';
 import { textFieldOf, type ReaderContext } from './context.ts';
-import { uniqueId } from './ids.ts';
+import { preferredId } from './ids.ts';
 
 const REPO = 'max_stars_repo_name';
 const PATH = 'max_stars_repo_path';
@@ -58,7 +58,7 @@ export async function* readStarcoderFiles(ctx: ReaderContext, file: InputFile): 
     const record = item.record as Record<string, unknown>;
     const read = textFromRecord(ctx.source.name, item, record, field);
     const id = typeof record[REPO] === 'string' && typeof record[PATH] === 'string' ? `${record[REPO]}/${record[PATH]}` : null;
-    if (read.kind === 'doc') read.doc.id = uniqueId(ctx.seen, id, item.idWhere);
+    if (read.kind === 'doc') read.doc.id = preferredId(id, item.idWhere);
     yield read;
   }
 }
@@ -127,20 +127,19 @@ export async function* readStarcoderRepositories(
         const entries = byRepo.get(repo)!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.idWhere < b.idWhere ? -1 : 1));
         if (repo === '') {
           // No repository name: each file stays its own document.
-          for (const e of entries) yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, null, e.idWhere), text: e.text } };
+          for (const e of entries) yield { kind: 'doc', doc: { source: ctx.source.name, id: e.idWhere, idWhere: e.idWhere, text: e.text } };
           continue;
         }
         let part = 0;
         let text = '';
         for (const e of entries) {
           if (text.length > 0 && text.length + options.separator.length + e.text.length > maxChars) {
-            yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part++}`, e.idWhere), text } };
+            yield { kind: 'doc', doc: { source: ctx.source.name, id: `${repo}#${part++}`, idWhere: e.idWhere, text } };
             text = '';
           }
           text = text.length ? text + options.separator + e.text : e.text;
         }
-        if (text.length)
-          yield { kind: 'doc', doc: { source: ctx.source.name, id: uniqueId(ctx.seen, `${repo}#${part}`, entries[entries.length - 1].idWhere), text } };
+        if (text.length) yield { kind: 'doc', doc: { source: ctx.source.name, id: `${repo}#${part}`, idWhere: entries[entries.length - 1].idWhere, text } };
       }
     }
   } finally {

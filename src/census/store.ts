@@ -1,0 +1,124 @@
+/**
+ * The outputs of one census unit (read + tokenize of one input file), as the plan and write
+ * stages read them back. Three files per unit, named by the unit (never by the task or worker
+ * that made them):
+ *
+ * - `<unit>.tokens`: the token ids of the unit's in-cell documents, int32 little-endian, one
+ *   document after another in document order (BOS … EOS each); 4 bytes per token.
+ * - `<unit>.docs.json`: the document table, columnar: `cell[i]` (index among the source's cells,
+ *   bucket order), `lengthTokens[i]` (BOS/EOS included), `id[i]` (the id the data gives, or its
+ *   location when it gives none) and `idWhere[i]` (the location, `<idPath>:<line>` or
+ *   `<idPath>#<row>`; null when it equals `id`). Document i starts at token
+ *   `sum(lengthTokens[0..i))` of the token file.
+ * - `<unit>.counts.json`: the unit's additive counts ({@link CensusCounts}).
+ *
+ * Document ids are not made unique here: the plan resolves duplicates across all units of a
+ * source, so ids never depend on how inputs were split into units or tasks.
+ */
+import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { z } from 'zod';
+import { InvariantError } from '../core/errors.ts';
+import type { BadRecordReason, SkippedReason } from '../core/doc.ts';
+import type { DocTokens, LengthDropReason } from '../manifest/ledger.ts';
+
+/** The additive counts of one census unit. Tokens include BOS/EOS. */
+export interface CensusCounts {
+  source: string;
+  /** Documents tokenized, and their tokens. */
+  read: DocTokens;
+  /** Tokenized documents in no cell: shorter than `lengthTokens.min`, longer than `max`, or in range but in no bucket. */
+  lengthDropped: Record<LengthDropReason, DocTokens>;
+  /** Per cell of the source (bucket order): in-cell documents and tokens. */
+  cells: DocTokens[];
+  /** Records that could not be read, by reason (only under `onBadRecord: skip`). */
+  badRecords: Partial<Record<BadRecordReason, number>>;
+  /** Documents left out by RedPajama-v2 quality filters before tokenization (characters: never tokenized). */
+  qualityFiltered: { documents: number; chars: number };
+  /** Input that holds no record, by reason. */
+  skipped: Record<SkippedReason, number>;
+}
+
+/** The columnar document table of one unit (see the file header). */
+export interface DocTable {
+  cell: number[];
+  lengthTokens: number[];
+  id: string[];
+  idWhere: (string | null)[];
+}
+
+const DocTableSchema = z.strictObject({
+  cell: z.array(z.number().int().nonnegative()),
+  lengthTokens: z.array(z.number().int().positive()),
+  id: z.array(z.string()),
+  idWhere: z.array(z.string().nullable()),
+});
+
+/** A fresh, empty document table. */
+export function emptyDocTable(): DocTable {
+  return { cell: [], lengthTokens: [], id: [], idWhere: [] };
+}
+
+/** Fresh zero counts for `source` with `cellCount` cells. */
+export function emptyCounts(source: string, cellCount: number): CensusCounts {
+  const zero = (): DocTokens => ({ documents: 0, tokens: 0 });
+  return {
+    source,
+    read: zero(),
+    lengthDropped: { too_short: zero(), too_long: zero(), outside_buckets: zero() },
+    cells: Array.from({ length: cellCount }, zero),
+    badRecords: {},
+    qualityFiltered: { documents: 0, chars: 0 },
+    skipped: { blank_line: 0, empty_file: 0 },
+  };
+}
+
+/**
+ * Reads and checks a unit's document table.
+ * @throws InvariantError naming the file when it is not a document table or its columns differ in length.
+ */
+export async function readDocTable(file: string): Promise<DocTable> {
+  let parsed: DocTable;
+  try {
+    parsed = DocTableSchema.parse(JSON.parse(await readFile(file, 'utf8')));
+  } catch (error) {
+    throw new InvariantError(`${file}: not a census document table: ${(error as Error).message}`, { file }, { cause: error });
+  }
+  const n = parsed.cell.length;
+  if (parsed.lengthTokens.length !== n || parsed.id.length !== n || parsed.idWhere.length !== n) {
+    throw new InvariantError(`${file}: document table columns differ in length`, { file });
+  }
+  return parsed;
+}
+
+/** Reads ranges of token ids from one unit's token file (positional reads; one open handle). */
+export class TokenFileReader {
+  private constructor(
+    private readonly file: string,
+    private readonly handle: FileHandle,
+  ) {}
+
+  /** Opens `file` for reading. */
+  static async open(file: string): Promise<TokenFileReader> {
+    return new TokenFileReader(file, await open(file, 'r'));
+  }
+
+  /**
+   * Reads tokens `[offsetTokens, offsetTokens + target.length)` into `target`.
+   * @throws InvariantError when the file ends before the range does.
+   */
+  async read(offsetTokens: number, target: Int32Array): Promise<void> {
+    const bytes = new Uint8Array(target.buffer, target.byteOffset, target.byteLength);
+    let done = 0;
+    while (done < bytes.length) {
+      const { bytesRead } = await this.handle.read(bytes, done, bytes.length - done, offsetTokens * 4 + done);
+      if (bytesRead === 0)
+        throw new InvariantError(`${this.file}: token file ends at byte ${offsetTokens * 4 + done}, before the tokens the plan asks for`, { file: this.file });
+      done += bytesRead;
+    }
+  }
+
+  /** Closes the file. */
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}

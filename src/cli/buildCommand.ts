@@ -1,0 +1,96 @@
+/**
+ * `build-mix`: builds a recipe into an output directory, on this machine (`--executor local`, the
+ * default) or on a Slurm cluster (`--executor slurm`), resumably: rerunning the same command after
+ * a crash, a kill or a cancelled job finishes the build, redoing only unfinished units.
+ */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Command } from 'commander';
+import { defaultOutDir, loadRecipe } from '../config/load.ts';
+import { buildMix } from '../run/build.ts';
+import { openOutDir, removeTemporariesSync, WORK_DIR_NAME } from '../run/outDir.ts';
+import { defaultWorkerCount } from '../tokenize/pool.ts';
+import { formatList, positiveNumber, workerCount } from './args.ts';
+import { createProgress } from './progress.ts';
+import { formatSummary } from './summary.ts';
+
+/** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
+export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
+
+/** Options of `build-mix` as commander parses them. */
+interface BuildMixOptions {
+  recipe: string;
+  out?: string;
+  work?: string;
+  scale?: number;
+  workers: number;
+  format: string[];
+  restart?: boolean;
+}
+
+/** Registers `build-mix` on `program`. */
+export function registerBuildMix(program: Command): void {
+  program
+    .command('build-mix')
+    .description(
+      'Read, tokenize, select, pack and write shards plus manifest.json for a recipe; prints a summary. Resumable: rerun the same command after any interruption.',
+    )
+    .option('--recipe <file>', 'recipe YAML (source paths are relative to it)', DEFAULT_RECIPE)
+    .option('--out <dir>', "output directory: new, empty, or one a longmix build wrote (default: the recipe's output.dir, else out/<recipe name>)")
+    .option('--work <dir>', `work directory for unit outputs and records (default <out>/${WORK_DIR_NAME}; on a cluster, a shared file system)`)
+    .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
+    .option('--workers <n>', 'worker threads running units (reading, tokenizing, writing)', workerCount, defaultWorkerCount())
+    .option(
+      '--format <list>',
+      'comma list of output formats besides the native shards: hf (<out>/hf, datasets save_to_disk, columns nnScaler reads), megatron (<out>/megatron/<recipe>.bin/.idx)',
+      formatList,
+      [],
+    )
+    .option('--restart', 'discard the work of an unfinished build in the work directory and start over')
+    .action(async (opts: BuildMixOptions) => {
+      const started = process.hrtime.bigint();
+      const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
+      const outDir = opts.out ?? defaultOutDir(loaded.recipe);
+      const workDir = opts.work ?? path.join(outDir, WORK_DIR_NAME);
+      // One build per output directory.
+      const lock = await openOutDir(outDir);
+      const progress = createProgress();
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(signal, () => {
+          progress.stop();
+          removeTemporariesSync(outDir);
+          lock.release();
+          console.error(
+            `\nlongmix: interrupted (${signal}); the work done so far is kept in ${workDir}: run the same command again to resume. A previous build in ${outDir} is unchanged.`,
+          );
+          process.exit(signal === 'SIGINT' ? 130 : 143);
+        });
+      }
+      try {
+        const result = await buildMix({
+          loaded,
+          outDir,
+          workDir,
+          workers: opts.workers,
+          formats: opts.format,
+          restart: opts.restart,
+          onProgress: progress.update,
+          lock,
+        });
+        progress.stop();
+        if (result.state === 'done') {
+          console.log(
+            `longmix build-mix: ${outDir} already holds this build (same recipe, tokenizer, inputs and formats); nothing to do. Add --restart to build it again.`,
+          );
+          return;
+        }
+        console.log(formatSummary(result.manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
+        const exported = result.manifest.exports ?? {};
+        if (exported.hf) console.log(`hf        ${path.join(outDir, exported.hf)} (datasets save_to_disk layout)`);
+        if (exported.megatron) console.log(`megatron  ${path.join(outDir, exported.megatron, result.manifest.recipe.name)}.{bin,idx} (+ _doc_lens)`);
+      } finally {
+        progress.stop();
+        lock.release();
+      }
+    });
+}

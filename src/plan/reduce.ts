@@ -1,0 +1,240 @@
+/**
+ * The plan stage (the reduce of the build): a pure function of the census units' outputs taken
+ * in unit order (never in the order they finished), the recipe and the tokenizer's identity. It
+ * resolves repeated document ids, selects documents per cell, fills, packs, orders rows into
+ * global batches, places them in shards, and derives the whole token ledger, asserting the
+ * accounting identity of every source before anything is written.
+ *
+ * Document ids: within a source, the first document (in unit order, then document order) with a
+ * given id keeps it; a later one gets `@<location>` appended (`<idPath>:<line>` or
+ * `<idPath>#<row>`), so ids are unique and never depend on how inputs were split into tasks.
+ *
+ * Shard files are named `shard-<index>-<build>.arrow`, `<build>` the first 8 hex digits of the
+ * plan's SHA-256: a new build's shards never take the names of the previous build's (which stays
+ * readable until the new manifest is in place), and an identical rebuild gives identical names.
+ */
+import type { LoadedRecipe } from '../config/load.ts';
+import { recipeCells, type CellSpec } from '../config/cells.ts';
+import { BudgetError, InputError, InvariantError } from '../core/errors.ts';
+import { stableHash } from '../core/stableJson.ts';
+import type { CensusCounts } from '../census/store.ts';
+import { cellSums, lengthDropped, LENGTH_DROP_REASONS, newAccount, type SourceAccount } from '../manifest/ledger.ts';
+import type { InputIdentity, Manifest } from '../manifest/types.ts';
+import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
+import type { Candidate } from '../select/plan.ts';
+import { assembleManifest } from './assemble.ts';
+import { planSchedule, planShards } from './schedule.ts';
+import { applyLastBatch, bufferTokensOf, planBuild, type Census, type PlanDoc } from './select.ts';
+
+/** What the plan reads of one census unit. */
+export interface UnitCensus {
+  /** The unit's index in the run's census units (its token file is named by it). */
+  unit: number;
+  source: string;
+  counts: CensusCounts;
+  docs: { cell: number[]; lengthTokens: number[]; id: string[]; idWhere: (string | null)[] };
+}
+
+/** One piece of a planned row: tokens `[offsetTokens, offsetTokens + lengthTokens)` of a unit's token file. */
+export interface PiecePlan {
+  unit: number;
+  offsetTokens: number;
+  lengthTokens: number;
+  source: string;
+  docId: string;
+  /** Offset of the piece within its document, tokens (0: it starts with BOS). */
+  startToken: number;
+  repeat: number;
+  part: number;
+  parts: number;
+}
+
+/** One planned row, at global position `rowId`. */
+export interface RowPlan {
+  rowId: number;
+  window: 'short' | 'long';
+  numPad: number;
+  pieces: PiecePlan[];
+}
+
+/** One planned shard: the unit of the write stage. */
+export interface ShardPlanned {
+  index: number;
+  file: string;
+  rank: number;
+  rows: RowPlan[];
+}
+
+/** The plan of a build. */
+export interface BuildPlan {
+  /** The manifest without shard infos (`shards` is empty until the commit fills it in). */
+  manifest: Manifest;
+  shards: ShardPlanned[];
+  /** First 8 hex digits of the plan's SHA-256 (in shard file names). */
+  buildId: string;
+}
+
+/** Shard file name of shard `index` of build `buildId`. */
+export function shardFileName(index: number, buildId: string): string {
+  return `shard-${String(index).padStart(5, '0')}-${buildId}.arrow`;
+}
+
+/** Sums the units' counts into one account per source. */
+function accountsOf(
+  loaded: LoadedRecipe,
+  cells: readonly CellSpec[],
+  units: readonly UnitCensus[],
+  filesPerSource: ReadonlyMap<string, number>,
+): Record<string, SourceAccount> {
+  const accounts: Record<string, SourceAccount> = {};
+  for (const s of loaded.recipe.sources) {
+    accounts[s.name] = newAccount(
+      s.window,
+      filesPerSource.get(s.name) ?? 0,
+      cells.filter((c) => c.source === s.name),
+    );
+  }
+  for (const { source, counts } of units) {
+    const a = accounts[source];
+    a.read.documents += counts.read.documents;
+    a.read.tokens += counts.read.tokens;
+    for (const r of LENGTH_DROP_REASONS) {
+      a.dropped[r].documents += counts.lengthDropped[r].documents;
+      a.dropped[r].tokens += counts.lengthDropped[r].tokens;
+    }
+    counts.cells.forEach((c, i) => {
+      a.cells[i].available.documents += c.documents;
+      a.cells[i].available.tokens += c.tokens;
+    });
+    for (const [reason, n] of Object.entries(counts.badRecords))
+      a.badRecords[reason as keyof typeof a.badRecords] = (a.badRecords[reason as keyof typeof a.badRecords] ?? 0) + (n ?? 0);
+    a.qualityFiltered.documents += counts.qualityFiltered.documents;
+    a.qualityFiltered.chars += counts.qualityFiltered.chars;
+    for (const [reason, n] of Object.entries(counts.skipped)) a.skipped[reason as keyof typeof a.skipped] += n;
+  }
+  return accounts;
+}
+
+/**
+ * Reads the units into the planner's census: final ids, candidates per cell, token locations.
+ * @throws InputError naming a source from which no document was read at all.
+ */
+export function censusOf(loaded: LoadedRecipe, units: readonly UnitCensus[], filesPerSource: ReadonlyMap<string, number>): Census {
+  const cells = recipeCells(loaded.recipe);
+  const firstCell = new Map<string, number>();
+  cells.forEach((c, i) => firstCell.set(c.source, firstCell.get(c.source) ?? i));
+  const accounts = accountsOf(loaded, cells, units, filesPerSource);
+  const candidates: Candidate[][] = cells.map(() => []);
+  const docs: PlanDoc[] = [];
+  const seen = new Map<string, Set<string>>();
+  for (const { unit, source, docs: table } of units) {
+    const ids = seen.get(source) ?? seen.set(source, new Set()).get(source)!;
+    let offsetTokens = 0;
+    for (let i = 0; i < table.cell.length; i++) {
+      let id = table.id[i];
+      if (ids.has(id)) id = `${id}@${table.idWhere[i] ?? table.id[i]}`;
+      ids.add(id);
+      candidates[firstCell.get(source)! + table.cell[i]].push({ index: docs.length, id, lengthTokens: table.lengthTokens[i] });
+      docs.push({ source, id, unit, offsetTokens });
+      offsetTokens += table.lengthTokens[i];
+    }
+  }
+  for (const s of loaded.recipe.sources) {
+    const a = accounts[s.name];
+    if (a.read.documents === 0 && a.qualityFiltered.documents === 0) {
+      const bad = Object.entries(a.badRecords)
+        .map(([reason, n]) => `${n} ${reason}`)
+        .join(', ');
+      const { empty_file: emptyFiles, blank_line: blankLines } = a.skipped;
+      const empty = emptyFiles ? `; ${emptyFiles} of them held no record${blankLines ? ` (${blankLines} blank lines)` : ''}` : '';
+      throw new InputError(
+        `Source "${s.name}": no document was read from its ${a.files} file(s)${empty}${bad ? ` (bad records skipped: ${bad})` : ''}; check its format or dataset, textField and paths`,
+        { source: s.name },
+      );
+    }
+  }
+  return { cells, candidates, docs, accounts };
+}
+
+/**
+ * Asserts every source's accounting identity (see src/manifest/ledger.ts).
+ * @throws InvariantError naming the source whose tokens do not add up (a bug of ours).
+ */
+export function assertLedger(accounts: Record<string, SourceAccount>): void {
+  for (const [name, a] of Object.entries(accounts)) {
+    const s = cellSums(a);
+    const accounted = a.placed.tokens - s.repeated + s.truncated + s.lastBatch + s.overBudget + lengthDropped(a).tokens;
+    if (accounted !== a.read.tokens)
+      throw new InvariantError(`ledger of source "${name}": ${a.read.tokens} tokens read, but placed, dropped and repeated account for ${accounted}`, {
+        source: name,
+      });
+    const inCells = a.cells.reduce((sum, c) => sum + c.available.tokens, 0) + lengthDropped(a).tokens;
+    if (inCells !== a.read.tokens)
+      throw new InvariantError(`ledger of source "${name}": ${a.read.tokens} tokens read, but cells and length drops hold ${inCells}`, { source: name });
+  }
+}
+
+/**
+ * Plans a build from its census units (in unit order).
+ * @param inputs - identities of the inputs (from the bytes the units read), in listing order.
+ * @param filesPerSource - input files per source (for the ledger).
+ * @throws InputError when a source yielded no document; BudgetError when a cell's plan cannot be
+ *   met or fewer rows than one global batch are packed; InvariantError when the ledger does not add up.
+ */
+export function planFromCensus(
+  loaded: LoadedRecipe,
+  tokenizer: TokenizerIdentity,
+  units: readonly UnitCensus[],
+  inputs: InputIdentity[],
+  filesPerSource: ReadonlyMap<string, number>,
+): BuildPlan {
+  const { recipe } = loaded;
+  const { output } = recipe;
+  const census = censusOf(loaded, units, filesPerSource);
+  const plan = planBuild(loaded, census);
+  const schedule = planSchedule(
+    plan.rows.map((r) => r.window),
+    output.globalBatchRows,
+    recipe.seed,
+  );
+  applyLastBatch(census, plan, schedule);
+  if (schedule.order.length === 0) {
+    throw new BudgetError(
+      `No row to write: ${plan.rows.length} rows were packed, fewer than one global batch of ${output.globalBatchRows} rows; lower output.globalBatchRows (and worldSize) or raise the budgets`,
+      { rows: plan.rows.length, globalBatchRows: output.globalBatchRows },
+    );
+  }
+  assertLedger(census.accounts);
+  const shardPlans = planShards(schedule.order.length, output.globalBatchRows, output.worldSize, recipe.rowTokens, output.targetShardBytes);
+  const manifest = assembleManifest(loaded, tokenizer, inputs, census.accounts, plan, schedule, shardPlans, [], bufferTokensOf(loaded));
+  const shards = shardPlans.map((shardPlan, index) => ({
+    index,
+    file: '',
+    rank: shardPlan.rank,
+    rows: shardPlan.positions.map((p): RowPlan => {
+      const row = plan.rows[schedule.order[p]];
+      return {
+        rowId: p,
+        window: row.window,
+        numPad: row.numPad,
+        pieces: row.pieces.map((piece) => {
+          const doc = census.docs[piece.doc];
+          return {
+            unit: doc.unit,
+            offsetTokens: doc.offsetTokens + piece.startToken,
+            lengthTokens: piece.lengthTokens,
+            source: doc.source,
+            docId: doc.id,
+            startToken: piece.startToken,
+            repeat: piece.repeat,
+            part: piece.part,
+            parts: piece.parts,
+          };
+        }),
+      };
+    }),
+  }));
+  const buildId = stableHash({ manifest, shards }).slice(0, 8);
+  for (const shard of shards) shard.file = shardFileName(shard.index, buildId);
+  return { manifest, shards, buildId };
+}

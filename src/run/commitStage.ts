@@ -1,0 +1,119 @@
+/**
+ * The commit stage: checks every completion record of the run, assembles the final manifest,
+ * writes the requested exports (and their check) from the staged shards, and publishes the build
+ * with no gap (src/commit/publish.ts). Then it removes the run's unit outputs from the work
+ * directory (the run record and the commit's completion record stay, so a rerun of the same
+ * command knows the build is done).
+ */
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { buildFilesOf, publish } from '../commit/publish.ts';
+import { PipelineError } from '../core/errors.ts';
+import { sha256Hex, stableStringify } from '../core/stableJson.ts';
+import { NNSCALER_FORMAT_COLUMNS, openNativeBuild, verifyExports } from '../export/index.ts';
+import { writeHfDataset } from '../export/hf.ts';
+import { writeMegatronDataset } from '../export/megatron.ts';
+import type { Manifest } from '../manifest/types.ts';
+import type { ShardInfo } from '../shard/writer.ts';
+import { checkOutputs, type CompletionRecord } from './records.ts';
+import type { RunRecord } from './runRecord.ts';
+import { doneRecord, planResult, stageDir, unitFingerprint, unitName } from './stages.ts';
+import { writeDone } from './records.ts';
+
+/** The commit's work files, in `<work>/commit/`. */
+const commitPaths = (run: RunRecord) => {
+  const dir = stageDir(run, 'commit');
+  return { dir, extras: path.join(dir, 'extras'), journal: path.join(dir, 'journal.json'), trash: path.join(dir, 'trash') };
+};
+
+/**
+ * The final manifest of a run: the plan's, with every shard's info from its completion record,
+ * and the exports the run writes.
+ * @throws PipelineError naming the first unit that is not done or whose outputs are missing.
+ */
+export async function finalManifest(run: RunRecord): Promise<Manifest> {
+  const plan = await doneRecord(run, 'plan', 0);
+  const result = await planResult(run);
+  if (!plan || !result) throw new PipelineError('the plan is not done; the commit runs after every other stage');
+  const text = await readFile(path.join(stageDir(run, 'plan'), 'manifest.json'), 'utf8');
+  if (sha256Hex(text) !== plan.outputs['manifest.json']?.sha256)
+    throw new PipelineError(`${path.join(stageDir(run, 'plan'), 'manifest.json')}: differs from the plan's completion record; rerun with --restart`);
+  const manifest = JSON.parse(text) as Manifest;
+  const shards: ShardInfo[] = [];
+  for (let i = 0; i < result.shards.length; i++) {
+    const record = await doneRecord(run, 'write', i);
+    if (!record) throw new PipelineError(`write unit ${unitName('write', i)} (${result.shards[i]}) is not done; rerun the build to finish it`, { unit: i });
+    shards.push(record.result as ShardInfo);
+  }
+  manifest.shards = shards;
+  if (run.formats.length) manifest.exports = Object.fromEntries(run.formats.map((f) => [f, f]));
+  return manifest;
+}
+
+/** Writes the requested exports into `<work>/commit/extras/` from the staged shards and checks them token for token. */
+async function stageExports(run: RunRecord, manifest: Manifest): Promise<void> {
+  const { extras } = commitPaths(run);
+  await rm(extras, { recursive: true, force: true });
+  await mkdir(extras, { recursive: true });
+  if (!run.formats.length) return;
+  const native = await openNativeBuild(stageDir(run, 'write'), { manifest, manifestSha256: sha256Hex(stableStringify(manifest)) });
+  const hfDir = run.formats.includes('hf') ? path.join(extras, 'hf') : undefined;
+  const megatronPrefix = run.formats.includes('megatron') ? path.join(extras, 'megatron', manifest.recipe.name) : undefined;
+  if (hfDir) await writeHfDataset(native, hfDir, { formatColumns: NNSCALER_FORMAT_COLUMNS });
+  if (megatronPrefix) {
+    await mkdir(path.dirname(megatronPrefix), { recursive: true });
+    await writeMegatronDataset(native, megatronPrefix);
+  }
+  await verifyExports(native, { hfDir, megatronPrefix });
+}
+
+/**
+ * Runs the commit stage (see the file header).
+ * @param previous - the manifest in the output directory now (null for none).
+ */
+export async function runCommit(run: RunRecord, previous: Manifest | null): Promise<Manifest> {
+  const paths = commitPaths(run);
+  const manifest = await finalManifest(run);
+  const journalExists = await readFile(paths.journal).then(
+    () => true,
+    () => false,
+  );
+  // Once the journal exists, publishing has begun: what is staged stays as it is.
+  if (!journalExists) {
+    for (let i = 0; i < manifest.shards.length; i++) {
+      const record = (await doneRecord(run, 'write', i)) as CompletionRecord;
+      await checkOutputs(stageDir(run, 'write'), record);
+    }
+    await stageExports(run, manifest);
+  }
+  await publish({
+    outDir: run.outDir,
+    shardsDir: stageDir(run, 'write'),
+    extrasDir: paths.extras,
+    manifest,
+    previous,
+    journalFile: paths.journal,
+    trashDir: paths.trash,
+  });
+  const text = stableStringify(manifest);
+  await mkdir(paths.dir, { recursive: true });
+  await writeDone(paths.dir, {
+    format: 'longmix-unit-done/1',
+    stage: 'commit',
+    unit: unitName('commit', 0),
+    fingerprint: unitFingerprint(run, 'commit', 0),
+    outputs: {},
+    result: { manifestSha256: sha256Hex(text), files: buildFilesOf(manifest) },
+  });
+  await cleanWork(run);
+  return manifest;
+}
+
+/** Removes a committed run's unit outputs from the work directory, keeping its run record and the commit's completion record. */
+export async function cleanWork(run: RunRecord): Promise<void> {
+  for (const stage of ['census', 'plan', 'write'] as const) await rm(stageDir(run, stage), { recursive: true, force: true });
+  const paths = commitPaths(run);
+  await rm(paths.extras, { recursive: true, force: true });
+  await rm(paths.trash, { recursive: true, force: true });
+  await rm(paths.journal, { force: true });
+}
