@@ -5,12 +5,13 @@
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { defaultOutDir, loadRecipe } from '../config/load.ts';
 import { buildMix } from '../run/build.ts';
 import { openOutDir, removeTemporariesSync, WORK_DIR_NAME } from '../run/outDir.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
-import { formatList, positiveNumber, workerCount } from './args.ts';
+import { formatList, positiveInt, positiveNumber, workerCount } from './args.ts';
+import { buildOnSlurm, SLURM_HELP } from './slurmCommand.ts';
 import { createProgress } from './progress.ts';
 import { formatSummary } from './summary.ts';
 
@@ -26,6 +27,22 @@ interface BuildMixOptions {
   workers: number;
   format: string[];
   restart?: boolean;
+  executor: 'local' | 'slurm';
+  tasks: number;
+  partition?: string;
+  cpusPerTask?: number;
+  mem?: string;
+  time?: string;
+  sbatchArg: string[];
+  wait?: boolean;
+  dryRun?: boolean;
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+function executorName(value: string): 'local' | 'slurm' {
+  if (value !== 'local' && value !== 'slurm') throw new InvalidArgumentError(`expected local or slurm, got "${value}"`);
+  return value;
 }
 
 /** Registers `build-mix` on `program`. */
@@ -47,11 +64,25 @@ export function registerBuildMix(program: Command): void {
       [],
     )
     .option('--restart', 'discard the work of an unfinished build in the work directory and start over')
+    .option('--executor <name>', 'where the stages run: local (this machine, --workers threads) or slurm (sbatch array jobs)', executorName, 'local')
+    .option('--tasks <n>', 'slurm: array tasks of each map stage (census, write)', positiveInt, 4)
+    .option('--partition <name>', 'slurm: partition of every job')
+    .option('--cpus-per-task <n>', 'slurm: CPUs per task, each running one worker thread (default 1)', positiveInt)
+    .option('--mem <size>', 'slurm: memory per task (sbatch syntax: 4G, 4000M)')
+    .option('--time <limit>', 'slurm: time limit per job (sbatch syntax: 2:00:00)')
+    .option('--sbatch-arg <arg>', 'slurm: another sbatch option for every job, as is (repeatable: --sbatch-arg=--qos=long)', collect, [])
+    .option('--wait', 'slurm: wait until the build is committed; the exit status is the build\'s')
+    .option('--dry-run', 'slurm: print the sbatch scripts and submit nothing')
+    .addHelpText('after', SLURM_HELP)
     .action(async (opts: BuildMixOptions) => {
       const started = process.hrtime.bigint();
       const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
       const outDir = opts.out ?? defaultOutDir(loaded.recipe);
       const workDir = opts.work ?? path.join(outDir, WORK_DIR_NAME);
+      if (opts.executor === 'slurm') {
+        await buildOnSlurm(loaded, outDir, workDir, opts, started);
+        return;
+      }
       // One build per output directory.
       const lock = await openOutDir(outDir);
       const progress = createProgress();

@@ -24,7 +24,11 @@ import { existsSync, rmSync, statSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { readManifest, writeManifest } from '../manifest/write.ts';
 import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../export/index.ts';
-import { positiveNumber, workerCount } from './args.ts';
+import { positiveInt, positiveNumber, workerCount } from './args.ts';
+import { runTask, taskSlotFrom } from '../run/task.ts';
+import { buildStatus, formatStatus } from '../run/status.ts';
+import { WORK_DIR_NAME } from '../run/outDir.ts';
+import type { StageName } from '../run/stages.ts';
 import { DEFAULT_RECIPE, registerBuildMix } from './buildCommand.ts';
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
@@ -32,15 +36,43 @@ import { fmt, formatSummary } from './summary.ts';
 import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
 
 function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
   return Number(value);
 }
+
+// Output piped into a reader that stops early (`| head`) ends the command quietly.
+for (const stream of [process.stdout, process.stderr]) stream.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit(0) : undefined));
 
 const program = new Command('longmix')
   .description('Mixed context window long-context training data: budgets, packing, document masks, shards, manifests.')
   .version(TOOL.version);
 
 registerBuildMix(program);
+
+program
+  .command('task')
+  .description(
+    'Run one task of a stage of a build prepared by build-mix (what each array job of --executor slurm runs; a Kubernetes indexed job or AWS Batch array can run it too): the units u with u mod count = index that are not done.',
+  )
+  .requiredOption('--work <dir>', 'work directory of the build (holds run.json)')
+  .requiredOption('--stage <name>', 'census, plan, write or commit')
+  .option('--index <i>', 'task index (default LONGMIX_TASK_INDEX, else SLURM_ARRAY_TASK_ID)', nonNegativeInt)
+  .option('--count <n>', 'number of tasks of the stage (default LONGMIX_TASK_COUNT)', positiveInt)
+  .option('--workers <n>', 'worker threads of this task', workerCount, defaultWorkerCount())
+  .action(async (opts: { work: string; stage: string; index?: number; count?: number; workers: number }) => {
+    const slot = taskSlotFrom(process.env, { index: opts.index, count: opts.count });
+    const { ran, skipped } = await runTask(opts.work, opts.stage as StageName, slot, opts.workers);
+    console.log(`longmix task: ${opts.stage} task ${slot.index} of ${slot.count}: ${ran} unit(s) run, ${skipped} already done`);
+  });
+
+program
+  .command('status')
+  .description("Show a build's progress from its work directory's records: per stage, units done, running, failed (with their errors) and pending.")
+  .argument('<out>', 'output directory of the build')
+  .option('--work <dir>', 'work directory, when the build used --work')
+  .action(async (out: string, opts: { work?: string }) => {
+    console.log(formatStatus(await buildStatus(opts.work ?? path.join(out, WORK_DIR_NAME))));
+  });
 
 program
   .command('plan')
