@@ -71,7 +71,7 @@ export function registerBuildMix(program: Command): void {
     .option('--mem <size>', 'slurm: memory per task (sbatch syntax: 4G, 4000M)')
     .option('--time <limit>', 'slurm: time limit per job (sbatch syntax: 2:00:00)')
     .option('--sbatch-arg <arg>', 'slurm: another sbatch option for every job, as is (repeatable: --sbatch-arg=--qos=long)', collect, [])
-    .option('--wait', 'slurm: wait until the build is committed; the exit status is the build\'s')
+    .option('--wait', "slurm: wait until the build is committed; the exit status is the build's")
     .option('--dry-run', 'slurm: print the sbatch scripts and submit nothing')
     .addHelpText('after', SLURM_HELP)
     .action(async (opts: BuildMixOptions) => {

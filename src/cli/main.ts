@@ -41,7 +41,8 @@ function nonNegativeInt(value: string): number {
 }
 
 // Output piped into a reader that stops early (`| head`) ends the command quietly.
-for (const stream of [process.stdout, process.stderr]) stream.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit(0) : undefined));
+for (const stream of [process.stdout, process.stderr])
+  stream.on('error', (error: NodeJS.ErrnoException) => (error.code === 'EPIPE' ? process.exit(0) : undefined));
 
 const program = new Command('longmix')
   .description('Mixed context window long-context training data: budgets, packing, document masks, shards, manifests.')

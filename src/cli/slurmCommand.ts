@@ -38,10 +38,20 @@ export interface SlurmCommandOptions extends Omit<SlurmOptions, 'sbatchArgs'> {
 export async function buildOnSlurm(loaded: LoadedRecipe, outDir: string, workDir: string, opts: SlurmCommandOptions, started: bigint): Promise<void> {
   const spec = await buildTokenizerSpec(loaded.recipe.tokenizer);
   const run = await prepareRun({ loaded, outDir, workDir, workers: 1, formats: opts.format }, spec);
-  const options: SlurmOptions = { tasks: opts.tasks, partition: opts.partition, cpusPerTask: opts.cpusPerTask, mem: opts.mem, time: opts.time, sbatchArgs: opts.sbatchArg };
+  const options: SlurmOptions = {
+    tasks: opts.tasks,
+    partition: opts.partition,
+    cpusPerTask: opts.cpusPerTask,
+    mem: opts.mem,
+    time: opts.time,
+    sbatchArgs: opts.sbatchArg,
+  };
   const jobs = slurmJobs(run, options);
   if (opts.dryRun) {
-    for (const job of jobs) console.log(`# ---- ${job.stage} (${job.array === null ? 'one job' : `array of ${job.array} tasks`}; submitted with --dependency=afterok:<previous job> --kill-on-invalid-dep=yes after the first)\n${job.script}`);
+    for (const job of jobs)
+      console.log(
+        `# ---- ${job.stage} (${job.array === null ? 'one job' : `array of ${job.array} tasks`}; submitted with --dependency=afterok:<previous job> --kill-on-invalid-dep=yes after the first)\n${job.script}`,
+      );
     console.log(`# nothing was submitted (--dry-run); the run would use ${run.census.length} census units over ${run.inputs.length} input files`);
     return;
   }
@@ -54,11 +64,15 @@ export async function buildOnSlurm(loaded: LoadedRecipe, outDir: string, workDir
     lock.release();
   }
   if (state === 'done') {
-    console.log(`longmix build-mix: ${outDir} already holds this build (same recipe, tokenizer, inputs and formats); nothing to do. Add --restart to build it again.`);
+    console.log(
+      `longmix build-mix: ${outDir} already holds this build (same recipe, tokenizer, inputs and formats); nothing to do. Add --restart to build it again.`,
+    );
     return;
   }
   const ids = await submitJobs(run, jobs);
-  console.log(`longmix build-mix: submitted ${jobs.map((j, i) => `${j.stage} ${ids[i]}${j.array === null ? '' : ` (${j.array} tasks)`}`).join(', ')}; logs in ${workDir}/logs`);
+  console.log(
+    `longmix build-mix: submitted ${jobs.map((j, i) => `${j.stage} ${ids[i]}${j.array === null ? '' : ` (${j.array} tasks)`}`).join(', ')}; logs in ${workDir}/logs`,
+  );
   console.log(`progress: pnpm pipeline status ${outDir}${workDir.startsWith(outDir) ? '' : ` --work ${workDir}`}`);
   if (!opts.wait) return;
   await waitForCommit(run, ids);

@@ -23,6 +23,7 @@ import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promi
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../core/errors.ts';
+import { faultPoint } from '../core/fault.ts';
 import { stableStringify } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { SHARD_FILE } from '../manifest/write.ts';
@@ -143,6 +144,7 @@ export async function publish(p: Publication): Promise<void> {
     else if (!(await exists(target)))
       throw new PipelineError(`${file}: the staged shard is in neither ${p.shardsDir} nor ${p.outDir}; rerun the build (its write stage is redone)`, { file });
   }
+  await faultPoint('commit:commit:shards-moved');
   for (const dir of fresh.exportDirs) {
     const staged = path.join(p.extrasDir, dir);
     const target = path.join(p.outDir, dir);
@@ -160,7 +162,9 @@ export async function publish(p: Publication): Promise<void> {
     const staged = path.join(p.extrasDir, file);
     if (await exists(staged)) await moveFile(staged, path.join(p.outDir, file));
   }
+  await faultPoint('commit:commit:before-manifest');
   await writeTextAtomic(path.join(p.outDir, 'manifest.json'), stableStringify(p.manifest));
+  await faultPoint('commit:commit:after-manifest');
   // The switch is done: remove what only the previous build owned.
   for (const file of journal.previous.shards) if (!fresh.shards.includes(file)) await rm(path.join(p.outDir, file), { force: true });
   for (const file of journal.previous.files) if (!fresh.files.includes(file)) await rm(path.join(p.outDir, file), { force: true });

@@ -9,6 +9,7 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFilesOf, publish } from '../commit/publish.ts';
 import { PipelineError } from '../core/errors.ts';
+import { faultPoint } from '../core/fault.ts';
 import { sha256Hex, stableStringify } from '../core/stableJson.ts';
 import { NNSCALER_FORMAT_COLUMNS, openNativeBuild, verifyExports } from '../export/index.ts';
 import { writeHfDataset } from '../export/hf.ts';
@@ -73,6 +74,7 @@ async function stageExports(run: RunRecord, manifest: Manifest): Promise<void> {
  */
 export async function runCommit(run: RunRecord, previous: Manifest | null): Promise<Manifest> {
   const paths = commitPaths(run);
+  await faultPoint('commit:commit:start');
   const manifest = await finalManifest(run);
   const journalExists = await readFile(paths.journal).then(
     () => true,
@@ -85,6 +87,7 @@ export async function runCommit(run: RunRecord, previous: Manifest | null): Prom
       await checkOutputs(stageDir(run, 'write'), record);
     }
     await stageExports(run, manifest);
+    await faultPoint('commit:commit:exports-staged');
   }
   await publish({
     outDir: run.outDir,
@@ -96,6 +99,7 @@ export async function runCommit(run: RunRecord, previous: Manifest | null): Prom
     trashDir: paths.trash,
   });
   const text = stableStringify(manifest);
+  await faultPoint('commit:commit:before-done');
   await mkdir(paths.dir, { recursive: true });
   await writeDone(paths.dir, {
     format: 'longmix-unit-done/1',

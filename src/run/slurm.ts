@@ -109,7 +109,10 @@ export async function submitJobs(runRecord: RunRecord, jobs: readonly SlurmJob[]
     } catch (error) {
       const e = error as { stderr?: string; message: string; code?: string };
       const why = e.code === 'ENOENT' ? 'sbatch is not installed or not on PATH' : (e.stderr || e.message).trim();
-      throw new PipelineError(`sbatch refused the ${job.stage} job: ${why}${ids.length ? ` (jobs ${ids.join(', ')} were submitted; scancel them or let them fail)` : ''}`, { stage: job.stage });
+      throw new PipelineError(
+        `sbatch refused the ${job.stage} job: ${why}${ids.length ? ` (jobs ${ids.join(', ')} were submitted; scancel them or let them fail)` : ''}`,
+        { stage: job.stage },
+      );
     }
   }
   return ids;
@@ -137,7 +140,9 @@ export async function waitForCommit(runRecord: RunRecord, ids: readonly string[]
       // One last look: the commit may have finished between the two checks.
       if (await isCommitted(runRecord)) return;
       const status = formatStatus(await buildStatus(runRecord.workDir));
-      throw new PipelineError(`the Slurm jobs ${ids.join(', ')} ended without committing the build:\n${status}\nFix what failed and run the same command again: units already done are not redone.`);
+      throw new PipelineError(
+        `the Slurm jobs ${ids.join(', ')} ended without committing the build:\n${status}\nFix what failed and run the same command again: units already done are not redone.`,
+      );
     }
     onTick?.(`${left.length} job(s) queued or running`);
     await sleep(pollMs);

@@ -20,6 +20,7 @@ import { readFile } from 'node:fs/promises';
 import { TokenFileWriter, runCensusUnit, type CensusUnitProgress } from '../census/unit.ts';
 import { readDocTable, TokenFileReader, type CensusCounts } from '../census/store.ts';
 import { PipelineError } from '../core/errors.ts';
+import { faultPoint } from '../core/fault.ts';
 import { sha256Hex, stableHash, stableStringify } from '../core/stableJson.ts';
 import { TOOL } from '../core/version.ts';
 import type { InputIdentity } from '../manifest/types.ts';
@@ -91,7 +92,9 @@ async function attempt(
   );
   const id = attemptId();
   try {
+    await faultPoint(`${stage}:${name}:start`);
     const done = await work(dir, name, (file) => path.join(dir, `${file}.tmp.${id}`));
+    await faultPoint(`${stage}:${name}:before-done`);
     const record: CompletionRecord = { format: 'longmix-unit-done/1', stage, unit: name, fingerprint: unitFingerprint(run, stage, index), ...done };
     await writeDone(dir, record);
     return record;
@@ -124,6 +127,7 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
     } finally {
       await writer.close();
     }
+    await faultPoint(`census:${name}:tokens-written`);
     await rename(tmp(tokensFile), path.join(dir, tokensFile));
     await writeAtomic(path.join(dir, docsFile), JSON.stringify(result.docs));
     const outputs = { [tokensFile]: await digestFile(path.join(dir, tokensFile)), [docsFile]: await digestFile(path.join(dir, docsFile)) };
@@ -231,6 +235,7 @@ export function runWrite(run: RunRecord, index: number, onRow?: (rowsWritten: nu
     } finally {
       for (const reader of readers.values()) await reader.close();
     }
+    await faultPoint(`write:${unitName('write', index)}:shard-written`);
     await rename(tmp(shard.file), path.join(dir, shard.file));
     return { outputs: { [shard.file]: { sizeBytes: info.sizeBytes, sha256: info.sha256 } }, result: info };
   });

@@ -35,7 +35,11 @@ export interface BuildStatus {
  */
 export async function buildStatus(workDir: string): Promise<BuildStatus> {
   const run = await readRunRecord(workDir);
-  if (!run) throw new PipelineError(`${path.join(workDir, 'run.json')}: no run record; ${workDir} is not the work directory of a longmix build (give --work, or the build's --out)`, { workDir });
+  if (!run)
+    throw new PipelineError(
+      `${path.join(workDir, 'run.json')}: no run record; ${workDir} is not the work directory of a longmix build (give --work, or the build's --out)`,
+      { workDir },
+    );
   const committed = await isCommitted(run);
   const stages: StageStatus[] = [];
   for (const stage of STAGES) {

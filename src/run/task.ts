@@ -37,7 +37,8 @@ export function taskSlotFrom(env: NodeJS.ProcessEnv, given: Partial<TaskSlot> = 
 }
 
 function numberOf(value: string | undefined, what: string): number {
-  if (value === undefined || !/^\d+$/.test(value)) throw new PipelineError(`Expected a ${what}: a whole number, got ${value === undefined ? 'none' : JSON.stringify(value)}`);
+  if (value === undefined || !/^\d+$/.test(value))
+    throw new PipelineError(`Expected a ${what}: a whole number, got ${value === undefined ? 'none' : JSON.stringify(value)}`);
   return Number(value);
 }
 
@@ -52,7 +53,9 @@ export async function unitCount(run: RunRecord, stage: StageName): Promise<numbe
 export async function runTokenizerSpec(run: RunRecord): Promise<TokenizerSpec> {
   const spec = await buildTokenizerSpec(run.tokenizer.name as RunRecord['recipe']['tokenizer']);
   if (spec.identity.vocabularySha256 !== run.tokenizer.vocabularySha256) {
-    throw new InputError(`tokenizer ${run.tokenizer.name}: this machine builds vocabulary ${spec.identity.vocabularySha256}, the run pins ${run.tokenizer.vocabularySha256}; install the same longmix version everywhere`);
+    throw new InputError(
+      `tokenizer ${run.tokenizer.name}: this machine builds vocabulary ${spec.identity.vocabularySha256}, the run pins ${run.tokenizer.vocabularySha256}; install the same longmix version everywhere`,
+    );
   }
   return spec;
 }
@@ -62,7 +65,13 @@ export async function runTokenizerSpec(run: RunRecord): Promise<TokenizerSpec> {
  * @returns the numbers of units this task ran and skipped (done already).
  * @throws PipelineError when the work directory holds no run, an earlier stage is not done, or a unit fails (the lowest failed unit's error).
  */
-export async function runTask(workDir: string, stage: StageName, slot: TaskSlot, workers: number, onProgress?: (p: StageProgress) => void): Promise<{ ran: number; skipped: number }> {
+export async function runTask(
+  workDir: string,
+  stage: StageName,
+  slot: TaskSlot,
+  workers: number,
+  onProgress?: (p: StageProgress) => void,
+): Promise<{ ran: number; skipped: number }> {
   if (!STAGES.includes(stage)) throw new PipelineError(`Expected a stage among ${STAGES.join(', ')}, got "${stage}"`);
   const run = await readRunRecord(workDir);
   if (!run) throw new PipelineError(`${workDir}: no run record (run.json); start the build with build-mix first`, { workDir });
