@@ -1,26 +1,36 @@
 /**
- * Plain-text reader: one document per file (books such as PG19), decoded as strict UTF-8.
+ * Plain-text reader: one document per file (books such as PG19), decoded as strict UTF-8; a
+ * gzip or zstd file is decompressed first (src/read/decompress.ts). Memory: the whole text.
  */
-import { readFile } from 'node:fs/promises';
 import type { ReadItem } from '../core/doc.ts';
+import { DecodeError } from './compression.ts';
+import { openDecoded } from './decompress.ts';
 import type { InputFile } from './files.ts';
+import { corruptInput } from './jsonl.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
-/** Reads `file` whole as one document with id `<idPath>`. */
+/**
+ * Reads `file` whole as one document with id `<idPath>`. A file with no bytes (0 bytes, or
+ * compressed data of nothing) yields nothing: the read stage counts it as `empty_file`.
+ * @throws CorruptInputError when compressed data is truncated or corrupt; InputError for an
+ *   unsupported compression.
+ */
 export async function* readTextFile(source: string, file: InputFile, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
-  const bytes = await readFile(file.absPath);
-  onRawBytes?.(bytes.length);
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of (await openDecoded(file.absPath, file.relPath, onRawBytes)).bytes) chunks.push(chunk);
+  } catch (error) {
+    throw error instanceof DecodeError ? corruptInput(file, error, 0) : error;
+  }
+  const bytes = Buffer.concat(chunks);
+  if (bytes.length === 0) return;
   const where = file.relPath;
   let text: string;
   try {
     text = utf8.decode(bytes);
   } catch {
     yield { kind: 'bad', bad: { source, reason: 'invalid_utf8', where, detail: 'file is not valid UTF-8' } };
-    return;
-  }
-  if (text.length === 0) {
-    yield { kind: 'bad', bad: { source, reason: 'empty_text', where, detail: 'file is empty' } };
     return;
   }
   yield { kind: 'doc', doc: { source, id: file.idPath, text } };
