@@ -11,10 +11,15 @@
  * {@link MAX_PARQUET_PAGE_BYTES} (compressed or not) is refused before it is read. Only flat
  * columns (no lists or structs) are read this way.
  *
+ * A page's CRC-32 (Parquet `PageHeader.crc`, over the page's stored bytes) is checked when the
+ * writer recorded one (pyarrow `write_page_checksum`; most writers leave it out, and then a flipped
+ * byte can only be caught by the codec).
+ *
  * Every problem in the chunk (a page past the chunk's end, a header or page that does not decode,
- * values that do not add up to the row group's rows) is a {@link PageError} carrying the byte
+ * a CRC mismatch, values that do not add up to the row group's rows) is a {@link PageError} carrying the byte
  * offset of the page in the file.
  */
+import { crc32 } from 'node:zlib';
 import type { AsyncBuffer, ColumnMetaData, DecodedArray, PageHeader, ParquetParsers, SchemaTree } from 'hyparquet';
 import { parquetHeader, readPage } from 'hyparquet/src/column.js';
 import { convert, DEFAULT_PARSERS } from 'hyparquet/src/convert.js';
@@ -103,6 +108,8 @@ export interface ColumnChunkSpec {
   rows: number;
   parsers: Partial<ParquetParsers>;
   utf8: boolean;
+  /** Largest page read, bytes; default {@link MAX_PARQUET_PAGE_BYTES}. */
+  maxPageBytes?: number;
 }
 
 type ColumnDecoder = Parameters<typeof readPage>[2];
@@ -142,14 +149,19 @@ export async function* columnPages(file: AsyncBuffer, spec: ColumnChunkSpec): As
     if (!(header.compressed_page_size >= 0) || at + length + header.compressed_page_size > bytes.end) {
       throw new PageError(`the page (${header.compressed_page_size} bytes) runs past the end of its column chunk at byte ${bytes.end}`, at);
     }
-    if (size > MAX_PARQUET_PAGE_BYTES) {
-      throw new PageError(`a page of ${size} bytes, above the ${MAX_PARQUET_PAGE_BYTES}-byte limit (MAX_PARQUET_PAGE_BYTES)`, at, true);
-    }
+    const limit = spec.maxPageBytes ?? MAX_PARQUET_PAGE_BYTES;
+    if (size > limit) throw new PageError(`a page of ${size} bytes, above the ${limit}-byte limit (MAX_PARQUET_PAGE_BYTES)`, at, true);
     const count = header.data_page_header_v2?.num_rows ?? header.data_page_header?.num_values ?? 0;
     if (header.type !== 'DICTIONARY_PAGE' && (count <= 0 || values + count > spec.rows)) {
       throw new PageError(`a page of ${count} values where ${spec.rows - values} of the row group's ${spec.rows} remain`, at);
     }
     const body = await bytes.get(at + length, header.compressed_page_size);
+    if (header.crc !== undefined && crc32(body) !== header.crc >>> 0) {
+      throw new PageError(
+        `the page's CRC-32 ${(header.crc >>> 0).toString(16)} does not match its data (${crc32(body).toString(16)}): the data is corrupt`,
+        at,
+      );
+    }
     let data: DecodedArray | undefined;
     try {
       const reader = { view: new DataView(body.buffer, body.byteOffset, body.byteLength), offset: 0 };
