@@ -111,8 +111,11 @@ export async function* parquetRecords(
       return { name, pages: columnPages(buffer, spec), page: [], next: 0 };
     });
     const broken = (cursor: Cursor, error: unknown): Error => {
+      const group = `${file.relPath}: row group ${g} (rows ${rowStart}..${rowStart + rows - 1}), column "${cursor.name}"`;
+      // A remote read that failed (the file changed since it was listed, the network): located, not corrupt.
+      if (error instanceof InputError) return new InputError(`${group}: ${error.message}`, { ...error.context, source, file: file.relPath }, { cause: error });
       if (!(error instanceof PageError)) return error as Error;
-      const at = `${file.relPath}: row group ${g} (rows ${rowStart}..${rowStart + rows - 1}), column "${cursor.name}", page at byte ${error.byteOffset}`;
+      const at = `${group}, page at byte ${error.byteOffset}`;
       if (error.tooLarge) return new InputError(`${at}: ${error.message}`, { source, file: file.relPath, byteOffset: error.byteOffset });
       return new CorruptInputError(`${at}, after ${recordsRead} records: ${error.message}`, file.relPath, error.byteOffset, recordsRead, { cause: error });
     };

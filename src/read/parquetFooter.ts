@@ -6,7 +6,7 @@
  * does not decode, and column chunks outside the file's data.
  */
 import { parquetMetadataAsync, type AsyncBuffer, type FileMetaData } from 'hyparquet';
-import { CorruptInputError } from '../core/errors.ts';
+import { CorruptInputError, PipelineError } from '../core/errors.ts';
 import { compressionOf } from './compression.ts';
 
 const MAGIC = 0x31524150; // "PAR1", little-endian
@@ -45,6 +45,7 @@ export async function readParquetFooter(buffer: AsyncBuffer, relPath: string): P
   try {
     metadata = await parquetMetadataAsync(buffer);
   } catch (error) {
+    if (error instanceof PipelineError) throw error; // a remote read that failed, not the file's bytes
     throw corrupt(`its footer metadata does not decode: ${(error as Error).message}`, metadataStart, error);
   }
   metadata.row_groups.forEach((rowGroup, g) => {

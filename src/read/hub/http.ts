@@ -72,24 +72,40 @@ export interface ByteRange {
   end?: number;
 }
 
+/** An ETag header's opaque value: without a weak prefix `W/` and without quotes; null for none. */
+export function etagValue(header: string | null): string | null {
+  if (header === null) return null;
+  return header
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
+}
+
 /**
- * One GET of `url` (redirects followed by fetch, which drops `Authorization` across origins),
- * with `Accept-Encoding: identity` so byte counts and ranges are those of the file.
- * @returns the response when its status is 2xx (body unread).
+ * One GET of `url` with `Accept-Encoding: identity` so byte counts and ranges are those of the
+ * file. Redirects are followed by fetch (which drops `Authorization` across origins), or, with
+ * `manualRedirect`, returned to the caller.
+ * @returns the response when its status is 2xx, or 3xx with a Location under `manualRedirect` (body unread).
  * @throws TransientError on a network error, 429 or 5xx; InputError on 401/403 (access denied,
- *   see {@link accessDeniedMessage}), 404 (names `url`) and any other status.
+ *   see {@link accessDeniedMessage}), 404 (names `url`) and any other status (412 included).
  */
-export async function hubGet(url: string, opts: HubOptions, range?: ByteRange, headers: Record<string, string> = {}): Promise<Response> {
+export async function hubGet(
+  url: string,
+  opts: HubOptions,
+  range?: ByteRange,
+  headers: Record<string, string> = {},
+  manualRedirect = false,
+): Promise<Response> {
   const all: Record<string, string> = { ...headers, 'accept-encoding': 'identity' };
   if (opts.token) all.authorization = `Bearer ${opts.token}`;
   if (range) all.range = `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}`;
   let res: Response;
   try {
-    res = await fetch(url, { headers: all, redirect: 'follow' });
+    res = await fetch(url, { headers: all, redirect: manualRedirect ? 'manual' : 'follow' });
   } catch (error) {
     throw new TransientError(scrubToken(describeNetworkError(error), opts.token), null, { cause: error });
   }
-  if (res.ok) return res;
+  if (res.ok || (manualRedirect && res.status >= 300 && res.status < 400 && res.headers.has('location'))) return res;
   await res.body?.cancel().catch(() => undefined);
   const { status } = res;
   if (status === 429 || status >= 500) throw new TransientError(`HTTP ${status}`, retryAfterMs(res.headers.get('retry-after')));
