@@ -30,6 +30,8 @@ import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { fmt, formatSummary } from './summary.ts';
 import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
+import { ENVIRONMENT_HELP } from '../read/hub/options.ts';
+import { userPath } from './paths.ts';
 
 /** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
 export const DEFAULT_RECIPE = path.relative(process.cwd(), fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url)));
@@ -71,6 +73,11 @@ async function writeExports(outDir: string, name: string, formats: readonly stri
   return lines;
 }
 
+/** The recipe file to load: the default as it is (relative to the process), a given one from the user's directory (src/cli/paths.ts). */
+function recipePath(recipe: string, command: Command): string {
+  return command.getOptionValueSource('recipe') === 'default' ? path.resolve(recipe) : userPath(recipe);
+}
+
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a row number >= 0, got "${value}"`);
   return Number(value);
@@ -93,10 +100,11 @@ program
     formatList,
     [],
   )
-  .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number; format: string[] }) => {
+  .addHelpText('after', ENVIRONMENT_HELP)
+  .action(async (opts: { recipe: string; out?: string; scale?: number; workers: number; format: string[] }, command: Command) => {
     const started = process.hrtime.bigint();
-    const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
-    const outDir = opts.out ?? defaultOutDir(loaded.recipe);
+    const loaded = await loadRecipe(recipePath(opts.recipe, command), { scale: opts.scale });
+    const outDir = userPath(opts.out ?? defaultOutDir(loaded.recipe));
     // One build per output directory, held through the exports too.
     const lock = await openOutDir(outDir);
     // Ctrl-C or a kill: remove the spill and unfinished shards (a previous build stays as it was),
@@ -156,8 +164,10 @@ program
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
   .option('--lengths-out <file>', 'also write the length census (every in-range document length per cell, JSON) for `pnpm bench --lengths`')
-  .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string }) => {
-    const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
+  .addHelpText('after', ENVIRONMENT_HELP)
+  .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string }, command: Command) => {
+    const loaded = await loadRecipe(recipePath(opts.recipe, command), { scale: opts.scale });
+    if (opts.lengthsOut) opts.lengthsOut = userPath(opts.lengthsOut);
     if (opts.lengthsOut) assertCensusTarget(opts.lengthsOut);
     const progress = createProgress();
     try {
@@ -185,7 +195,10 @@ program
   .argument('<dir>', 'build output directory')
   .option('--hf <dir>', 'HF datasets export to check (default <dir>/hf when present)')
   .option('--megatron <prefix>', 'Megatron export prefix to check (default <dir>/megatron/<recipe> when present)')
-  .action(async (dir: string, opts: { hf?: string; megatron?: string }) => {
+  .action(async (dirArg: string, opts: { hf?: string; megatron?: string }) => {
+    const dir = userPath(dirArg);
+    if (opts.hf) opts.hf = userPath(opts.hf);
+    if (opts.megatron) opts.megatron = userPath(opts.megatron);
     // Read (and lock-checked) once, before anything is printed.
     const manifest = await readManifest(dir);
     const report = await verifyBuild(dir);
@@ -223,7 +236,10 @@ program
     'nnscaler',
   )
   .option('--megatron <prefix>', 'Megatron-LM indexed dataset prefix to write')
-  .action(async (dir: string, opts: { hf?: string; hfColumns: string; megatron?: string }) => {
+  .action(async (dirArg: string, opts: { hf?: string; hfColumns: string; megatron?: string }) => {
+    const dir = userPath(dirArg);
+    if (opts.hf) opts.hf = userPath(opts.hf);
+    if (opts.megatron) opts.megatron = userPath(opts.megatron) + (opts.megatron.endsWith('/') ? '/' : '');
     if (!opts.hf && !opts.megatron) throw new PipelineError('export: give --hf <dir> and/or --megatron <prefix>');
     if (opts.hf && existsSync(opts.hf) && !statSync(opts.hf).isDirectory())
       throw new PipelineError(`export: --hf ${opts.hf} is a file; give a missing or empty directory`);
@@ -249,7 +265,7 @@ program
   .argument('<dir>', 'build output directory')
   .option('--row <n>', 'row id to show', nonNegativeInt)
   .action(async (dir: string, opts: { row?: number }) => {
-    console.log(await inspectBuild(dir, opts.row));
+    console.log(await inspectBuild(userPath(dir), opts.row));
   });
 
 /** A file-system error from Node (ENOENT, EACCES, ENOTDIR, …): the user's setup, not a bug. */

@@ -9,7 +9,7 @@ import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
 import { compressors } from 'hyparquet-compressors';
 import type { ReadItem } from '../core/doc.ts';
 import { CorruptInputError, InputError } from '../core/errors.ts';
-import { hubRangeReader } from './hub/client.ts';
+import { cachePath, hubRangeReader, isCached } from './hub/client.ts';
 import { remoteOptions, type InputFile } from './files.ts';
 import type { RecordItem } from './jsonl.ts';
 import { readParquetFooter } from './parquetFooter.ts';
@@ -32,11 +32,15 @@ function decodeStrings(row: Record<string, unknown>): string | null {
 }
 
 /**
- * The bytes of a Parquet file for hyparquet: a hub file by HTTP range requests (only the footer
- * and the columns read are fetched), a local one from disk.
+ * The bytes of a Parquet file for hyparquet: a local one from disk; a hub file from its complete
+ * copy in the download cache when there is one (so a warm cache needs no network), else by HTTP
+ * range requests (only the footer and the columns read are fetched, nothing is cached).
  */
 export async function openParquetBuffer(file: InputFile): Promise<AsyncBuffer> {
-  return file.hub && !file.absPath ? hubRangeReader(file.hub, remoteOptions(file)) : asyncBufferFromFile(file.absPath);
+  if (!file.hub || file.absPath) return asyncBufferFromFile(file.absPath);
+  const options = remoteOptions(file);
+  const cached = cachePath(options.cacheDir, file.hub);
+  return (await isCached(cached, file.hub)) ? asyncBufferFromFile(cached) : hubRangeReader(file.hub, options);
 }
 
 /** The metadata of a Parquet file, or null for a 0-byte file; see {@link readParquetFooter} for errors. */

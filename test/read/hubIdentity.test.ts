@@ -121,14 +121,14 @@ describe('identity of hub files read by ranges', () => {
     const file = await one('data/a.txt');
     server.replace(REPO, 'data/a.txt', jsonl('v2'));
     const reader = hubRangeReader(file.hub!, options());
-    const refused = await reader.slice(0, 4).catch((e: unknown) => e as Error);
+    const refused = (await reader.slice(0, 4).catch((e: unknown) => e)) as Error;
     expect(refused).toBeInstanceOf(InputError);
     expect(refused.message).toBe(
       `${file.hub!.url}: changed on the server since it was listed (listed ETag "${file.hub!.etag}", If-Match answered 412 Precondition Failed by ${server.endpoint}); the bytes read so far belong to the listed version: run the build again to list and read the new one`,
     );
     expect(server.stats(file.hub!).responses.map((r) => r.status)).toEqual([412]);
     server.inject(REPO, 'data/a.txt', { kind: 'ignoreIfMatch', times: 1 });
-    const ignored = await reader.slice(0, 4).catch((e: unknown) => e as Error);
+    const ignored = (await reader.slice(0, 4).catch((e: unknown) => e)) as Error;
     expect(ignored.message).toBe(
       `${file.hub!.url}: changed on the server since it was listed (listed ETag "${file.hub!.etag}", now "${gitBlobSha1(jsonl('v2'))}"); the bytes read so far belong to the listed version: run the build again to list and read the new one`,
     );
