@@ -28,10 +28,20 @@ export interface Doc {
  * - `empty_text`: the text is the empty string;
  * - `invalid_utf8`: the line (JSONL), cell (Parquet) or file (text) is not valid UTF-8;
  * - `lone_surrogate`: the text holds an unpaired UTF-16 surrogate (a JSON escape such as `\ud800`);
- * - `line_too_long`: a JSONL line longer than `MAX_LINE_BYTES` (src/read/jsonl.ts).
+ * - `line_too_long`: a JSONL line longer than `MAX_LINE_BYTES` (src/read/jsonl.ts);
+ * - `text_too_long`: a text-format file whose text is longer than `MAX_TEXT_BYTES` (src/read/text.ts).
  */
 export type BadRecordReason =
-  'malformed_json' | 'not_an_object' | 'missing_text' | 'null_text' | 'text_not_string' | 'empty_text' | 'invalid_utf8' | 'lone_surrogate' | 'line_too_long';
+  | 'malformed_json'
+  | 'not_an_object'
+  | 'missing_text'
+  | 'null_text'
+  | 'text_not_string'
+  | 'empty_text'
+  | 'invalid_utf8'
+  | 'lone_surrogate'
+  | 'line_too_long'
+  | 'text_too_long';
 
 /** A record that could not be turned into a {@link Doc}. */
 export interface BadRecord {

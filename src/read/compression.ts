@@ -7,7 +7,8 @@
  *    gzip file named `.jsonl` is read; neither magic can begin valid UTF-8 text).
  * 2. It starts with the magic number of another compression or archive format (xz, bzip2, lz4,
  *    zip, 7z, Unix compress, framed snappy): {@link InputError} naming the format and what is
- *    supported.
+ *    supported; or with `PAR1`, a Parquet file given to a text or JSONL reader (which would
+ *    otherwise turn it into bad records).
  * 3. Its name ends with a compression extension but rule 1 and 2 found no magic: for `.gz`/`.zst`
  *    it is not what its name says (a broken download, an HTML error page):
  *    {@link CorruptInputError} at byte 0; for the others (brotli `.br` has no magic at all)
@@ -76,6 +77,7 @@ const FORMATS: Format[] = [
     remedy: 'decompress it and recompress with zstd',
   },
   { name: 'brotli', magic: [], extensions: ['.br'], remedy: 'brotli -dc FILE | zstd -o FILE.zst' },
+  { name: 'Parquet', magic: [[0x50, 0x41, 0x52, 0x31]], extensions: [], remedy: "set the source's format: parquet (or its Parquet dataset)" },
   { name: 'lzma', magic: [], extensions: ['.lzma'], remedy: 'xz --format=lzma -dc FILE | zstd -o FILE.zst' },
 ];
 
@@ -96,6 +98,9 @@ function matches(head: Uint8Array, magic: (number | null)[]): boolean {
 }
 
 function unsupported(relPath: string, format: Format, how: string): InputError {
+  if (format.name === 'Parquet') {
+    return new InputError(`${relPath}: a Parquet file (${how}), not text or JSON Lines; ${format.remedy}`, { file: relPath, byteOffset: 0, format: 'parquet' });
+  }
   return new InputError(
     `${relPath}: ${format.name}-compressed (${how}), which longmix does not read; supported: ${SUPPORTED_COMPRESSIONS}; convert it, e.g. ${format.remedy}`,
     { file: relPath, byteOffset: 0, compression: format.name },

@@ -16,6 +16,7 @@ import { CorruptInputError, InputError } from '../../src/core/errors.ts';
 import { readFile as readInput, readSources } from '../../src/read/index.ts';
 import type { InputFile } from '../../src/read/files.ts';
 import { columnPages, MAX_PARQUET_PAGE_BYTES, PageError } from '../../src/read/parquetPages.ts';
+import { MAX_TEXT_BYTES, readTextFile } from '../../src/read/text.ts';
 import { removeTempDirs, tempDir } from '../helpers/build.ts';
 import { SHARED_SAMPLES, skipWithoutSharedSamples } from '../helpers/sharedSamples.ts';
 
@@ -283,6 +284,28 @@ describe('compression recognised by magic bytes and extension', () => {
     expect(error!.message).toBe(
       `${name}: ${what}, which longmix does not read; supported: gzip (.gz, magic 1f 8b), zstd (.zst, magic 28 b5 2f fd) or none; convert it, e.g. ${remedy}`,
     );
+  });
+
+  it('a Parquet file given to the JSONL or text reader is refused, not read as bad records', async () => {
+    const parquet = Buffer.from(parquetWriteBuffer({ columnData: [{ name: 'text', data: ['a'], type: 'STRING' }] }));
+    for (const format of ['jsonl', 'text'] as const) {
+      const { items, error } = await readAll(format, await fileOf('p.jsonl', parquet));
+      expect(items).toEqual([]);
+      expect(error).toBeInstanceOf(InputError);
+      expect(error!.message).toBe(
+        "p.jsonl: a Parquet file (magic 50 41 52 31 at byte 0), not text or JSON Lines; set the source's format: parquet (or its Parquet dataset)",
+      );
+    }
+  });
+
+  it('a text file over the limit is the bad record text_too_long, read no further', async () => {
+    const file = await fileOf('big.txt.gz', gzipSync('x'.repeat(300_000)));
+    const items: ReadItem[] = [];
+    for await (const item of readTextFile('s', file, undefined, 100_000)) items.push(item);
+    expect(items).toEqual([
+      { kind: 'bad', bad: { source: 's', reason: 'text_too_long', where: 'big.txt.gz', detail: 'text is longer than 100000 bytes (MAX_TEXT_BYTES)' } },
+    ]);
+    expect(MAX_TEXT_BYTES).toBe(64 * 1024 * 1024);
   });
 
   it('a gzip file named .jsonl and a text file in gzip are decompressed; a plain file named .gz is corrupt at byte 0', async () => {

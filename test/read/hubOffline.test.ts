@@ -19,7 +19,7 @@ import { resetOfflineNotice } from '../../src/read/hub/list.ts';
 import { listingCachePath } from '../../src/read/hub/listingCache.ts';
 import { parseHubUrl } from '../../src/read/hub/location.ts';
 import { classifyFetchError, redactCredentials } from '../../src/read/hub/network.ts';
-import { readFile as readInput } from '../../src/read/index.ts';
+import { localSiblings, readFile as readInput } from '../../src/read/index.ts';
 import { parseUrlList } from '../../src/read/urls.ts';
 import { startHubServer } from '../helpers/hubServer.ts';
 import { skipWithoutSharedSamples } from '../helpers/sharedSamples.ts';
@@ -113,6 +113,23 @@ describe.skipIf(skipWithoutSharedSamples)('a hub Parquet file', () => {
     await downloadHubFile(file.hub!, options);
     await server.close();
     expect(await rows()).toBe(20);
+  });
+});
+
+describe.skipIf(skipWithoutSharedSamples)('a sibling file on the hub (RedPajama-v2 quality signals)', () => {
+  it('is null when it does not exist, and an error when the hub cannot be reached', async () => {
+    const server = await startHubServer();
+    vi.stubEnv('HF_ENDPOINT', server.endpoint);
+    vi.stubEnv('LONGMIX_CACHE', cacheDir);
+    vi.stubEnv('HF_TOKEN', '');
+    const sibling = localSiblings(cacheDir);
+    expect(await sibling('hf://datasets/longmix-test/samples/data/none.signals.json.gz')).toBeNull();
+    expect((await sibling('hf://datasets/longmix-test/samples/data/cc.jsonl'))?.relPath).toBe('hf://datasets/longmix-test/samples@main/data/cc.jsonl');
+    await server.close();
+    vi.stubEnv('HF_ENDPOINT', `http://127.0.0.1:${await deadPort()}`);
+    const error = (await sibling('hf://datasets/longmix-test/samples/data/none.signals.json.gz').catch((e: unknown) => e)) as Error;
+    expect(error).toBeInstanceOf(InputError);
+    expect(error.message).toMatch(/failed after 1 attempts .*ECONNREFUSED.*no cached listing to fall back on/);
   });
 });
 

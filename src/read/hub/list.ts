@@ -149,13 +149,16 @@ async function listLive(loc: HubLocation, opts: HubOptions): Promise<HubFile[]> 
   } catch (error) {
     if (error instanceof InputError && error.context.status === 404) {
       const message = `${hfUrl}: not found (HTTP 404 from ${String(error.context.url)}); check the dataset "${loc.repo}", the revision "${loc.revision}" and the folder "${folder}"`;
-      throw new InputError(message, { url: hfUrl, status: 404 }, { cause: error });
+      throw new InputError(message, { url: hfUrl, status: 404, notFound: true }, { cause: error });
     }
     if (error instanceof PipelineError) throw error;
     throw new InputError(scrubToken(`${hfUrl}: cannot list files: ${(error as Error).message}`, opts.token), { url: hfUrl }, { cause: error });
   }
   if (files.length === 0) {
-    throw new InputError(`${hfUrl}: the glob "${loc.glob}" matches no file of dataset ${loc.repo} at revision "${loc.revision}"`, { url: hfUrl });
+    throw new InputError(`${hfUrl}: the glob "${loc.glob}" matches no file of dataset ${loc.repo} at revision "${loc.revision}"`, {
+      url: hfUrl,
+      notFound: true,
+    });
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
