@@ -5,6 +5,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { asyncBufferFromFile, parquetMetadata, parquetSchema } from 'hyparquet';
 import { getTreePath } from 'hyparquet/src/schema.js';
@@ -214,6 +215,24 @@ describe('Parquet', () => {
     expect(error!.message).toMatch(new RegExp(`^p\\.parquet: row group 2 \\(rows 20\\.\\.29\\), column "text", page at byte ${at}, after 20 records: `));
     expect(error).toMatchObject({ byteOffset: at, recordsRead: 20 });
     expect(items).toHaveLength(20);
+  });
+});
+
+describe('Parquet page checksums', () => {
+  it('a page whose CRC-32 does not match is corrupt, not read as changed text', async () => {
+    // test/fixtures/read/README.md: written by pyarrow with write_page_checksum=True, one uncompressed page at byte 4.
+    const fixture = await readFile(fileURLToPath(new URL('../fixtures/read/page-crc.parquet', import.meta.url)));
+    const intact = await readAll('parquet', await fileOf('crc.parquet', fixture));
+    expect(intact.items.map((i) => (i.kind === 'doc' ? i.doc.text : i.kind))).toEqual(['checked page one', 'checked page two', 'three']);
+    const flipped = Buffer.from(fixture);
+    flipped[flipped.lastIndexOf('three', 112)] = 0x54; // "Three": still valid UTF-8 text
+    const { items, error } = await readAll('parquet', await fileOf('flip.parquet', flipped));
+    expect(items).toEqual([]);
+    expect(error).toBeInstanceOf(CorruptInputError);
+    expect(error!.message).toMatch(
+      /^flip\.parquet: row group 0 \(rows 0\.\.2\), column "text", page at byte 4, after 0 records: the page's CRC-32 [0-9a-f]+ does not match its data \([0-9a-f]+\): the data is corrupt$/,
+    );
+    expect(error).toMatchObject({ byteOffset: 4, recordsRead: 0 });
   });
 });
 
