@@ -12,6 +12,8 @@ import { openOutDir, removeTemporariesSync, WORK_DIR_NAME } from '../run/outDir.
 import { defaultWorkerCount } from '../tokenize/pool.ts';
 import { formatList, positiveInt, positiveNumber, workerCount } from './args.ts';
 import { buildOnSlurm, SLURM_HELP } from './slurmCommand.ts';
+import { ENVIRONMENT_HELP } from '../read/hub/options.ts';
+import { recipePath, userPath } from './paths.ts';
 import { createProgress } from './progress.ts';
 import { formatSummary } from './summary.ts';
 
@@ -73,12 +75,12 @@ export function registerBuildMix(program: Command): void {
     .option('--sbatch-arg <arg>', 'slurm: another sbatch option for every job, as is (repeatable: --sbatch-arg=--qos=long)', collect, [])
     .option('--wait', "slurm: wait until the build is committed; the exit status is the build's")
     .option('--dry-run', 'slurm: print the sbatch scripts and submit nothing')
-    .addHelpText('after', SLURM_HELP)
-    .action(async (opts: BuildMixOptions) => {
+    .addHelpText('after', SLURM_HELP + ENVIRONMENT_HELP)
+    .action(async (opts: BuildMixOptions, command: Command) => {
       const started = process.hrtime.bigint();
-      const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
-      const outDir = opts.out ?? defaultOutDir(loaded.recipe);
-      const workDir = opts.work ?? path.join(outDir, WORK_DIR_NAME);
+      const loaded = await loadRecipe(recipePath(opts.recipe, command), { scale: opts.scale });
+      const outDir = userPath(opts.out ?? defaultOutDir(loaded.recipe));
+      const workDir = opts.work ? userPath(opts.work) : path.join(outDir, WORK_DIR_NAME);
       if (opts.executor === 'slurm') {
         await buildOnSlurm(loaded, outDir, workDir, opts, started);
         return;

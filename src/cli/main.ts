@@ -34,6 +34,8 @@ import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
 import { fmt, formatSummary } from './summary.ts';
 import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
+import { ENVIRONMENT_HELP } from '../read/hub/options.ts';
+import { recipePath, userPath } from './paths.ts';
 
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
@@ -62,7 +64,7 @@ program
   .option('--workers <n>', 'worker threads of this task', workerCount, defaultWorkerCount())
   .action(async (opts: { work: string; stage: string; index?: number; count?: number; workers: number }) => {
     const slot = taskSlotFrom(process.env, { index: opts.index, count: opts.count });
-    const { ran, skipped } = await runTask(opts.work, opts.stage as StageName, slot, opts.workers);
+    const { ran, skipped } = await runTask(userPath(opts.work), opts.stage as StageName, slot, opts.workers);
     console.log(`longmix task: ${opts.stage} task ${slot.index} of ${slot.count}: ${ran} unit(s) run, ${skipped} already done`);
   });
 
@@ -72,7 +74,7 @@ program
   .argument('<out>', 'output directory of the build')
   .option('--work <dir>', 'work directory, when the build used --work')
   .action(async (out: string, opts: { work?: string }) => {
-    console.log(formatStatus(await buildStatus(opts.work ?? path.join(out, WORK_DIR_NAME))));
+    console.log(formatStatus(await buildStatus(opts.work ? userPath(opts.work) : path.join(userPath(out), WORK_DIR_NAME))));
   });
 
 program
@@ -84,8 +86,10 @@ program
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
   .option('--lengths-out <file>', 'also write the length census (every in-range document length per cell, JSON) for `pnpm bench --lengths`')
-  .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string }) => {
-    const loaded = await loadRecipe(opts.recipe, { scale: opts.scale });
+  .addHelpText('after', ENVIRONMENT_HELP)
+  .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string }, command: Command) => {
+    const loaded = await loadRecipe(recipePath(opts.recipe, command), { scale: opts.scale });
+    if (opts.lengthsOut) opts.lengthsOut = userPath(opts.lengthsOut);
     if (opts.lengthsOut) assertCensusTarget(opts.lengthsOut);
     const progress = createProgress();
     try {
@@ -113,7 +117,10 @@ program
   .argument('<dir>', 'build output directory')
   .option('--hf <dir>', 'HF datasets export to check (default <dir>/hf when present)')
   .option('--megatron <prefix>', 'Megatron export prefix to check (default <dir>/megatron/<recipe> when present)')
-  .action(async (dir: string, opts: { hf?: string; megatron?: string }) => {
+  .action(async (dirArg: string, opts: { hf?: string; megatron?: string }) => {
+    const dir = userPath(dirArg);
+    if (opts.hf) opts.hf = userPath(opts.hf);
+    if (opts.megatron) opts.megatron = userPath(opts.megatron);
     // Read (and lock-checked) once, before anything is printed.
     const manifest = await readManifest(dir);
     const report = await verifyBuild(dir);
@@ -151,7 +158,10 @@ program
     'nnscaler',
   )
   .option('--megatron <prefix>', 'Megatron-LM indexed dataset prefix to write')
-  .action(async (dir: string, opts: { hf?: string; hfColumns: string; megatron?: string }) => {
+  .action(async (dirArg: string, opts: { hf?: string; hfColumns: string; megatron?: string }) => {
+    const dir = userPath(dirArg);
+    if (opts.hf) opts.hf = userPath(opts.hf);
+    if (opts.megatron) opts.megatron = userPath(opts.megatron) + (opts.megatron.endsWith('/') ? '/' : '');
     if (!opts.hf && !opts.megatron) throw new PipelineError('export: give --hf <dir> and/or --megatron <prefix>');
     if (opts.hf && existsSync(opts.hf) && !statSync(opts.hf).isDirectory())
       throw new PipelineError(`export: --hf ${opts.hf} is a file; give a missing or empty directory`);
@@ -177,7 +187,7 @@ program
   .argument('<dir>', 'build output directory')
   .option('--row <n>', 'row id to show', nonNegativeInt)
   .action(async (dir: string, opts: { row?: number }) => {
-    console.log(await inspectBuild(dir, opts.row));
+    console.log(await inspectBuild(userPath(dir), opts.row));
   });
 
 /** A file-system error from Node (ENOENT, EACCES, ENOTDIR, …): the user's setup, not a bug. */

@@ -189,6 +189,12 @@ export const RecipeSchema = z
       .enum(['fail', 'skip'])
       .default('fail')
       .describe('fail: stop at the first bad record, naming file and line/row. skip: skip it and count it by reason.'),
+    onBadFile: z
+      .enum(['fail', 'skip'])
+      .optional()
+      .describe(
+        'An input file that breaks part-way (truncated or corrupt gzip/zstd, a Parquet file whose footer or pages do not decode; the readers throw CorruptInputError with the file, the compressed byte offset and the records read before the break). fail (the default when absent): stop the build, naming the file and the offset. skip: leave the file out, count it, and list it in the manifest with its offset and the records read before the break (RedPajama-v2 has tens of thousands of files, some broken). Unsupported compressions and missing files always fail.',
+      ),
     scale: z
       .number()
       .positive()

@@ -22,8 +22,31 @@ export interface Doc {
   text: string;
 }
 
-/** Reasons a record is skipped under `onBadRecord: skip`; each is counted in the manifest. */
-export type BadRecordReason = 'malformed_json' | 'missing_text' | 'text_not_string' | 'empty_text' | 'invalid_utf8' | 'lone_surrogate' | 'line_too_long';
+/**
+ * Reasons a record is skipped under `onBadRecord: skip`, one per cause; each is counted in the
+ * manifest (docs/format.md §6.2):
+ * - `malformed_json`: a JSONL line that `JSON.parse` rejects;
+ * - `not_an_object`: valid JSON that is not an object (`null`, an array, a number, a string);
+ * - `missing_text`: an object without the text field;
+ * - `null_text`: the text field is `null` (JSON null, or a null Parquet cell);
+ * - `text_not_string`: the text field is a number, boolean, array or object;
+ * - `empty_text`: the text is the empty string;
+ * - `invalid_utf8`: the line (JSONL), cell (Parquet) or file (text) is not valid UTF-8;
+ * - `lone_surrogate`: the text holds an unpaired UTF-16 surrogate (a JSON escape such as `\ud800`);
+ * - `line_too_long`: a JSONL line longer than `MAX_LINE_BYTES` (src/read/jsonl.ts);
+ * - `text_too_long`: a text-format file whose text is longer than `MAX_TEXT_BYTES` (src/read/text.ts).
+ */
+export type BadRecordReason =
+  | 'malformed_json'
+  | 'not_an_object'
+  | 'missing_text'
+  | 'null_text'
+  | 'text_not_string'
+  | 'empty_text'
+  | 'invalid_utf8'
+  | 'lone_surrogate'
+  | 'line_too_long'
+  | 'text_too_long';
 
 /** A record that could not be turned into a {@link Doc}. */
 export interface BadRecord {

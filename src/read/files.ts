@@ -7,7 +7,7 @@ import { glob, isDynamicPattern } from 'tinyglobby';
 import { InputError } from '../core/errors.ts';
 import { downloadHubFile, hubOptionsFromEnv, listHubFiles, type HubFile, type HubOptions } from './hub/client.ts';
 import { isHubUrl, parseHubUrl } from './hub/location.ts';
-import { isHttpUrl, probeHttpFile, readUrlList, withoutToken } from './urls.ts';
+import { assertNoCredentials, isHttpUrl, probeHttpFile, readUrlList, withoutToken } from './urls.ts';
 
 /** One input file of a source. */
 export interface InputFile {
@@ -100,7 +100,7 @@ async function urlsOf(list: string, baseDir: string, options: HubOptions): Promi
  * then hub ones, then plain URLs, each sorted; `maxFiles` keeps the first N of that order (a
  * deterministic sample).
  * @throws InputError when a plain path does not exist or a glob matches no file (local or hub);
- *   ConfigError on a malformed hub URL.
+ *   ConfigError on a malformed hub URL or a URL with credentials (`user:password@`).
  */
 export async function expandPaths(
   source: string,
@@ -116,6 +116,7 @@ export async function expandPaths(
     if (pattern.startsWith('urls:')) {
       for (const url of await urlsOf(pattern.slice(5), baseDir, hubOptions ?? hubOptionsFromEnv())) urls.add(url);
     } else if (isHttpUrl(pattern)) {
+      assertNoCredentials(pattern, `Source "${source}"`);
       urls.add(pattern);
     } else if (isHubUrl(pattern)) {
       for (const file of await expandHub(pattern, hubOptions ?? hubOptionsFromEnv())) hubFiles.set(file.relPath, file);

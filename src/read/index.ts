@@ -27,11 +27,18 @@ export interface ResolvedSource {
   baseDir?: string;
 }
 
-/** A sibling resolver: hub URLs are listed on the hub, other paths looked up relative to `baseDir`. */
+/**
+ * A sibling resolver: hub URLs are listed on the hub, other paths looked up relative to `baseDir`.
+ * Null when the sibling does not exist (a 404 or an empty listing); any other failure (the hub
+ * cannot be reached, access denied) is thrown, never taken for a missing file.
+ */
 export function localSiblings(baseDir: string): (relPath: string) => Promise<InputFile | null> {
   return async (relPath) => {
     if (isHubUrl(relPath) || isHttpUrl(relPath)) {
-      const files = await expandPaths('sibling', [relPath], baseDir).catch(() => []);
+      const files = await expandPaths('sibling', [relPath], baseDir).catch((error: unknown) => {
+        if (error instanceof InputError && (error.context.notFound === true || error.context.status === 404)) return [];
+        throw error;
+      });
       return files.length === 1 ? files[0] : null;
     }
     const absPath = path.resolve(baseDir, relPath);

@@ -4,7 +4,9 @@
  * record and are passed over. Memory: one chunk (1 MiB) plus the longest line.
  */
 import type { BadRecord, ReadItem, SkippedInput } from '../core/doc.ts';
-import { openDecompressed } from './decompress.ts';
+import { CorruptInputError } from '../core/errors.ts';
+import { DecodeError } from './compression.ts';
+import { openDecoded } from './decompress.ts';
 import type { InputFile } from './files.ts';
 import { textFromRecord } from './record.ts';
 
@@ -58,10 +60,25 @@ export type RecordItem =
   | { kind: 'bad'; bad: BadRecord }
   | { kind: 'skipped'; skipped: SkippedInput };
 
+/** The error for compressed data of `file` that broke after `recordsRead` records. */
+export function corruptInput(file: InputFile, error: DecodeError, recordsRead: number): CorruptInputError {
+  return new CorruptInputError(
+    `${file.relPath}: cannot decode ${error.codec} data at compressed byte ${error.byteOffset}, after ${recordsRead} records: ${error.message}`,
+    file.relPath,
+    error.byteOffset,
+    recordsRead,
+    { cause: error },
+  );
+}
+
 /**
  * Parses one JSONL file of `source` into records, in file order; `where` is `<relPath>:<line>`.
- * Lines that are not valid UTF-8 or not JSON are bad records (never skipped silently).
- * @throws Error (from the decompressor or the file system) on unreadable or corrupt files.
+ * Lines that are not valid UTF-8 or not JSON are bad records (never skipped silently). A 0-byte
+ * file (or compressed data of nothing) yields nothing. A line cut off by a break in compressed
+ * data is not yielded.
+ * @throws CorruptInputError (file, compressed byte offset, records yielded so far) when compressed
+ *   data is truncated or corrupt; InputError for an unsupported compression; Error from the file
+ *   system on unreadable files.
  */
 export async function* jsonlRecords(
   source: string,
@@ -69,29 +86,46 @@ export async function* jsonlRecords(
   onRawBytes?: (bytesRead: number) => void,
   maxLineBytes = MAX_LINE_BYTES,
 ): AsyncGenerator<RecordItem> {
-  for await (let [line, lineNo] of lines(openDecompressed(file.absPath, onRawBytes), maxLineBytes)) {
+  const split = lines((await openDecoded(file.absPath, file.relPath, onRawBytes)).bytes, maxLineBytes);
+  let recordsRead = 0;
+  for (;;) {
+    let next: IteratorResult<[Buffer | null, number]>;
+    try {
+      next = await split.next();
+    } catch (error) {
+      throw error instanceof DecodeError ? corruptInput(file, error, recordsRead) : error;
+    }
+    if (next.done) return;
+    let [line] = next.value;
+    const lineNo = next.value[1];
     const where = `${file.relPath}:${lineNo}`;
     if (line === null) {
+      recordsRead++;
       yield { kind: 'bad', bad: { source, reason: 'line_too_long', where, detail: `line is longer than ${maxLineBytes} bytes` } };
       continue;
     }
     if (line.length && line[line.length - 1] === 13) line = line.subarray(0, line.length - 1);
-    let decoded: string;
+    let decodedLine: string;
     try {
-      decoded = utf8.decode(line);
+      decodedLine = utf8.decode(line);
     } catch {
+      recordsRead++;
       yield { kind: 'bad', bad: { source, reason: 'invalid_utf8', where, detail: 'line is not valid UTF-8' } };
       continue;
     }
-    if (decoded.trim() === '') {
+    if (decodedLine.trim() === '') {
       yield { kind: 'skipped', skipped: { source, reason: 'blank_line', where } };
       continue;
     }
+    recordsRead++;
+    let record: unknown;
     try {
-      yield { kind: 'record', record: JSON.parse(decoded), where, idWhere: `${file.idPath}:${lineNo}`, position: lineNo };
+      record = JSON.parse(decodedLine);
     } catch (error) {
       yield { kind: 'bad', bad: { source, reason: 'malformed_json', where, detail: (error as Error).message } };
+      continue;
     }
+    yield { kind: 'record', record, where, idWhere: `${file.idPath}:${lineNo}`, position: lineNo };
   }
 }
 

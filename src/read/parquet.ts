@@ -1,16 +1,19 @@
 /**
- * Parquet reader (hyparquet + hyparquet-compressors: snappy, gzip, zstd, brotli, lz4). Reads
- * only the text column, one row group at a time, so memory is bounded by the largest row group's
- * text (measured in ../shared/LIBRARIES.md §2: 397 MB peak on a 685 MB-text file).
+ * Parquet reader (hyparquet + hyparquet-compressors: snappy, gzip, zstd, brotli, lz4). Reads only
+ * the columns asked for, row group by row group and page by page (src/read/parquetPages.ts), so
+ * memory is bounded by one page per column (at most `MAX_PARQUET_PAGE_BYTES`) plus a 4 MiB
+ * read-ahead block, whatever the size of a row group. A 0-byte file holds no record.
  */
-import { asyncBufferFromFile, cachedAsyncBuffer, parquetMetadataAsync, parquetReadObjects, type AsyncBuffer } from 'hyparquet';
-import { hubRangeReader } from './hub/client.ts';
-import { remoteOptions } from './files.ts';
+import { asyncBufferFromFile, parquetSchema, type AsyncBuffer, type DecodedArray, type FileMetaData } from 'hyparquet';
+import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
 import { compressors } from 'hyparquet-compressors';
 import type { ReadItem } from '../core/doc.ts';
-import { InputError } from '../core/errors.ts';
-import type { InputFile } from './files.ts';
+import { CorruptInputError, InputError } from '../core/errors.ts';
+import { cachePath, hubRangeReader, isCached } from './hub/client.ts';
+import { remoteOptions, type InputFile } from './files.ts';
 import type { RecordItem } from './jsonl.ts';
+import { readParquetFooter } from './parquetFooter.ts';
+import { columnPages, PageError } from './parquetPages.ts';
 import { textFromRecord } from './record.ts';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
@@ -29,17 +32,38 @@ function decodeStrings(row: Record<string, unknown>): string | null {
 }
 
 /**
- * The bytes of a Parquet file for hyparquet: a hub file by HTTP range requests (only the footer
- * and the row groups read are fetched, so a large file can be sampled), a local one from disk.
+ * The bytes of a Parquet file for hyparquet: a local one from disk; a hub file from its complete
+ * copy in the download cache when there is one (so a warm cache needs no network), else by HTTP
+ * range requests (only the footer and the columns read are fetched, nothing is cached).
  */
 export async function openParquetBuffer(file: InputFile): Promise<AsyncBuffer> {
-  return file.hub && !file.absPath ? cachedAsyncBuffer(hubRangeReader(file.hub, remoteOptions(file))) : asyncBufferFromFile(file.absPath);
+  if (!file.hub || file.absPath) return asyncBufferFromFile(file.absPath);
+  const options = remoteOptions(file);
+  const cached = cachePath(options.cacheDir, file.hub);
+  return (await isCached(cached, file.hub)) ? asyncBufferFromFile(cached) : hubRangeReader(file.hub, options);
+}
+
+/** The metadata of a Parquet file, or null for a 0-byte file; see {@link readParquetFooter} for errors. */
+export async function parquetFileMetadata(file: InputFile, buffer?: AsyncBuffer): Promise<FileMetaData | null> {
+  buffer ??= await openParquetBuffer(file);
+  return buffer.byteLength === 0 ? null : readParquetFooter(buffer, file.relPath);
+}
+
+/** A column being read page by page: the current page and the next value in it. */
+interface Cursor {
+  name: string;
+  pages: AsyncGenerator<DecodedArray>;
+  page: DecodedArray;
+  next: number;
 }
 
 /**
- * Reads the given columns of one Parquet file, one row group at a time, as records
- * (`where` = `<relPath>#<row>`, 0-based rows). Columns in `optional` are read when present.
- * @throws InputError when the file is not Parquet or lacks a required column.
+ * Reads the given columns of one Parquet file, row group by row group and page by page, as records
+ * (`where` = `<relPath>#<row>`, 0-based rows). Columns in `optional` are read when present and flat.
+ * A 0-byte file yields nothing.
+ * @throws InputError when a required column is missing or nested (a list or struct), or when a page
+ *   is above `MAX_PARQUET_PAGE_BYTES`; CorruptInputError (file, byte offset, records yielded so far)
+ *   when the file is too short, truncated, or a footer or page does not decode.
  */
 export async function* parquetRecords(
   source: string,
@@ -49,60 +73,85 @@ export async function* parquetRecords(
   onRawBytes?: (bytesRead: number) => void,
 ): AsyncGenerator<RecordItem> {
   const buffer = await openParquetBuffer(file);
-  let metadata;
-  try {
-    metadata = await parquetMetadataAsync(buffer);
-  } catch (error) {
-    throw new InputError(`${file.relPath}: not a readable Parquet file: ${(error as Error).message}`, { source, file: file.relPath }, { cause: error });
-  }
-  const present = metadata.schema.slice(1).map((element) => element.name);
+  const metadata = await parquetFileMetadata(file, buffer);
+  if (!metadata) return;
+  const schema = parquetSchema(metadata);
+  const present = new Map(schema.children.map((child) => [child.element.name, child]));
+  const flat = (name: string) => isFlatColumn(getTreePath(schema, [name]));
   for (const column of required) {
-    if (!present.includes(column)) {
-      throw new InputError(`${file.relPath}: Parquet file has no column "${column}" (columns: ${present.join(', ')}); set the source's textField`, {
+    if (!present.has(column)) {
+      throw new InputError(`${file.relPath}: Parquet file has no column "${column}" (columns: ${[...present.keys()].join(', ')}); set the source's textField`, {
         source,
         file: file.relPath,
       });
     }
+    if (!flat(column)) {
+      throw new InputError(`${file.relPath}: Parquet column "${column}" is a list or struct; expected a string column`, { source, file: file.relPath });
+    }
   }
-  const columns = [...required, ...optional.filter((c) => present.includes(c) && !required.includes(c))];
+  const columns = [...required, ...optional.filter((c) => present.has(c) && !required.includes(c) && flat(c))];
   let rowStart = 0;
-  for (const rowGroup of metadata.row_groups) {
-    const rowEnd = rowStart + Number(rowGroup.num_rows);
-    let rows: Record<string, unknown>[];
-    try {
+  let recordsRead = 0;
+  for (const [g, rowGroup] of metadata.row_groups.entries()) {
+    const rows = Number(rowGroup.num_rows);
+    const cursors: Cursor[] = columns.map((name) => {
+      const meta = rowGroup.columns.find((c) => c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name)?.meta_data;
+      if (!meta)
+        throw new CorruptInputError(
+          `${file.relPath}: row group ${g} has no data for column "${name}", after ${recordsRead} records`,
+          file.relPath,
+          0,
+          recordsRead,
+        );
+      if (meta.codec !== 'UNCOMPRESSED' && !(meta.codec in compressors)) {
+        throw new InputError(
+          `${file.relPath}: row group ${g}, column "${name}" is compressed with ${meta.codec}, which the Parquet reader does not decode (supported: UNCOMPRESSED, ${Object.keys(compressors).join(', ')}); rewrite the file with zstd or snappy`,
+          { source, file: file.relPath, codec: meta.codec },
+        );
+      }
+      const spec = { meta, schemaPath: getTreePath(schema, [name]), rows, utf8: false, parsers: { stringFromBytes: (bytes: Uint8Array) => bytes } };
       // utf8: false and a raw stringFromBytes: byte arrays, UTF-8-annotated or not, come back raw and
       // are decoded here strictly, so invalid UTF-8 is a located bad record instead of silent U+FFFD.
-      rows = await parquetReadObjects({
-        file: buffer,
-        metadata,
-        columns,
-        rowStart,
-        rowEnd,
-        compressors,
-        utf8: false,
-        parsers: { stringFromBytes: (bytes: Uint8Array) => bytes },
-      });
-    } catch (error) {
-      throw new InputError(
-        `${file.relPath}#${rowStart}: cannot decode rows ${rowStart}..${rowEnd - 1}: ${(error as Error).message}`,
-        { source, file: file.relPath, row: rowStart },
-        { cause: error },
-      );
-    }
-    for (let i = 0; i < rows.length; i++) {
+      return { name, pages: columnPages(buffer, spec), page: [], next: 0 };
+    });
+    const broken = (cursor: Cursor, error: unknown): Error => {
+      const group = `${file.relPath}: row group ${g} (rows ${rowStart}..${rowStart + rows - 1}), column "${cursor.name}"`;
+      // A remote read that failed (the file changed since it was listed, the network): located, not corrupt.
+      if (error instanceof InputError) return new InputError(`${group}: ${error.message}`, { ...error.context, source, file: file.relPath }, { cause: error });
+      if (!(error instanceof PageError)) return error as Error;
+      const at = `${group}, page at byte ${error.byteOffset}`;
+      if (error.tooLarge) return new InputError(`${at}: ${error.message}`, { source, file: file.relPath, byteOffset: error.byteOffset });
+      return new CorruptInputError(`${at}, after ${recordsRead} records: ${error.message}`, file.relPath, error.byteOffset, recordsRead, { cause: error });
+    };
+    for (let i = 0; i < rows; i++) {
+      const row: Record<string, unknown> = {};
+      for (const cursor of cursors) {
+        if (cursor.next === cursor.page.length) {
+          try {
+            const next = await cursor.pages.next();
+            if (next.done) throw new PageError(`the column ended after ${i} of ${rows} rows`, 0);
+            cursor.page = next.value;
+            cursor.next = 0;
+          } catch (error) {
+            throw broken(cursor, error);
+          }
+        }
+        row[cursor.name] = cursor.page[cursor.next++];
+      }
       const where = `${file.relPath}#${rowStart + i}`;
-      const bad = decodeStrings(rows[i]);
+      const bad = decodeStrings(row);
+      recordsRead++;
       if (bad) yield { kind: 'bad', bad: { source, reason: 'invalid_utf8', where, detail: `column "${bad}" is not valid UTF-8` } };
-      else yield { kind: 'record', record: rows[i], where, idWhere: `${file.idPath}#${rowStart + i}`, position: rowStart + i };
+      else yield { kind: 'record', record: row, where, idWhere: `${file.idPath}#${rowStart + i}`, position: rowStart + i };
     }
-    rowStart = rowEnd;
+    rowStart += rows;
     onRawBytes?.(Math.round((file.sizeBytes * rowStart) / Math.max(1, Number(metadata.num_rows))));
   }
 }
 
 /**
  * Reads one Parquet file of `source`, yielding documents (ids `<idPath>#<row>`, 0-based rows).
- * @throws InputError when the file is not Parquet or lacks the text column.
+ * @throws InputError and CorruptInputError as {@link parquetRecords}.
  */
 export async function* readParquet(source: string, file: InputFile, textField: string, onRawBytes?: (bytesRead: number) => void): AsyncGenerator<ReadItem> {
   for await (const item of parquetRecords(source, file, [textField], [], onRawBytes)) {

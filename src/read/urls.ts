@@ -9,14 +9,36 @@
  * sent to these hosts.
  */
 import { readFile } from 'node:fs/promises';
-import { InputError } from '../core/errors.ts';
+import { ConfigError, InputError } from '../core/errors.ts';
 import { hubGet, parseContentRange, withRetries } from './hub/http.ts';
 import type { HubFile } from './hub/list.ts';
+import { redactCredentials } from './hub/network.ts';
 import type { HubOptions } from './hub/options.ts';
 
 /** True for `http://` and `https://` paths. */
 export function isHttpUrl(s: string): boolean {
   return /^https?:\/\//.test(s);
+}
+
+/**
+ * Refuses a URL that carries credentials (`https://user:password@host/…`): fetch cannot send
+ * them, and they would land in the manifest and in messages. The message never shows them.
+ * @param where - where the URL was given (a recipe source, `<list>:<line>`), for the message.
+ * @throws ConfigError naming the URL with its credentials replaced by `***`.
+ */
+export function assertNoCredentials(url: string, where: string): void {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`${where}: "${redactCredentials(url)}" is not a valid URL`, { where });
+  }
+  if (parsed.username || parsed.password) {
+    throw new ConfigError(
+      `${where}: ${redactCredentials(url)} carries credentials (user:password@), which are not supported and would be recorded in the manifest; for the hub set HF_TOKEN (sent to the hub only), for another host give a URL that needs none`,
+      { where, url: redactCredentials(url) },
+    );
+  }
 }
 
 /** Options for a host that is not the hub: the same retries and cache, and no token. */
@@ -55,7 +77,9 @@ export function parseUrlList(text: string, where: string): string[] {
   text.split(/\r?\n/).forEach((line, i) => {
     const url = line.trim();
     if (!url || url.startsWith('#')) return;
-    if (!isHttpUrl(url)) throw new InputError(`${where}:${i + 1}: expected an http(s) URL, got ${JSON.stringify(url.slice(0, 80))}`, { where, line: i + 1 });
+    if (!isHttpUrl(url))
+      throw new InputError(`${where}:${i + 1}: expected an http(s) URL, got ${JSON.stringify(redactCredentials(url).slice(0, 80))}`, { where, line: i + 1 });
+    assertNoCredentials(url, `${where}:${i + 1}`);
     urls.push(url);
   });
   return urls;

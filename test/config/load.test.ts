@@ -33,6 +33,12 @@ describe('recipe schema', () => {
     expect(r.packing).toEqual({ longDocPolicy: 'split', shortDocPolicy: 'split', longRowAttention: 'document' });
   });
 
+  it('onBadFile: fail or skip, absent by default (= fail), anything else refused', () => {
+    expect(parseRecipe(base, 'r.yaml').onBadFile).toBeUndefined();
+    expect(parseRecipe(`onBadFile: skip\n${base}`, 'r.yaml').onBadFile).toBe('skip');
+    expect(() => parseRecipe(`onBadFile: ignore\n${base}`, 'r.yaml')).toThrow(ConfigError);
+  });
+
   it('rejects unknown keys with their path', () => {
     expect(() => parseRecipe(base + 'extra: 1\n', 'r.yaml')).toThrow('Invalid recipe r.yaml:\n  extra: unknown key (remove it or check its spelling)');
     expect(() => parseRecipe(base.replace('window: short', 'window: short\n    budget: 5'), 'r.yaml')).toThrow('  sources.0.budget: unknown key');

@@ -8,14 +8,18 @@
  *   path order (clients must sort), `pageSize` a page with `Link: <…&cursor=N>; rel="next"` as the
  *   hub paginates (what @huggingface/hub 2.17.5 `listFiles` follows).
  * - `GET /datasets/<owner>/<name>/resolve/<revision>/<path>`: regular files are served here; LFS
- *   files (`.parquet`, `.zst`, `.gz`) answer 302 to a second server (another origin, the "CDN"),
- *   as the hub redirects to its CDN. Bodies support `Range: bytes=a-b | a-` (206 +
- *   Content-Range, 416 when unsatisfiable) and carry `ETag` (sha256 for LFS, else git blob id).
+ *   files (`.parquet`, `.zst`, `.gz`) answer 302 with `X-Linked-Etag: "<sha256>"` to a second
+ *   server (another origin, the "CDN", content-addressed: `/cdn/<id>` keeps serving the version
+ *   it was made for), as the hub redirects to its CDN. Bodies support `Range: bytes=a-b | a-`
+ *   (206 + Content-Range, 416 when unsatisfiable). The hub's `ETag` is the git blob id; the CDN's
+ *   is its own (`"cdn-<md5>"`, as S3 and CloudFront give), not the listing's. Both answer 412 to
+ *   an `If-Match` that is not their current ETag.
+ * - `replace()` changes a file's content (and so its listing and ETags), e.g. in the middle of a read.
  * - A gated repository: 401 without `Authorization`, 403 with a wrong bearer token.
  * - Faults queued per file: HTTP 429 (with Retry-After) / 500 / 503 at resolve; at the body, a
  *   dropped connection (half the bytes, then the socket is destroyed), a Range request answered
- *   200 with the whole file, or a 206 with a wrong Content-Range.
- * - Counts requests and body bytes per file, and every response.
+ *   200 with the whole file, a 206 with a wrong Content-Range, or If-Match ignored.
+ * - Counts requests and body bytes per file, every response, and the If-Match each carried.
  * The servers are unref'd and `close()` ends them and their connections.
  */
 import { createHash } from 'node:crypto';
@@ -26,10 +30,11 @@ import type { AddressInfo } from 'node:net';
 /** The shared samples folder, relative to this file (../shared/samples beside the repository). */
 export const SAMPLES_URL = new URL('../../../shared/samples/', import.meta.url);
 
-/** One file of a fake repository: its path and the sample file (relative to SAMPLES_URL) it serves. */
+/** One file of a fake repository: its path and the sample file (relative to SAMPLES_URL) it serves, or its bytes. */
 export interface FakeFileSpec {
   path: string;
-  source: string;
+  source?: string;
+  content?: Buffer;
 }
 
 /** A fake dataset repository: files per revision; `token` makes it gated. */
@@ -67,7 +72,8 @@ export const GATED_REPO: FakeRepoSpec = {
 
 /** A fault injected into the next `times` requests of one file. */
 export type Fault =
-  { kind: 'status'; status: 429 | 500 | 503; times: number; retryAfterSeconds?: number } | { kind: 'drop' | 'ignoreRange' | 'wrongRange'; times: number };
+  | { kind: 'status'; status: 429 | 500 | 503; times: number; retryAfterSeconds?: number }
+  | { kind: 'drop' | 'ignoreRange' | 'wrongRange' | 'ignoreIfMatch'; times: number };
 
 /** One response of the resolve or CDN endpoint for a file. */
 export interface ServedResponse {
@@ -86,6 +92,8 @@ export interface FileStats {
   requests: number;
   bytes: number;
   responses: ServedResponse[];
+  /** Per response, in the same order: where it came from and the If-Match header received (or null). */
+  ifMatch: { origin: 'hub' | 'cdn'; value: string | null }[];
 }
 
 /** A file the server serves. */
@@ -102,6 +110,8 @@ interface Served {
 export interface HubServer {
   /** `http://127.0.0.1:<port>` of the hub (use as `HubOptions.endpoint`). */
   endpoint: string;
+  /** Replaces the content of the file `path` of `repo` (revision `main` unless given); later listings and responses show the new version. */
+  replace(repo: string, path: string, content: Buffer, revision?: string): void;
   /** Queues `fault` for the file `path` of `repo` (revision `main` unless given). */
   inject(repo: string, path: string, fault: Fault, revision?: string): void;
   /** Responses served for one file so far. */
@@ -119,13 +129,15 @@ export function gitBlobSha1(content: Buffer): string {
   return createHash('sha1').update(`blob ${content.length}\0`).update(content).digest('hex');
 }
 
-function served(repo: FakeRepoSpec, spec: FakeFileSpec): Served {
-  const content = readFileSync(new URL(spec.source, SAMPLES_URL));
+function served(repo: FakeRepoSpec, path: string, content: Buffer): Served {
   const sha256 = createHash('sha256').update(content).digest('hex');
-  const lfs = /\.(parquet|zst|gz)$/.test(spec.path);
+  const lfs = /\.(parquet|zst|gz)$/.test(path);
   const pointer = Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256}\nsize ${content.length}\n`);
-  return { repo, path: spec.path, content, lfs, oid: gitBlobSha1(lfs ? pointer : content), sha256 };
+  return { repo, path, content, lfs, oid: gitBlobSha1(lfs ? pointer : content), sha256 };
 }
+
+/** The CDN's own ETag of a content (an S3-style MD5), unrelated to the hub's. */
+const cdnEtag = (content: Buffer) => `"cdn-${createHash('md5').update(content).digest('hex')}"`;
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -156,20 +168,24 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
   const pageSize = options.pageSize ?? 2;
   const repos = options.repos ?? [PUBLIC_REPO, GATED_REPO];
   const files = new Map<string, Served>(); // key `${repo}@${revision}:${path}`
-  const cdnIds: string[] = [];
+  // Every version of every LFS file ever served, by id: `/cdn/<id>` never changes content.
+  const cdn: { key: string; content: Buffer }[] = [];
+  const cdnIds = new Map<string, number>(); // `${key}|${sha256}` -> id
+  const add = (key: string, file: Served) => {
+    files.set(key, file);
+    if (file.lfs && !cdnIds.has(`${key}|${file.sha256}`)) cdnIds.set(`${key}|${file.sha256}`, cdn.push({ key, content: file.content }) - 1);
+  };
   for (const repo of repos) {
     for (const [revision, specs] of Object.entries(repo.revisions)) {
-      for (const spec of specs) {
-        files.set(`${repo.repo}@${revision}:${spec.path}`, served(repo, spec));
-        cdnIds.push(`${repo.repo}@${revision}:${spec.path}`);
-      }
+      for (const spec of specs)
+        add(`${repo.repo}@${revision}:${spec.path}`, served(repo, spec.path, spec.content ?? readFileSync(new URL(spec.source!, SAMPLES_URL))));
     }
   }
   let faults = new Map<string, Fault[]>();
   let stats = new Map<string, FileStats>();
   const treeRequests: HubServer['treeRequests'] = [];
   const statsOf = (key: string): FileStats => {
-    if (!stats.has(key)) stats.set(key, { requests: 0, bytes: 0, responses: [] });
+    if (!stats.has(key)) stats.set(key, { requests: 0, bytes: 0, responses: [], ifMatch: [] });
     return stats.get(key)!;
   };
   const takeFault = (key: string, kinds: Fault['kind'][]): Fault | null => {
@@ -179,11 +195,12 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
     fault.times--;
     return fault;
   };
-  const record = (key: string, response: ServedResponse): void => {
+  const record = (key: string, response: ServedResponse, req?: http.IncomingMessage): void => {
     const s = statsOf(key);
     s.requests++;
     s.bytes += response.bytes;
     s.responses.push(response);
+    s.ifMatch.push({ origin: response.origin, value: req?.headers['if-match'] ?? null });
   };
 
   /** Checks the gated repo's token; answers 401/403 and returns false when refused. */
@@ -195,9 +212,14 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
     return auth === `Bearer ${repo.token}`;
   };
 
-  const serveBody = (key: string, file: Served, origin: 'hub' | 'cdn', req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const size = file.content.length;
+  const serveBody = (key: string, content: Buffer, etag: string, origin: 'hub' | 'cdn', req: http.IncomingMessage, res: http.ServerResponse): void => {
+    const size = content.length;
     const authorization = req.headers.authorization ?? null;
+    const ifMatch = takeFault(key, ['ignoreIfMatch']) ? undefined : req.headers['if-match'];
+    if (ifMatch !== undefined && ifMatch !== '*' && !ifMatch.split(',').some((t) => t.trim() === etag)) {
+      res.writeHead(412, { etag }).end();
+      return record(key, { origin, status: 412, range: null, bytes: 0, authorization }, req);
+    }
     const m = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
     let range: [number, number] | null = null;
     if (req.headers.range !== undefined) {
@@ -205,7 +227,7 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
       const end = m && m[2] !== '' ? Math.min(Number(m[2]) + 1, size) : size;
       if (!m || start >= size || start >= end) {
         res.writeHead(416, { 'content-range': `bytes */${size}` }).end();
-        return record(key, { origin, status: 416, range: null, bytes: 0, authorization });
+        return record(key, { origin, status: 416, range: null, bytes: 0, authorization }, req);
       }
       range = [start, end];
     }
@@ -214,15 +236,15 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
     const [start, end] = answered ?? [0, size];
     const headers: Record<string, string | number> = {
       'content-length': end - start,
-      etag: `"${file.lfs ? file.sha256 : file.oid}"`,
+      etag,
       'accept-ranges': 'bytes',
       'content-type': 'application/octet-stream',
     };
     if (answered) headers['content-range'] = `bytes ${start + (fault?.kind === 'wrongRange' ? 1 : 0)}-${end - 1}/${size}`;
     res.writeHead(answered ? 206 : 200, headers);
-    const body = file.content.subarray(start, end);
+    const body = content.subarray(start, end);
     const sent = fault?.kind === 'drop' ? body.subarray(0, Math.floor(body.length / 2)) : body;
-    record(key, { origin, status: answered ? 206 : 200, range, bytes: sent.length, authorization });
+    record(key, { origin, status: answered ? 206 : 200, range, bytes: sent.length, authorization }, req);
     if (fault?.kind === 'drop') res.write(sent, () => res.socket?.destroy());
     else res.end(sent);
   };
@@ -262,29 +284,34 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
     if (fault?.kind === 'status') {
       const headers: Record<string, string> = fault.retryAfterSeconds === undefined ? {} : { 'retry-after': String(fault.retryAfterSeconds) };
       sendJson(res, fault.status, { error: 'injected fault' }, headers);
-      return record(key, { origin: 'hub', status: fault.status, range: null, bytes: 0, authorization });
+      return record(key, { origin: 'hub', status: fault.status, range: null, bytes: 0, authorization }, req);
     }
-    if (!file.lfs) return serveBody(key, file, 'hub', req, res);
-    res.writeHead(302, { location: `${cdnEndpoint}/cdn/${cdnIds.indexOf(key)}` }).end();
-    record(key, { origin: 'hub', status: 302, range: null, bytes: 0, authorization });
+    if (!file.lfs) return serveBody(key, file.content, `"${file.oid}"`, 'hub', req, res);
+    res
+      .writeHead(302, {
+        location: `${cdnEndpoint}/cdn/${cdnIds.get(`${key}|${file.sha256}`)}`,
+        'x-linked-etag': `"${file.sha256}"`,
+        'x-linked-size': String(file.content.length),
+      })
+      .end();
+    record(key, { origin: 'hub', status: 302, range: null, bytes: 0, authorization }, req);
   };
 
   const cdnHandler = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    const key = cdnIds[Number(/^\/cdn\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1)];
-    const file = key === undefined ? undefined : files.get(key);
-    if (!file || req.method !== 'GET') return sendJson(res, 404, { error: 'Not found' });
-    serveBody(key, file, 'cdn', req, res);
+    const object = cdn[Number(/^\/cdn\/(\d+)$/.exec(req.url ?? '')?.[1] ?? -1)];
+    if (!object || req.method !== 'GET') return sendJson(res, 404, { error: 'Not found' });
+    serveBody(object.key, object.content, cdnEtag(object.content), 'cdn', req, res);
   };
 
-  const cdn = http.createServer(cdnHandler);
+  const cdnServer = http.createServer(cdnHandler);
   let cdnEndpoint = '';
   const hub = http.createServer((req, res) => hubHandler(req, res, cdnEndpoint));
   const listen = (server: http.Server): Promise<string> =>
     new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
-  cdnEndpoint = await listen(cdn);
+  cdnEndpoint = await listen(cdnServer);
   const endpoint = await listen(hub);
   hub.unref();
-  cdn.unref();
+  cdnServer.unref();
   const closeServer = (server: http.Server): Promise<void> =>
     new Promise((resolve) => {
       server.close(() => resolve());
@@ -294,6 +321,12 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
   return {
     endpoint,
     treeRequests,
+    replace(repo, path, content, revision = 'main') {
+      const key = `${repo}@${revision}:${path}`;
+      const old = files.get(key);
+      if (!old) throw new Error(`hubServer.replace: no file ${key}`);
+      add(key, served(old.repo, path, content));
+    },
     inject(repo, path, fault, revision = 'main') {
       const key = `${repo}@${revision}:${path}`;
       if (!files.has(key)) throw new Error(`hubServer.inject: no file ${key}`);
@@ -306,7 +339,7 @@ export async function startHubServer(options: { pageSize?: number; repos?: FakeR
       treeRequests.length = 0;
     },
     close: async () => {
-      await Promise.all([closeServer(hub), closeServer(cdn)]);
+      await Promise.all([closeServer(hub), closeServer(cdnServer)]);
     },
   };
 }

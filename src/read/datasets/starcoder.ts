@@ -25,10 +25,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { once } from 'node:events';
-import { parquetMetadataAsync } from 'hyparquet';
 import type { ReadItem } from '../../core/doc.ts';
 import type { InputFile } from '../files.ts';
-import { openParquetBuffer, parquetRecords } from '../parquet.ts';
+import { parquetFileMetadata, parquetRecords } from '../parquet.ts';
 import { textFromRecord } from '../record.ts';
 import { textFieldOf, type ReaderContext } from './context.ts';
 import { preferredId } from './ids.ts';
@@ -66,8 +65,8 @@ export async function* readStarcoderFiles(ctx: ReaderContext, file: InputFile): 
 async function contentBytes(files: readonly InputFile[], field: string): Promise<number> {
   let total = 0;
   for (const file of files) {
-    const metadata = await parquetMetadataAsync(await openParquetBuffer(file));
-    for (const rg of metadata.row_groups)
+    const metadata = await parquetFileMetadata(file);
+    for (const rg of metadata?.row_groups ?? [])
       for (const col of rg.columns) if (col.meta_data?.path_in_schema.join('.') === field) total += Number(col.meta_data.total_uncompressed_size);
   }
   return total;

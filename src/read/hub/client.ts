@@ -9,8 +9,11 @@
  * - Retries (network errors, dropped connections, 429 with `Retry-After`, 5xx): exponential
  *   backoff with deterministic jitter, at most `maxRetries`; see `http.ts`.
  * - The access token is sent only as `Authorization: Bearer …` and never appears in an error.
+ * - Listings are cached beside the downloads and used when the hub cannot be reached
+ *   (`listingCache.ts`); failures that cannot be transient are not retried (`network.ts`).
  */
 export { hubOptionsFromEnv, type HubOptions } from './options.ts';
 export { hubResolveUrl, listHubFiles, type HubFile } from './list.ts';
 export { downloadHubFile } from './download.ts';
+export { cachePath, isCached } from './cache.ts';
 export { hubRangeReader, type HubRangeReader } from './rangeReader.ts';

@@ -2,7 +2,9 @@
  * One HTTP request to the hub with plain `fetch`, and the retry loop around it.
  *
  * Retry rule: network errors, dropped connections, short bodies, HTTP 429 and 5xx are retried up
- * to `maxRetries` times. Retry k (0-based) waits `Retry-After` seconds when a 429/5xx answer has
+ * to `maxRetries` times, except network failures that cannot be transient (src/read/hub/network.ts:
+ * a DNS failure is retried once; connection refused on localhost, a certificate error, a request
+ * fetch cannot build are not retried). Retry k (0-based) waits `Retry-After` seconds when a 429/5xx answer has
  * that header in its delta-seconds form (capped at 600 s), else `retryBaseMs * 2^k` plus a jitter
  * in [0, 50%) of that, derived from the URL and k (SHA-256, no `Math.random`), so runs are
  * reproducible while different files do not retry in lockstep. 401/403/404 and other statuses
@@ -11,6 +13,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigError, InputError } from '../../core/errors.ts';
 import { derivedKey } from '../../core/rng.ts';
+import { classifyFetchError, redactCredentials } from './network.ts';
 import type { HubOptions } from './options.ts';
 
 /** A failure worth retrying; never escapes {@link withRetries}, which turns it into an `InputError`. */
@@ -23,6 +26,12 @@ export class TransientError extends Error {
     message: string,
     readonly retryAfterMs: number | null = null,
     options?: { cause?: unknown },
+    /** Retries this failure deserves at most (see src/read/hub/network.ts); Infinity = up to `maxRetries`. */
+    readonly retryLimit = Infinity,
+    /** Why it is retried less than `maxRetries`, for the final message. */
+    readonly rule = '',
+    /** True when the server could not be reached (a network error, not an HTTP status). */
+    readonly unreachable = false,
   ) {
     super(message, options);
     this.name = 'TransientError';
@@ -58,12 +67,6 @@ function retryAfterMs(header: string | null): number | null {
   return Math.min(Number(header) * 1000, MAX_RETRY_AFTER_MS);
 }
 
-function describeNetworkError(error: unknown): string {
-  const e = error as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = e.cause?.code ?? e.cause?.message;
-  return `network error: ${e.message ?? String(error)}${cause ? ` (${cause})` : ''}`;
-}
-
 /** A byte range `[start, end)`; `end` undefined means to the end of the file. */
 export interface ByteRange {
   /** First byte, 0-based, inclusive. */
@@ -72,24 +75,43 @@ export interface ByteRange {
   end?: number;
 }
 
+/** An ETag header's opaque value: without a weak prefix `W/` and without quotes; null for none. */
+export function etagValue(header: string | null): string | null {
+  if (header === null) return null;
+  return header
+    .trim()
+    .replace(/^W\//, '')
+    .replace(/^"(.*)"$/, '$1');
+}
+
 /**
- * One GET of `url` (redirects followed by fetch, which drops `Authorization` across origins),
- * with `Accept-Encoding: identity` so byte counts and ranges are those of the file.
- * @returns the response when its status is 2xx (body unread).
+ * One GET of `url` with `Accept-Encoding: identity` so byte counts and ranges are those of the
+ * file. Redirects are followed by fetch (which drops `Authorization` across origins), or, with
+ * `manualRedirect`, returned to the caller.
+ * @returns the response when its status is 2xx, or 3xx with a Location under `manualRedirect` (body unread).
  * @throws TransientError on a network error, 429 or 5xx; InputError on 401/403 (access denied,
- *   see {@link accessDeniedMessage}), 404 (names `url`) and any other status.
+ *   see {@link accessDeniedMessage}), 404 (names `url`) and any other status (412 included).
  */
-export async function hubGet(url: string, opts: HubOptions, range?: ByteRange, headers: Record<string, string> = {}): Promise<Response> {
+export async function hubGet(
+  url: string,
+  opts: HubOptions,
+  range?: ByteRange,
+  headers: Record<string, string> = {},
+  manualRedirect = false,
+): Promise<Response> {
   const all: Record<string, string> = { ...headers, 'accept-encoding': 'identity' };
   if (opts.token) all.authorization = `Bearer ${opts.token}`;
   if (range) all.range = `bytes=${range.start}-${range.end === undefined ? '' : range.end - 1}`;
   let res: Response;
   try {
-    res = await fetch(url, { headers: all, redirect: 'follow' });
+    res = await fetch(url, { headers: all, redirect: manualRedirect ? 'manual' : 'follow' });
   } catch (error) {
-    throw new TransientError(scrubToken(describeNetworkError(error), opts.token), null, { cause: error });
+    const failure = classifyFetchError(error, url);
+    const message = redactCredentials(scrubToken(failure.message, opts.token));
+    if (!failure.network) throw new InputError(`${redactCredentials(url)}: ${message}`, { url: redactCredentials(url) });
+    throw new TransientError(message, null, { cause: error }, failure.retries, failure.rule, true);
   }
-  if (res.ok) return res;
+  if (res.ok || (manualRedirect && res.status >= 300 && res.status < 400 && res.headers.has('location'))) return res;
   await res.body?.cancel().catch(() => undefined);
   const { status } = res;
   if (status === 429 || status >= 500) throw new TransientError(`HTTP ${status}`, retryAfterMs(res.headers.get('retry-after')));
@@ -111,9 +133,14 @@ export async function withRetries<T>(url: string, opts: HubOptions, attempt: (k:
       return await attempt(k);
     } catch (error) {
       if (!(error instanceof TransientError)) throw error;
-      if (k === opts.maxRetries) {
-        const message = `${url}: failed after ${k + 1} attempts (maxRetries ${opts.maxRetries}): ${error.message}`;
-        throw new InputError(scrubToken(message, opts.token), { url, attempts: k + 1 }, { cause: error });
+      if (k >= Math.min(opts.maxRetries, error.retryLimit)) {
+        const rule = error.rule && error.retryLimit < opts.maxRetries ? `; ${error.rule}` : '';
+        const message = `${redactCredentials(url)}: failed after ${k + 1} attempts (maxRetries ${opts.maxRetries}): ${error.message}${rule}`;
+        throw new InputError(
+          scrubToken(message, opts.token),
+          { url: redactCredentials(url), attempts: k + 1, unreachable: error.unreachable },
+          { cause: error },
+        );
       }
       await sleep(error.retryAfterMs ?? backoffMs(url, k, opts.retryBaseMs));
     }

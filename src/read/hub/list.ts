@@ -11,6 +11,7 @@ import picomatch from 'picomatch';
 import { ConfigError, InputError, PipelineError } from '../../core/errors.ts';
 import { hubGet, scrubToken, TransientError, withRetries } from './http.ts';
 import { formatHubUrl, type HubLocation } from './location.ts';
+import { listingCachePath, loadListing, saveListing } from './listingCache.ts';
 import type { HubOptions } from './options.ts';
 
 /** One file of a hub repository at a revision. */
@@ -85,14 +86,46 @@ function toHubFile(loc: HubLocation, opts: HubOptions, entry: ListFileEntry, hfU
   };
 }
 
+let offlineNoticeShown = false;
+
+/** Shows the offline notice again (for tests: it is printed once per process). */
+export function resetOfflineNotice(): void {
+  offlineNoticeShown = false;
+}
+
 /**
  * Lists every file of `loc.repo` at `loc.revision` whose path matches `loc.glob` (picomatch,
  * default options: `*` stays within a segment and skips dotfiles), sorted by path (code units).
+ * A successful listing is cached (src/read/hub/listingCache.ts). When the hub cannot be reached
+ * (network errors, or 429/5xx, after the retries), the cached listing is used instead and stderr
+ * says so, once per process.
  * @throws InputError naming the `hf://` URL when the glob matches no file or the dataset,
- *   revision or folder does not exist (404); InputError on access denied (401/403) or after
- *   `maxRetries` failed retries; ConfigError when the token does not start with `hf_`.
+ *   revision or folder does not exist (404); InputError on access denied (401/403), or when the
+ *   hub cannot be reached and no listing is cached; ConfigError when the token does not start with `hf_`.
  */
 export async function listHubFiles(loc: HubLocation, opts: HubOptions): Promise<HubFile[]> {
+  try {
+    const files = await listLive(loc, opts);
+    await saveListing(opts.cacheDir, opts.endpoint, loc, files, new Date());
+    return files;
+  } catch (error) {
+    if (!(error instanceof InputError) || error.context.attempts === undefined) throw error;
+    const cached = await loadListing(opts.cacheDir, opts.endpoint, loc);
+    if (!cached) {
+      const where = listingCachePath(opts.cacheDir, opts.endpoint, loc);
+      throw new InputError(`${error.message}; no cached listing to fall back on (${where})`, error.context, { cause: error });
+    }
+    if (!offlineNoticeShown) {
+      offlineNoticeShown = true;
+      process.stderr.write(
+        `longmix: the hub at ${opts.endpoint} cannot be reached (${error.message}); using cached listings, first ${formatHubUrl(loc)} as listed at ${cached.listedAt} (a branch may have moved since)\n`,
+      );
+    }
+    return cached.files;
+  }
+}
+
+async function listLive(loc: HubLocation, opts: HubOptions): Promise<HubFile[]> {
   const hfUrl = formatHubUrl(loc);
   if (opts.token && !opts.token.startsWith('hf_')) {
     throw new ConfigError(`Expected HF_TOKEN to be a Hugging Face access token starting with "hf_", got one of ${opts.token.length} characters that does not`);
@@ -116,13 +149,16 @@ export async function listHubFiles(loc: HubLocation, opts: HubOptions): Promise<
   } catch (error) {
     if (error instanceof InputError && error.context.status === 404) {
       const message = `${hfUrl}: not found (HTTP 404 from ${String(error.context.url)}); check the dataset "${loc.repo}", the revision "${loc.revision}" and the folder "${folder}"`;
-      throw new InputError(message, { url: hfUrl, status: 404 }, { cause: error });
+      throw new InputError(message, { url: hfUrl, status: 404, notFound: true }, { cause: error });
     }
     if (error instanceof PipelineError) throw error;
     throw new InputError(scrubToken(`${hfUrl}: cannot list files: ${(error as Error).message}`, opts.token), { url: hfUrl }, { cause: error });
   }
   if (files.length === 0) {
-    throw new InputError(`${hfUrl}: the glob "${loc.glob}" matches no file of dataset ${loc.repo} at revision "${loc.revision}"`, { url: hfUrl });
+    throw new InputError(`${hfUrl}: the glob "${loc.glob}" matches no file of dataset ${loc.repo} at revision "${loc.revision}"`, {
+      url: hfUrl,
+      notFound: true,
+    });
   }
   return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
