@@ -7,6 +7,7 @@
  * - `verify DIR [--hf DIR] [--megatron PREFIX]`: check every shard and invariant against the manifest; exit 1 on the first violation.
  * - `inspect DIR [--row N]`: show a build's shards, or one row's pieces.
  * - `export DIR [--hf DIR] [--megatron PREFIX]`: write a build for other trainers and check it.
+ * - `report DIR`: (re)write `DIR/report.html` for a finished build; build-mix writes it after every build.
  *
  * Errors print as one message naming file/line, key path, or shard/row, and exit with code 1.
  */
@@ -28,7 +29,8 @@ import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from
 import { positiveInt, positiveNumber } from './args.ts';
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
-import { fmt, formatSummary } from './summary.ts';
+import { fmt, formatReportLine, formatSummary } from './summary.ts';
+import { writeReport } from '../report/index.ts';
 import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
 
 /** The embedded default recipe, `pipelines/sample.yaml`, as a path relative to the working directory. */
@@ -141,6 +143,11 @@ program
       exporting = false;
       console.log(formatSummary(manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
       for (const line of exported) console.log(line);
+      console.log(
+        formatReportLine(
+          await writeReport(outDir, manifest, { timings: { phases: [{ phase: 'build-mix', seconds: Number(process.hrtime.bigint() - started) / 1e9 }] } }),
+        ),
+      );
     } finally {
       progress.stop();
       lock.release();
@@ -250,6 +257,16 @@ program
   .option('--row <n>', 'row id to show', nonNegativeInt)
   .action(async (dir: string, opts: { row?: number }) => {
     console.log(await inspectBuild(dir, opts.row));
+  });
+
+program
+  .command('report')
+  .description(
+    'Write DIR/report.html for a finished build: one self-contained page (opens offline) of where every token went, the mix, document lengths, row fill, the schedule and the inputs, made from manifest.json and the shards. build-mix writes it after every build.',
+  )
+  .argument('<dir>', 'build output directory')
+  .action(async (dir: string) => {
+    console.log(formatReportLine(await writeReport(dir, await readManifest(dir))));
   });
 
 /** A file-system error from Node (ENOENT, EACCES, ENOTDIR, …): the user's setup, not a bug. */

@@ -48,14 +48,25 @@ function paddingNotes(manifest: Manifest): Note[] {
   if (byWindow.long > 0 && byWindow.long >= byWindow.short) {
     const share = pct(byWindow.long, manifest.rows.long * rowTokens);
     if (filler === null) {
-      const offer = shortSources.length ? `set packing.longRowFiller to a short source (${list(shortSources.map(([n]) => `"${n}"`))}) so its documents fill them` : 'add a short source and set packing.longRowFiller to it';
-      notes.push({ topic: 'padding', text: `${fmt(byWindow.long)} padding tokens are in long rows (${share} of their tokens): long documents rarely add up to a whole row; ${offer}.` });
+      const offer = shortSources.length
+        ? `set packing.longRowFiller to a short source (${list(shortSources.map(([n]) => `"${n}"`))}) so its documents fill them`
+        : 'add a short source and set packing.longRowFiller to it';
+      notes.push({
+        topic: 'padding',
+        text: `${fmt(byWindow.long)} padding tokens are in long rows (${share} of their tokens): long documents rarely add up to a whole row; ${offer}.`,
+      });
     } else {
       const fillerAccount = manifest.sources[filler];
       const used = fillerAccount?.cells.reduce((s, c) => s + c.fillerTokens, 0) ?? 0;
       const placed = fillerAccount?.placed.tokens ?? 0;
-      const cause = used >= placed ? `"${filler}" ran out (all ${fmt(placed)} of its placed tokens went into long rows)` : `the gaps left are shorter than "${filler}"'s remaining documents`;
-      notes.push({ topic: 'padding', text: `${fmt(byWindow.long)} padding tokens are in long rows (${share} of their tokens) although "${filler}" fills them: ${cause}; raise its budgetTokens.` });
+      const cause =
+        used >= placed
+          ? `"${filler}" ran out (all ${fmt(placed)} of its placed tokens went into long rows)`
+          : `the gaps left are shorter than "${filler}"'s remaining documents`;
+      notes.push({
+        topic: 'padding',
+        text: `${fmt(byWindow.long)} padding tokens are in long rows (${share} of their tokens) although "${filler}" fills them: ${cause}; raise its budgetTokens.`,
+      });
     }
   }
   if (byWindow.short > 0 && byWindow.short > byWindow.long) {
@@ -66,7 +77,10 @@ function paddingNotes(manifest: Manifest): Note[] {
     });
   }
   if (manifest.rows.total < 100)
-    notes.push({ topic: 'padding', text: `With only ${fmt(manifest.rows.total)} rows, one part-filled row of each window class is up to ${pct(rowTokens, rowTokensAll)} of the build; the share shrinks as the budgets grow.` });
+    notes.push({
+      topic: 'padding',
+      text: `With only ${fmt(manifest.rows.total)} rows, one part-filled row of each window class is up to ${pct(rowTokens, rowTokensAll)} of the build; the share shrinks as the budgets grow.`,
+    });
   return notes;
 }
 
@@ -86,7 +100,9 @@ export function explainBuild(manifest: Manifest): Note[] {
       text: `${fmt(dropped.rows)} packed row${dropped.rows === 1 ? '' : 's'} (${fmt(dropped.tokens)} tokens) did not fill the last global batch of ${fmt(G)} rows and ${dropped.rows === 1 ? 'was' : 'were'} dropped: ${why}.`,
     });
   }
-  const raised = sources.flatMap(([name, a]) => a.cells.filter((c) => c.raisedTokens > 0).map((c) => ({ name: `${name} ${c.bucket}`, tokens: c.raisedTokens })));
+  const raised = sources.flatMap(([name, a]) =>
+    a.cells.filter((c) => c.raisedTokens > 0).map((c) => ({ name: `${name} ${c.bucket}`, tokens: c.raisedTokens })),
+  );
   if (raised.length)
     notes.push({
       topic: 'raised',

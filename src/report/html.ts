@@ -40,6 +40,9 @@ export function section(id: string, heading: string, body: string): string {
 /** A paragraph of escaped text. */
 export const para = (text: string, cls?: string) => `<p${cls ? ` class="${cls}"` : ''}>${escapeHtml(text)}</p>`;
 
+/** The page's generator mark: `writeReport` replaces only a report.html that carries it. */
+export const REPORT_GENERATOR = 'longmix report';
+
 const STYLE = `
 :root { color-scheme: light; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif; color: #1d2330; margin: 0; background: #f6f7f9; }
@@ -82,6 +85,7 @@ export function page(title: string, subtitle: string, nav: readonly { id: string
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
+    `<meta name="generator" content="${REPORT_GENERATOR}">`,
     // No network at view time: nothing may be fetched, not even a favicon.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     '<link rel="icon" href="data:,">',

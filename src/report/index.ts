@@ -8,12 +8,14 @@
  * Cost: one pass over the shards (each read whole, one at a time: memory is one shard plus three
  * numbers per row), then about a dozen charts.
  */
+import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile.ts';
+import { PipelineError } from '../core/errors.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { readShardBytes, shardRows } from '../shard/reader.ts';
 import { fmt } from './explain.ts';
-import { page } from './html.ts';
+import { page, REPORT_GENERATOR } from './html.ts';
 import { RowStatsCollector, type RowStats } from './rowStats.ts';
 import { buildSection, fillSection, lengthsSection, scheduleSection, type BuildTimings } from './sectionsRows.ts';
 import { mixSection, summarySection, tokensSection } from './sectionsTokens.ts';
@@ -74,14 +76,41 @@ export async function renderReport(manifest: Manifest, stats: RowStats, options:
 }
 
 /**
- * Writes `<dir>/report.html` for the build in `dir` (atomically: a reader sees the old page or the new one).
+ * Refuses to replace a `report.html` that longmix did not write (a user's file is theirs): the
+ * first 1 KiB of a longmix report holds its generator mark.
+ * @throws PipelineError naming the file.
+ */
+async function assertReplaceable(file: string): Promise<void> {
+  let head: string;
+  try {
+    const handle = await open(file, 'r');
+    try {
+      const buffer = Buffer.alloc(1024);
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, 0);
+      head = buffer.subarray(0, bytesRead).toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!head.includes(`<meta name="generator" content="${REPORT_GENERATOR}">`))
+    throw new PipelineError(`${file} exists and is not a longmix report; move it away to write the report`, { file });
+}
+
+/**
+ * Writes `<dir>/report.html` for the build in `dir` (atomically: a reader sees the old page or the
+ * new one); a previous longmix report there is replaced, any other file of that name is refused.
  * @param manifest - the build's manifest (the caller has it: a build that just committed, or `readManifest(dir)`).
  * @returns the file written and its size in bytes.
- * @throws InvariantError when a shard cannot be read or a chart rendered; file-system errors as Node raises them.
+ * @throws PipelineError when report.html exists and is not a longmix report; InvariantError when a
+ *   shard cannot be read or a chart rendered; file-system errors as Node raises them.
  */
 export async function writeReport(dir: string, manifest: Manifest, options: ReportOptions = {}): Promise<{ file: string; sizeBytes: number }> {
-  const html = await renderReport(manifest, await collectRowStats(dir, manifest), options);
   const file = path.join(dir, REPORT_FILE);
+  await assertReplaceable(file);
+  const html = await renderReport(manifest, await collectRowStats(dir, manifest), options);
   await writeFileAtomic(file, html);
   return { file, sizeBytes: Buffer.byteLength(html) };
 }

@@ -123,7 +123,10 @@ export class RowStatsCollector {
 }
 
 /** Counts of rows per value bin of `values` (0 in its own bin, then log bins), split by window. */
-export function countHistogram(values: readonly number[], windows: readonly ('short' | 'long')[]): { start: number; end: number; window: string; rows: number }[] {
+export function countHistogram(
+  values: readonly number[],
+  windows: readonly ('short' | 'long')[],
+): { start: number; end: number; window: string; rows: number }[] {
   const byWindow = { long: new BinCounts(), short: new BinCounts() };
   values.forEach((v, i) => byWindow[windows[i]].add(v, countBinOf));
   return (['long', 'short'] as const).flatMap((window) => byWindow[window].sorted().map((b) => ({ start: b.start, end: b.end, window, rows: b.count })));

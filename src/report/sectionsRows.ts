@@ -74,19 +74,39 @@ export async function fillSection(manifest: Manifest, stats: RowStats): Promise<
       `${fmt(full)} of ${fmt(rows.window.length)} rows hold no padding; padding in all: ${fmt(manifest.rows.padTokens)} tokens. Pieces: ${fmt(manifest.rows.pieces)} in ${fmt(manifest.rows.total)} rows.`,
     ),
     '<div class="grid">',
-    figure('chart-padding', await renderSvg(rowCountChart(countHistogram(rows.padTokens, rows.window), 'padding tokens per row'), 'padding'), 'Padding tokens per row (0 in a bin of its own, then quarter-octave bins).'),
-    figure('chart-pieces', await renderSvg(rowCountChart(countHistogram(rows.pieces, rows.window), 'pieces per row'), 'pieces'), 'Pieces (documents or parts of documents) per row.'),
+    figure(
+      'chart-padding',
+      await renderSvg(rowCountChart(countHistogram(rows.padTokens, rows.window), 'padding tokens per row'), 'padding'),
+      'Padding tokens per row (0 in a bin of its own, then quarter-octave bins).',
+    ),
+    figure(
+      'chart-pieces',
+      await renderSvg(rowCountChart(countHistogram(rows.pieces, rows.window), 'pieces per row'), 'pieces'),
+      'Pieces (documents or parts of documents) per row.',
+    ),
   ];
   if (filler !== null && longIdx.length > 0) {
     const values = countHistogram(
       longIdx.map((i) => rows.fillerTokens[i]),
       longIdx.map(() => 'long' as const),
     );
-    parts.push(figure('chart-filler', await renderSvg(rowCountChart(values, `tokens of "${filler}" filler per long row`), 'filler'), `Filler from "${filler}" in each long row.`));
+    parts.push(
+      figure(
+        'chart-filler',
+        await renderSvg(rowCountChart(values, `tokens of "${filler}" filler per long row`), 'filler'),
+        `Filler from "${filler}" in each long row.`,
+      ),
+    );
   } else parts.push(para('No longRowFiller: long rows hold only long-source pieces.', 'muted'));
   parts.push('</div>');
   const split = orderedSources(manifest).map(([name, a]) => [name, a.cells.reduce((s, c) => s + c.splitDocuments, 0), stats.splitUses[name] ?? 0]);
-  parts.push(htmlTable(['source', 'split documents (manifest)', 'split uses found in rows'], split, 'Documents longer than a row (long) or the window (short) are split into pieces; positions restart at 0 in each.'));
+  parts.push(
+    htmlTable(
+      ['source', 'split documents (manifest)', 'split uses found in rows'],
+      split,
+      'Documents longer than a row (long) or the window (short) are split into pieces; positions restart at 0 in each.',
+    ),
+  );
   return section('fill', 'Row fill', parts.join('\n'));
 }
 
@@ -114,7 +134,11 @@ export async function scheduleSection(manifest: Manifest, stats: RowStats): Prom
         await renderSvg(scheduleChart(steps, G), 'schedule'),
         `${fmt(manifest.schedule.steps)} steps of ${fmt(G)} rows (row_id = step × ${fmt(G)} + slot); every step carries the mix's share of long rows as closely as whole rows allow.`,
       ),
-      figure('chart-ranks', await renderSvg(rankChart(rankValues), 'ranks'), `Rows each of the ${fmt(manifest.schedule.worldSize)} data-parallel ranks reads (from the manifest's shards).`),
+      figure(
+        'chart-ranks',
+        await renderSvg(rankChart(rankValues), 'ranks'),
+        `Rows each of the ${fmt(manifest.schedule.worldSize)} data-parallel ranks reads (from the manifest's shards).`,
+      ),
       `<div class="wide">${htmlTable(['shard', 'rank', 'rows', 'long', 'short', 'tokens', 'padding', 'bytes'], shown, manifest.shards.length > 200 ? `First 200 of ${fmt(manifest.shards.length)} shards.` : undefined)}</div>`,
     ].join('\n'),
   );
@@ -132,13 +156,18 @@ export async function buildSection(manifest: Manifest, timings?: BuildTimings): 
       ['tokenizer', `${tk.name}: vocab ${fmt(tk.vocabSize)}, BOS ${tk.bosId}, EOS ${tk.eosId}, pad ${tk.padId}`],
       ['vocabulary', `${tk.vocabularySource} (sha256 ${tk.vocabularySha256})`],
       ['rows', `${fmt(g.rowTokens)} tokens; original window ${fmt(g.originalWindowTokens)}; long rows ${g.longRowAttention} attention`],
-      ['packing', `long docs ${g.longDocPolicy}, short docs ${g.shortDocPolicy}; best-fit buffer ${fmt(g.bufferTokens)} tokens; filler ${g.longRowFiller ?? 'none'}`],
+      [
+        'packing',
+        `long docs ${g.longDocPolicy}, short docs ${g.shortDocPolicy}; best-fit buffer ${fmt(g.bufferTokens)} tokens; filler ${g.longRowFiller ?? 'none'}`,
+      ],
     ],
   );
-  const perSource = orderedSources(manifest).map(([n]) => n).map((name) => {
-    const files = manifest.inputs.filter((i) => i.source === name);
-    return [name, files.length, files.reduce((s, i) => s + i.sizeBytes, 0)];
-  });
+  const perSource = orderedSources(manifest)
+    .map(([n]) => n)
+    .map((name) => {
+      const files = manifest.inputs.filter((i) => i.source === name);
+      return [name, files.length, files.reduce((s, i) => s + i.sizeBytes, 0)];
+    });
   const inputs = manifest.inputs.slice(0, 200).map((i) => [i.source, i.path, i.sizeBytes, i.sha256 ?? `etag ${i.etag ?? 'none'}`]);
   const parts = [
     identity,
@@ -148,7 +177,13 @@ export async function buildSection(manifest: Manifest, timings?: BuildTimings): 
   if (timings && timings.phases.length) {
     const total = timings.phases.reduce((s, p) => s + p.seconds, 0);
     parts.push(figure('chart-timings', await renderSvg(timingChart(timings.phases), 'timings'), `Wall time per phase: ${total.toFixed(1)} s in all.`));
-    if (timings.throughput?.length) parts.push(htmlTable(['throughput', 'value', 'unit'], timings.throughput.map((t) => [t.label, Math.round(t.value), t.unit])));
+    if (timings.throughput?.length)
+      parts.push(
+        htmlTable(
+          ['throughput', 'value', 'unit'],
+          timings.throughput.map((t) => [t.label, Math.round(t.value), t.unit]),
+        ),
+      );
   } else parts.push(para('Timings: not recorded (this report was written from a finished build, not by the build itself).', 'muted'));
   return section('build', 'The build', parts.join('\n'));
 }

@@ -48,7 +48,18 @@ export function summarySection(manifest: Manifest): string {
 export async function tokensSection(manifest: Manifest): Promise<string> {
   const sources = orderedSources(manifest).map(([name, a]) => {
     const s = cellSums(a);
-    return [name, a.window, a.read.documents, a.read.tokens, a.placed.tokens, s.repeated, a.dropped.length_filter.tokens, s.overBudget, s.truncated, s.lastBatch];
+    return [
+      name,
+      a.window,
+      a.read.documents,
+      a.read.tokens,
+      a.placed.tokens,
+      s.repeated,
+      a.dropped.length_filter.tokens,
+      s.overBudget,
+      s.truncated,
+      s.lastBatch,
+    ];
   });
   const cells = orderedSources(manifest).flatMap(([name, a]) =>
     a.cells.map((c) => [
@@ -76,11 +87,34 @@ export async function tokensSection(manifest: Manifest): Promise<string> {
       para(
         `Read ${fmt(t.tokensRead)} tokens = placed once ${fmt(t.tokensPlaced - t.tokensRepeated)} + length filter ${fmt(t.tokensDropped.length_filter)} + over budget ${fmt(t.tokensDropped.over_budget)} + truncated ${fmt(t.tokensDropped.truncated)} + last batch ${fmt(t.tokensDropped.last_batch)}; ${fmt(t.tokensRepeated)} tokens were placed again as repeats. Counts include BOS/EOS.`,
       ),
-      figure('chart-flow-sources', await renderSvg(flowChart(sourceFlows(manifest), 'Tokens read per source: placed or dropped by reason'), 'flow-sources'), 'Per source: each bar is the tokens read, split by what happened to them (manifest sources.*).'),
+      figure(
+        'chart-flow-sources',
+        await renderSvg(flowChart(sourceFlows(manifest), 'Tokens read per source: placed or dropped by reason'), 'flow-sources'),
+        'Per source: each bar is the tokens read, split by what happened to them (manifest sources.*).',
+      ),
       `<div class="wide">${htmlTable(['source', 'window', 'docs read', 'tokens read', 'placed', 'repeated', 'length filter', 'over budget', 'truncated', 'last batch'], sources)}</div>`,
-      figure('chart-flow-cells', await renderSvg(flowChart(cellFlows(manifest), 'Tokens per cell: placed or dropped by reason'), 'flow-cells'), 'Per cell (source × length bucket); length-filtered tokens belong to no cell and have a bar of their own.'),
+      figure(
+        'chart-flow-cells',
+        await renderSvg(flowChart(cellFlows(manifest), 'Tokens per cell: placed or dropped by reason'), 'flow-cells'),
+        'Per cell (source × length bucket); length-filtered tokens belong to no cell and have a bar of their own.',
+      ),
       `<div class="wide">${htmlTable(
-        ['cell', 'range', 'planned', 'raised (fill)', 'available', 'achieved', 'placed', 'repeated', 'over budget', 'truncated', 'last batch', 'split docs', 'as filler', 'padding of rows it leads'],
+        [
+          'cell',
+          'range',
+          'planned',
+          'raised (fill)',
+          'available',
+          'achieved',
+          'placed',
+          'repeated',
+          'over budget',
+          'truncated',
+          'last batch',
+          'split docs',
+          'as filler',
+          'padding of rows it leads',
+        ],
         cells,
         "The padding column is the padding of rows whose longest piece comes from the cell, not padding inside the cell's documents.",
       )}</div>`,
@@ -110,7 +144,11 @@ export async function mixSection(manifest: Manifest, stats: RowStats): Promise<s
     'mix',
     'The mix',
     [
-      figure('chart-mix', await renderSvg(mixChart(mix), 'mix'), 'Per cell: the plan (budgets "all" have none), what the cell held, what was selected (at most one document over the plan), and what is in the kept rows.'),
+      figure(
+        'chart-mix',
+        await renderSvg(mixChart(mix), 'mix'),
+        'Per cell: the plan (budgets "all" have none), what the cell held, what was selected (at most one document over the plan), and what is in the kept rows.',
+      ),
       htmlTable(['source', 'window', 'planned', 'placed', 'share of placed tokens', 'of which filler in long rows'], bySource),
       figure(
         'chart-windows',

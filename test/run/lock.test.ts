@@ -116,6 +116,13 @@ try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.re
     for (const r of results.filter((x) => !x.ok))
       expect(r.stderr).toContain(`longmix: PipelineError: Output directory ${out} is in use by another longmix build`);
     await verifyBuild(out);
-    expect((await readdir(out)).sort()).toEqual(['manifest.json', 'shard-00000.arrow', 'shard-00001.arrow', 'shard-00002.arrow', 'shard-00003.arrow']);
+    expect((await readdir(out)).sort()).toEqual([
+      'manifest.json',
+      'report.html',
+      'shard-00000.arrow',
+      'shard-00001.arrow',
+      'shard-00002.arrow',
+      'shard-00003.arrow',
+    ]);
   });
 });
