@@ -8,26 +8,12 @@ import { cellSums } from '../manifest/ledger.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { explainBuild, fmt, pct } from '../report/explain.ts';
 import { orderedSources } from '../report/flows.ts';
+import { skippedLines } from '../report/sectionsTokens.ts';
 
 export { fmt };
 
 /** `n noun` or `n nouns`, with thousands separators. */
 export const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
-
-/**
- * Input never tokenized: one line per source with bad records, quality-filtered documents or
- * empty input, by reason; one line saying there was none otherwise.
- */
-function skippedLines(manifest: Manifest): string[] {
-  const lines = orderedSources(manifest).flatMap(([name, a]) => {
-    const reasons = Object.entries(a.badRecords).map(([reason, n]) => `${reason} ${fmt(n ?? 0)}`);
-    const filtered = a.qualityFiltered.documents ? [`quality_filter ${fmt(a.qualityFiltered.documents)} (never tokenized)`] : [];
-    const empty = Object.entries(a.skipped).flatMap(([reason, n]) => (n ? [`${reason} ${fmt(n)}`] : []));
-    const all = [...reasons, ...filtered, ...empty];
-    return all.length ? [`skipped   ${name}: ${all.join(', ')}`] : [];
-  });
-  return lines.length ? lines : ['skipped   nothing: 0 bad records, 0 quality-filtered documents, 0 blank lines, 0 empty files'];
-}
 
 /** Formats rows as an aligned text table (first column left-aligned, the rest right-aligned). */
 export function table(header: string[], rows: string[][]): string {
@@ -90,8 +76,8 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}`,
     `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.length_filter)} length filter + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
     `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
-    ...skippedLines(manifest),
-    ...explainBuild(manifest).map((note, i) => `${i === 0 ? 'why      ' : '         '} ${note.text}`),
+    ...skippedLines(manifest).map((line, i) => `${i === 0 ? 'skipped' : ''}`.padEnd(10) + line),
+    ...explainBuild(manifest).map((note, i) => `${i === 0 ? 'why' : ''}`.padEnd(10) + note.text),
     `shards    ${fmt(manifest.shards.length)} (${fmt(bytes)} bytes)`,
     `time      ${seconds.toFixed(1)} s, ${fmt(Math.round(t.tokensRead / Math.max(seconds, 0.001)))} tokens/s read+tokenized`,
   ].join('\n');

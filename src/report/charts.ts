@@ -26,6 +26,9 @@ function spec(description: string, body: Record<string, unknown>): TopLevelSpec 
   return { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', description, config: CONFIG, ...body } as TopLevelSpec;
 }
 
+/** An axis of whole counts: integer ticks only. */
+const COUNT_AXIS = { tickMinStep: 1, format: 'd' };
+
 /** Height of a horizontal bar chart with `bars` bars. */
 const barsHeight = (bars: number) => Math.max(40, 22 * bars);
 
@@ -103,12 +106,15 @@ export function lengthChart(lengths: SourceLengths, marks: readonly { at: number
     title: `${lengths.source}: ${lengths.uses.toLocaleString('en-US')} placed document use${lengths.uses === 1 ? '' : 's'}`,
     layer: [
       {
-        data: { values: lengths.bins },
+        // Bins of different cells may share an x range (a bucket edge inside a bin): stacked.
+        data: { values: lengths.bins.map((b) => ({ ...b, order: buckets.indexOf(b.bucket) })) },
+        transform: [{ stack: 'documents', groupby: ['start'], sort: [{ field: 'order' }], as: ['low', 'high'] }],
         mark: { type: 'rect', stroke: 'white', strokeWidth: 0.5 },
         encoding: {
           x: { field: 'start', ...x },
           x2: { field: 'end' },
-          y: { field: 'documents', type: 'quantitative', title: 'documents' },
+          y: { field: 'high', type: 'quantitative', title: 'documents', axis: COUNT_AXIS },
+          y2: { field: 'low' },
           color: { field: 'bucket', type: 'nominal', title: 'cell (bucket)', scale: { domain: buckets, range: BUCKET_COLORS } },
         },
       },
@@ -137,7 +143,7 @@ export function rowCountChart(values: readonly { start: number; end: number; win
     mark: { type: 'bar' },
     encoding: {
       x: { field: 'bin', type: 'ordinal', sort: order, title: xTitle, axis: { labelAngle: -40 } },
-      y: { field: 'rows', type: 'quantitative', title: 'rows', stack: 'zero' },
+      y: { field: 'rows', type: 'quantitative', title: 'rows', stack: 'zero', axis: COUNT_AXIS },
       color: { field: 'window', type: 'nominal', scale: WINDOW_SCALE, title: 'window' },
     },
   });
@@ -170,7 +176,7 @@ export function rankChart(values: readonly { rank: number; window: 'long' | 'sho
     mark: { type: 'bar' },
     encoding: {
       x: { field: 'rank', type: 'ordinal', title: 'rank' },
-      y: { field: 'rows', type: 'quantitative', stack: 'zero', title: 'rows' },
+      y: { field: 'rows', type: 'quantitative', stack: 'zero', title: 'rows', axis: COUNT_AXIS },
       color: { field: 'window', type: 'nominal', scale: WINDOW_SCALE, title: 'window' },
     },
   });

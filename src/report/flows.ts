@@ -64,7 +64,7 @@ export function sourceFlows(manifest: Manifest): FlowPart[] {
 
 /**
  * Per-cell flow parts; a source's length-filtered tokens, which belong to no cell, get a bar of
- * their own (`source · outside lengthTokens/buckets`).
+ * their own (`source · out of range`: outside lengthTokens or every bucket).
  */
 export function cellFlows(manifest: Manifest): FlowPart[] {
   return orderedSources(manifest).flatMap(([source, a]) => {
@@ -81,7 +81,7 @@ export function cellFlows(manifest: Manifest): FlowPart[] {
       return FLOW_SEGMENTS.filter((segment) => parts[segment] > 0).map((segment) => ({ bar, segment, tokens: parts[segment] }));
     });
     const filtered = a.dropped.length_filter.tokens;
-    return filtered > 0 ? [...cells, { bar: `${source} · outside lengthTokens/buckets`, segment: 'length_filter' as const, tokens: filtered }] : cells;
+    return filtered > 0 ? [...cells, { bar: `${source} · out of range`, segment: 'length_filter' as const, tokens: filtered }] : cells;
   });
 }
 

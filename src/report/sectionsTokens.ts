@@ -13,12 +13,19 @@ import type { RowStats } from './rowStats.ts';
 
 const kpi = (value: string, label: string) => `<div class="kpi"><b>${escapeHtml(value)}</b><span>${escapeHtml(label)}</span></div>`;
 
-/** Lines on records never tokenized: bad records, quality-filtered documents, blank lines and empty files, per source. */
+/**
+ * Lines on input never tokenized: per source with bad records, quality-filtered documents, blank
+ * lines or empty files, by reason; one line saying there was none otherwise.
+ */
 export function skippedLines(manifest: Manifest): string[] {
-  return orderedSources(manifest).map(([name, a]) => {
-    const bad = Object.entries(a.badRecords).map(([reason, n]) => `${reason} ${fmt(n ?? 0)}`);
-    return `${name}: ${bad.length ? `bad records ${bad.join(', ')}` : '0 bad records'}; ${fmt(a.qualityFiltered.documents)} quality-filtered; ${fmt(a.skipped.blank_line)} blank lines; ${fmt(a.skipped.empty_file)} empty files`;
+  const lines = orderedSources(manifest).flatMap(([name, a]) => {
+    const bad = Object.entries(a.badRecords).map(([reason, n]) => `bad record ${reason} ${fmt(n ?? 0)}`);
+    const filtered = a.qualityFiltered.documents ? [`${fmt(a.qualityFiltered.documents)} quality-filtered documents`] : [];
+    const empty = Object.entries(a.skipped).flatMap(([reason, n]) => (n ? [`${reason} ${fmt(n)}`] : []));
+    const all = [...bad, ...filtered, ...empty];
+    return all.length ? [`${name}: ${all.join(', ')}`] : [];
   });
+  return lines.length ? lines : ['None: 0 bad records, 0 quality-filtered documents, 0 blank lines and 0 empty files in every source.'];
 }
 
 /** The summary section: key figures, the causes of padding and drops, and skipped input. */
