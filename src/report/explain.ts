@@ -45,7 +45,8 @@ function paddingNotes(manifest: Manifest): Note[] {
   const byWindow = paddingByWindow(manifest);
   const filler = manifest.geometry.longRowFiller;
   const shortSources = orderedSources(manifest).filter(([, a]) => a.window === 'short');
-  if (byWindow.long > 0 && byWindow.long >= byWindow.short) {
+  // A class gets a line when it holds at least a quarter of the padding.
+  if (byWindow.long > 0 && byWindow.long >= pad / 4) {
     const share = pct(byWindow.long, manifest.rows.long * rowTokens);
     if (filler === null) {
       const offer = shortSources.length
@@ -69,7 +70,7 @@ function paddingNotes(manifest: Manifest): Note[] {
       });
     }
   }
-  if (byWindow.short > 0 && byWindow.short > byWindow.long) {
+  if (byWindow.short > 0 && byWindow.short >= pad / 4) {
     const shortTokens = manifest.rows.short * rowTokens - byWindow.short;
     notes.push({
       topic: 'padding',

@@ -18,13 +18,14 @@ export interface BuildTimings {
   throughput?: readonly { label: string; value: number; unit: string }[];
 }
 
-/** Vertical marks for a length chart: each bucket's edges, the original window, the row length; marks closer than 3% merge. */
+/** Vertical marks for a length chart: each bucket's closed edges (≥ min, ≤ max), the original window, the row length; marks closer than 3% merge. */
 function lengthMarks(manifest: Manifest, source: string): { at: number; label: string }[] {
   const cells = manifest.sources[source]?.cells ?? [];
+  const name = (bucket: string) => (cells.length > 1 ? `${bucket} ` : '');
   const raw = [
     ...cells.flatMap((c) => [
-      { at: c.min, label: `${c.bucket} from ${fmt(c.min)}` },
-      { at: c.max, label: `${c.bucket} to ${fmt(c.max)}` },
+      { at: c.min, label: `${name(c.bucket)}≥ ${fmt(c.min)}` },
+      { at: c.max, label: `${name(c.bucket)}≤ ${fmt(c.max)}` },
     ]),
     { at: manifest.geometry.originalWindowTokens, label: `window ${fmt(manifest.geometry.originalWindowTokens)}` },
     { at: manifest.geometry.rowTokens, label: `row ${fmt(manifest.geometry.rowTokens)}` },
