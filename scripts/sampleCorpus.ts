@@ -1,9 +1,12 @@
 /**
  * The embedded sample corpus behind `pipelines/sample.yaml`: synthetic, seeded text (no copy of
- * any real dataset), in every format the readers support (JSONL plain, .gz, .zst; Parquet; text
- * files) and in every length range of the sample geometry (row 4,096 tokens, original window
- * 512 tokens): short documents, a few short-source documents too long for the window (dropped by
- * the length filter), long documents, and one book longer than a row (split into pieces).
+ * any real dataset) shaped like the LongRoPE2 sources (papers and books like RedPajama-v1, web
+ * pages like RedPajama-v2, code like StarCoder, short documents like Fineweb-Edu), in every format
+ * the readers support (JSONL plain, .gz, .zst; Parquet; text files) and in every length range of
+ * the sample geometry (row 4,096 tokens, original window 512 tokens): short documents of every
+ * size up to the window (the filler of long rows), short pages of a long source and short-source
+ * documents too long for the window (both dropped by the length filter), long documents on both
+ * sides of the papers' bucket edge (2,048 tokens), and one book longer than a row (split).
  *
  * This module is pure: {@link sampleCorpus} returns the same records on every call. The writer is
  * scripts/make-sample-corpus.ts; test/read/sampleCorpus.test.ts reads the committed files back and
@@ -71,21 +74,23 @@ const between = (rng: SplitMix64, lo: number, hi: number) => lo + rng.nextBelow(
 /** Every file of the sample corpus with its records, deterministic. */
 export function sampleCorpus(): SampleFile[] {
   const rng = new SplitMix64(0x10_6e_30_1an);
-  const web = (count: number, lo: number, hi: number) =>
-    Array.from({ length: count }, (_, i) => ({ text: prose(rng, between(rng, lo, hi)), url: `https://example.org/page/${i}` }));
-  const webPlain = web(24, 15, 300);
+  // web (RedPajama-v2-like, a long source): mostly long pages, and short ones the length filter
+  // drops (the paper keeps only long documents of its long sources).
+  const page = (i: number, words: number) => ({ text: prose(rng, words), url: `https://example.org/page/${i}` });
+  const webPlain = Array.from({ length: 12 }, (_, i) => page(i, i % 3 === 2 ? between(rng, 15, 250) : between(rng, 450, 2400)));
   // Literal special-token strings are ordinary text: they must never become control ids.
   webPlain[3].text = `A page that quotes <|end_of_text|> and <|begin_of_text|> literally.\n\n${webPlain[3].text}`;
-  webPlain.push({ text: prose(rng, 900), url: 'https://example.org/page/too-long-for-the-window' });
-  const webGz = web(16, 15, 300);
-  const edu = Array.from({ length: 20 }, (_, i) => ({
-    text: prose(rng, between(rng, 20, 320)),
+  const webGz = Array.from({ length: 12 }, (_, i) => page(100 + i, i % 4 === 3 ? between(rng, 15, 250) : between(rng, 450, 2400)));
+  // edu (Fineweb-Edu-like, the short source and long-row filler): short documents of every size
+  // up to the window, so that filler closes the gaps of long rows, and two too long for the window.
+  const edu = Array.from({ length: 200 }, (_, i) => ({
+    text: prose(rng, i % 100 === 99 ? 600 : i % 3 === 0 ? between(rng, 6, 60) : between(rng, 60, 340)),
     id: `<urn:uuid:sample-${i}>`,
     score: 2 + rng.nextBelow(300) / 100,
   }));
-  const codeDocs = Array.from({ length: 6 }, (_, i) => ({ content: code(rng, between(rng, 60, 260)), repo: `example/repo-${i}` }));
-  const papers = Array.from({ length: 8 }, (_, i) => ({
-    text: prose(rng, between(rng, 500, 2600)),
+  const codeDocs = Array.from({ length: 12 }, (_, i) => ({ content: code(rng, between(rng, 60, 240)), repo: `example/repo-${i}` }));
+  const papers = Array.from({ length: 18 }, (_, i) => ({
+    text: prose(rng, i % 2 ? between(rng, 2000, 3400) : between(rng, 450, 1850)),
     meta: { arxiv_id: `2601.${String(10000 + i)}`, language: 'en' },
   }));
   return [

@@ -118,6 +118,10 @@ export function registerBuildMix(program: Command): void {
           return;
         }
         console.log(formatSummary(result.manifest, outDir, Number(process.hrtime.bigint() - started) / 1e9));
+        console.log(
+          `stages    ${result.timings.map((t) => `${t.phase} ${t.seconds.toFixed(1)} s`).join(', ')}${result.state === 'resume' ? ' (resumed: units done before were not redone)' : ''}`,
+        );
+        console.log(`report    ${path.join(outDir, result.manifest.report ?? 'report.html')}: open it in a browser`);
         const exported = result.manifest.exports ?? {};
         if (exported.hf) console.log(`hf        ${path.join(outDir, exported.hf)} (datasets save_to_disk layout)`);
         if (exported.megatron) console.log(`megatron  ${path.join(outDir, exported.megatron, result.manifest.recipe.name)}.{bin,idx} (+ _doc_lens)`);

@@ -7,6 +7,7 @@
  * - `verify DIR [--hf DIR] [--megatron PREFIX]`: check every shard and invariant against the manifest; exit 1 on the first violation.
  * - `inspect DIR [--row N]`: show a build's shards, or one row's pieces.
  * - `export DIR [--hf DIR] [--megatron PREFIX]`: write a build for other trainers and check it.
+ * - `report DIR`: (re)write `DIR/report.html` for a finished build; build-mix writes it after every build.
  *
  * Errors print as one message naming file/line, key path, or shard/row, and exit with code 1.
  */
@@ -21,7 +22,7 @@ import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../run/plan.ts';
 import { inspectBuild } from './inspect.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm } from 'node:fs/promises';
 import { readManifest, writeManifest } from '../manifest/write.ts';
 import { exportHf, exportMegatron, NNSCALER_FORMAT_COLUMNS, verifyExports } from '../export/index.ts';
 import { positiveInt, positiveNumber, workerCount } from './args.ts';
@@ -32,7 +33,9 @@ import type { StageName } from '../run/stages.ts';
 import { DEFAULT_RECIPE, registerBuildMix } from './buildCommand.ts';
 import { formatPlan } from './plan.ts';
 import { createProgress } from './progress.ts';
-import { fmt, formatSummary } from './summary.ts';
+import { fmt, formatReportLine, formatSummary } from './summary.ts';
+import { writeReport, type BuildTimings } from '../report/index.ts';
+import { TIMINGS_FILE } from '../run/build.ts';
 import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
 import { ENVIRONMENT_HELP } from '../read/hub/options.ts';
 import { recipePath, userPath } from './paths.ts';
@@ -188,6 +191,30 @@ program
   .option('--row <n>', 'row id to show', nonNegativeInt)
   .action(async (dir: string, opts: { row?: number }) => {
     console.log(await inspectBuild(userPath(dir), opts.row));
+  });
+
+program
+  .command('report')
+  .description(
+    'Write DIR/report.html for a finished build: one self-contained page (opens offline) of where every token went, the mix, document lengths, row fill, the schedule and the inputs, made from manifest.json and the shards. build-mix writes it after every build.',
+  )
+  .argument('<dir>', 'build output directory')
+  .option(
+    '--timings',
+    "add the wall time of each stage of the build's last local run (from its work directory's timings.json): the page then differs from run to run",
+  )
+  .option('--work <dir>', 'work directory, when the build used --work')
+  .action(async (dirArg: string, opts: { timings?: boolean; work?: string }) => {
+    const dir = userPath(dirArg);
+    let timings: BuildTimings | undefined;
+    if (opts.timings) {
+      const file = path.join(opts.work ? userPath(opts.work) : path.join(dir, WORK_DIR_NAME), TIMINGS_FILE);
+      const text = await readFile(file, 'utf8').catch(() => {
+        throw new PipelineError(`${file}: no timings; a local build-mix writes them into its work directory (a Slurm build does not)`, { file });
+      });
+      timings = JSON.parse(text) as BuildTimings;
+    }
+    console.log(formatReportLine(await writeReport(dir, await readManifest(dir), { timings })));
   });
 
 /** A file-system error from Node (ENOENT, EACCES, ENOTDIR, …): the user's setup, not a bug. */

@@ -1,28 +1,19 @@
 /**
  * The one-screen summary printed after a build: tokens per source and cell (planned, available,
- * achieved, placed, dropped by reason, padding), rows by window, padding, shards, time and
- * throughput.
+ * achieved, placed, dropped by reason, padding), rows by window, padding, input never tokenized,
+ * why tokens were dropped or padded (one line per cause with the recipe knob that changes it),
+ * shards, time and throughput.
  */
 import { cellSums, lengthDropped } from '../manifest/ledger.ts';
 import type { Manifest } from '../manifest/types.ts';
+import { explainBuild, fmt, pct } from '../report/explain.ts';
+import { orderedSources } from '../report/flows.ts';
+import { skippedLines } from '../report/sectionsTokens.ts';
 
-/** An integer with thousands separators (en-US). */
-export const fmt = (n: number) => n.toLocaleString('en-US');
-const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(2)}%` : '0.00%');
+export { fmt };
 
 /** `n noun` or `n nouns`, with thousands separators. */
 export const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
-
-/** One line per source with skipped bad records, filtered documents or empty input, by reason. */
-function badRecordLines(manifest: Manifest): string[] {
-  return Object.entries(manifest.sources).flatMap(([name, a]) => {
-    const reasons = Object.entries(a.badRecords).map(([reason, n]) => `${reason} ${fmt(n ?? 0)}`);
-    const filtered = a.qualityFiltered.documents ? [`quality_filter ${fmt(a.qualityFiltered.documents)} (never tokenized)`] : [];
-    const empty = Object.entries(a.skipped).flatMap(([reason, n]) => (n ? [`${reason} ${fmt(n)}`] : []));
-    const all = [...reasons, ...filtered, ...empty];
-    return all.length ? [`skipped   ${name}: ${all.join(', ')}`] : [];
-  });
-}
 
 /** Formats rows as an aligned text table (first column left-aligned, the rest right-aligned). */
 export function table(header: string[], rows: string[][]): string {
@@ -36,7 +27,7 @@ export function table(header: string[], rows: string[][]): string {
  * @param seconds - wall time of the build.
  */
 export function formatSummary(manifest: Manifest, outDir: string, seconds: number): string {
-  const sources = Object.entries(manifest.sources).map(([name, a]) => {
+  const sources = orderedSources(manifest).map(([name, a]) => {
     const bad = Object.values(a.badRecords).reduce((s, n) => s + (n ?? 0), 0);
     const sums = cellSums(a);
     return [
@@ -53,7 +44,7 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
       fmt(bad),
     ];
   });
-  const cells = Object.entries(manifest.sources).flatMap(([name, a]) =>
+  const cells = orderedSources(manifest).flatMap(([name, a]) =>
     a.cells.map((c) => [
       `${name} ${c.bucket}`,
       c.plannedTokens === 'all' ? 'all' : fmt(c.plannedTokens),
@@ -78,14 +69,21 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
       sources,
     ),
     '',
-    table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'raised (fill)', 'split docs', 'as filler', 'padding'], cells),
+    table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'raised (fill)', 'split docs', 'as filler', 'pad:rows led'], cells),
+    "pad:rows led = padding of the rows whose longest piece is from the cell (not padding inside the cell's documents)",
     '',
     `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${plural(manifest.rows.pieces, 'piece')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped that did not fill the last global batch`,
-    `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}${manifest.rows.dropped.policy === 'fill' && manifest.rows.dropped.rows > 0 ? '; fill: no raise of the numeric budgets within what their cells hold packs whole global batches, so the rows left over were dropped' : ''}`,
+    `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}`,
     `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.too_short)} too short + ${fmt(t.tokensDropped.too_long)} too long + ${fmt(t.tokensDropped.outside_buckets)} outside buckets + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,
     `padding   ${fmt(t.padTokens)} tokens (${pct(t.padTokens, manifest.rows.total * g.rowTokens)} of row tokens)`,
-    ...badRecordLines(manifest),
+    ...skippedLines(manifest).map((line, i) => `${i === 0 ? 'skipped' : ''}`.padEnd(10) + line),
+    ...explainBuild(manifest).map((note, i) => `${i === 0 ? 'why' : ''}`.padEnd(10) + note.text),
     `shards    ${fmt(manifest.shards.length)} (${fmt(bytes)} bytes)`,
     `time      ${seconds.toFixed(1)} s, ${fmt(Math.round(t.tokensRead / Math.max(seconds, 0.001)))} tokens/s read+tokenized`,
   ].join('\n');
+}
+
+/** The summary's line naming the report file, e.g. `report    out/sample/report.html (210,281 bytes): open it in a browser`. */
+export function formatReportLine(written: { file: string; sizeBytes: number }): string {
+  return `report    ${written.file} (${fmt(written.sizeBytes)} bytes): open it in a browser`;
 }

@@ -5,6 +5,7 @@
  * resumes: only units without a completion record run. Same recipe, inputs and tokenizer ⇒ the
  * same bytes, whatever the worker count and however often the build was interrupted.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
 import type { OutDirLock } from '../manifest/lock.ts';
@@ -50,6 +51,8 @@ export interface BuildOptions {
 export interface BuildResult {
   outDir: string;
   manifest: Manifest;
+  /** Wall time per stage of this call (empty when nothing was done). */
+  timings: StageTiming[];
   /** `new` or `resume`: this call built it; `done`: the same build was already committed (nothing was done). */
   state: RunState;
 }
@@ -61,8 +64,16 @@ export async function prepareRun(options: BuildOptions, spec: TokenizerSpec): Pr
   return createRunRecord(options.loaded, spec.identity, options.formats ?? [], outDir, workDir);
 }
 
-/** Runs the census, plan and write stages of `run` on a local pool, skipping done units. */
-export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, workers: number, onProgress?: (p: BuildProgress) => void): Promise<void> {
+/** Wall time of one stage of a run, seconds (this attempt's: a resumed build counts only what it redid). */
+export interface StageTiming {
+  phase: StageName;
+  seconds: number;
+}
+
+const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** Runs the census, plan and write stages of `run` on a local pool, skipping done units; returns their wall times. */
+export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, workers: number, onProgress?: (p: BuildProgress) => void): Promise<StageTiming[]> {
   const totalInputBytes = run.inputs.reduce((s, i) => s + i.sizeBytes, 0);
   let totalRows = 0;
   const report = (p: StageProgress) => onProgress?.({ ...p, totalInputBytes, totalRows });
@@ -71,17 +82,28 @@ export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, work
     for (let i = 0; i < count; i++) if (!(await doneRecord(run, stage, i))) out.push(i);
     return out;
   };
+  const timings: StageTiming[] = [];
   const pool = new UnitPool(run, spec, workers);
   try {
+    let start = process.hrtime.bigint();
     await pool.run('census', await pending('census', run.census.length), report, run.census.length);
+    timings.push({ phase: 'census', seconds: since(start) });
+    start = process.hrtime.bigint();
     await pool.run('plan', await pending('plan', 1), report, 1);
+    timings.push({ phase: 'plan', seconds: since(start) });
     const plan = (await planResult(run))!;
     totalRows = plan.rows;
+    start = process.hrtime.bigint();
     await pool.run('write', await pending('write', plan.shards.length), report, plan.shards.length);
+    timings.push({ phase: 'write', seconds: since(start) });
   } finally {
     await pool.close();
   }
+  return timings;
 }
+
+/** File of the last run's stage timings in a work directory (kept after the commit; not part of the build's bytes). */
+export const TIMINGS_FILE = 'timings.json';
 
 /**
  * Runs a whole build here (see the file header). Holds the output directory's lock throughout.
@@ -99,12 +121,15 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
     const state = await openRun(run, options.restart ?? false);
     if (state === 'done') {
       await cleanWork(run);
-      return { outDir: options.outDir, manifest: (await previousManifest(run.outDir))!, state };
+      return { outDir: options.outDir, manifest: (await previousManifest(run.outDir))!, state, timings: [] };
     }
-    await runStagesLocally(run, spec, options.workers, options.onProgress);
+    const timings = await runStagesLocally(run, spec, options.workers, options.onProgress);
     options.onProgress?.({ stage: 'commit', unitsDone: 0, units: 1, documents: 0, tokens: 0, inputBytes: 0, rows: 0, totalInputBytes: 0, totalRows: 0 });
+    const start = process.hrtime.bigint();
     const manifest = await runCommit(run, await previousManifest(run.outDir));
-    return { outDir: options.outDir, manifest, state };
+    timings.push({ phase: 'commit', seconds: since(start) });
+    await writeFile(path.join(run.workDir, TIMINGS_FILE), JSON.stringify({ phases: timings }, null, 2) + '\n');
+    return { outDir: options.outDir, manifest, state, timings };
   } finally {
     if (!options.lock) lock.release();
   }

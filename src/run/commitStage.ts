@@ -5,7 +5,7 @@
  * directory (the run record and the commit's completion record stay, so a rerun of the same
  * command knows the build is done).
  */
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFilesOf, publish } from '../commit/publish.ts';
 import { PipelineError } from '../core/errors.ts';
@@ -15,6 +15,7 @@ import { NNSCALER_FORMAT_COLUMNS, openNativeBuild, verifyExports } from '../expo
 import { writeHfDataset } from '../export/hf.ts';
 import { writeMegatronDataset } from '../export/megatron.ts';
 import type { Manifest } from '../manifest/types.ts';
+import { collectRowStats, renderReport, REPORT_FILE } from '../report/index.ts';
 import type { ShardInfo } from '../shard/writer.ts';
 import { checkOutputs, type CompletionRecord } from './records.ts';
 import type { RunRecord } from './runRecord.ts';
@@ -48,14 +49,20 @@ export async function finalManifest(run: RunRecord): Promise<Manifest> {
   }
   manifest.shards = shards;
   if (run.formats.length) manifest.exports = Object.fromEntries(run.formats.map((f) => [f, f]));
+  manifest.report = REPORT_FILE;
   return manifest;
 }
 
-/** Writes the requested exports into `<work>/commit/extras/` from the staged shards and checks them token for token. */
-async function stageExports(run: RunRecord, manifest: Manifest): Promise<void> {
+/**
+ * Writes into `<work>/commit/extras/`, from the staged shards: the report (without wall-clock
+ * times, so that a rebuild gives the same bytes) and the requested exports, checked token for token.
+ */
+async function stageExtras(run: RunRecord, manifest: Manifest): Promise<void> {
   const { extras } = commitPaths(run);
   await rm(extras, { recursive: true, force: true });
   await mkdir(extras, { recursive: true });
+  const html = await renderReport(manifest, await collectRowStats(stageDir(run, 'write'), manifest));
+  await writeFile(path.join(extras, REPORT_FILE), html);
   if (!run.formats.length) return;
   const native = await openNativeBuild(stageDir(run, 'write'), { manifest, manifestSha256: sha256Hex(stableStringify(manifest)) });
   const hfDir = run.formats.includes('hf') ? path.join(extras, 'hf') : undefined;
@@ -86,7 +93,7 @@ export async function runCommit(run: RunRecord, previous: Manifest | null): Prom
       const record = (await doneRecord(run, 'write', i)) as CompletionRecord;
       await checkOutputs(stageDir(run, 'write'), record);
     }
-    await stageExports(run, manifest);
+    await stageExtras(run, manifest);
     await faultPoint('commit:commit:exports-staged');
   }
   await publish({

@@ -9,6 +9,7 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFilesOf } from '../commit/publish.ts';
 import { PipelineError } from '../core/errors.ts';
+import { assertReplaceable, REPORT_FILE } from '../report/index.ts';
 import { TOOL } from '../core/version.ts';
 import { LOCK_FILE, lockOutDir, type OutDirLock } from '../manifest/lock.ts';
 import { MANIFEST_FILE } from '../manifest/write.ts';
@@ -64,7 +65,8 @@ function isOwnLeftover(outDir: string, name: string): boolean {
 /**
  * Checks a locked output directory before a build: it must be empty (but for longmix's own
  * lock, work directory and temporaries) or hold a longmix build; an export directory the build
- * will write (`formats`) must not be there unless the previous build lists it. Removes the
+ * will write (`formats`) must not be there unless the previous build lists it, nor a
+ * `report.html` that longmix did not write. Removes the
  * temporaries a killed build left.
  * @returns the previous build's manifest, or null.
  * @throws PipelineError naming the directory and what is in the way.
@@ -81,6 +83,7 @@ export async function prepareOutDir(outDir: string, formats: readonly string[] =
       );
     }
   }
+  await assertReplaceable(path.join(outDir, REPORT_FILE));
   const listed = previous ? buildFilesOf(previous).exportDirs : [];
   for (const name of formats) {
     if (existsSync(path.join(outDir, name)) && !listed.includes(name)) {

@@ -50,6 +50,7 @@ export async function readRunRecord(workDir: string): Promise<RunRecord | null> 
 export async function clearWorkDir(workDir: string): Promise<void> {
   for (const name of [...STAGES, 'logs', 'slurm']) await rm(path.join(workDir, name), { recursive: true, force: true });
   await rm(path.join(workDir, RUN_FILE), { force: true });
+  await rm(path.join(workDir, 'timings.json'), { force: true });
 }
 
 /** Whether the run's commit is done and the output directory still holds the manifest it published. */

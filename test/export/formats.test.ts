@@ -155,20 +155,20 @@ describe('exportMegatron (indexed dataset)', () => {
   it('writes the .idx header, lengths, pointers and document indices of Megatron-LM', async () => {
     expect((await readdir(path.dirname(prefix))).sort()).toEqual(['sample.bin', 'sample.idx', 'sample_doc_lens.bin', 'sample_doc_lens.idx']);
     const rows = manifest.rows.total;
-    expect(rows).toBe(12);
+    expect(rows).toBe(28);
     const idx = await readFile(`${prefix}.idx`);
-    // MMIDIDX\0\0, version 1, dtype int32 (4), 12 sequences, 13 document indices.
+    // MMIDIDX\0\0, version 1, dtype int32 (4), 28 sequences, 29 document indices.
     expect(idx.subarray(0, 34).toString('hex')).toBe(
-      Buffer.concat([Buffer.from('MMIDIDX\0\0', 'latin1'), u64(1), Buffer.from([4]), u64(12), u64(13)]).toString('hex'),
+      Buffer.concat([Buffer.from('MMIDIDX\0\0', 'latin1'), u64(1), Buffer.from([4]), u64(28), u64(29)]).toString('hex'),
     );
-    expect(idx.length).toBe(34 + 12 * 4 + 12 * 8 + 13 * 8);
+    expect(idx.length).toBe(34 + 28 * 4 + 28 * 8 + 29 * 8);
     for (let i = 0; i < rows; i++) {
       expect(idx.readInt32LE(34 + 4 * i)).toBe(4096);
-      expect(idx.readBigInt64LE(34 + 48 + 8 * i)).toBe(BigInt(i * 4096 * 4));
+      expect(idx.readBigInt64LE(34 + 28 * 4 + 8 * i)).toBe(BigInt(i * 4096 * 4));
     }
-    for (let k = 0; k <= rows; k++) expect(idx.readBigInt64LE(34 + 48 + 96 + 8 * k)).toBe(BigInt(k));
+    for (let k = 0; k <= rows; k++) expect(idx.readBigInt64LE(34 + 28 * 4 + 28 * 8 + 8 * k)).toBe(BigInt(k));
     const bin = await readFile(`${prefix}.bin`);
-    expect(bin.length).toBe(12 * 4096 * 4);
+    expect(bin.length).toBe(28 * 4096 * 4);
     // Sequence i is the row with row_id i, padding included.
     for (const row of byRowId())
       expect(bin.subarray(row.rowId * 16384, (row.rowId + 1) * 16384).equals(Buffer.from(row.inputIds.buffer, row.inputIds.byteOffset, 16384))).toBe(true);
@@ -182,7 +182,7 @@ describe('exportMegatron (indexed dataset)', () => {
     expect(index.sequenceLengths.reduce((s, n) => s + n, 0)).toBe(manifest.rows.pieces);
     let pointer = 0;
     expect(Array.from(index.sequencePointers, Number)).toEqual(rows.map((r) => ((pointer += 4 * r.docLens.length), pointer - 4 * r.docLens.length)));
-    expect(Array.from(index.documentIndices, Number)).toEqual(Array.from({ length: 13 }, (_, k) => k));
+    expect(Array.from(index.documentIndices, Number)).toEqual(Array.from({ length: 29 }, (_, k) => k));
     const bin = await readFile(`${prefix}_doc_lens.bin`);
     expect(Array.from(new Int32Array(bin.buffer, bin.byteOffset, bin.length / 4))).toEqual(rows.flatMap((r) => r.docLens));
   });
@@ -194,7 +194,7 @@ describe('exportMegatron (indexed dataset)', () => {
 
 describe('verifyExports', () => {
   it('passes on both exports', async () => {
-    expect(await verifyExports(buildDir, { hfDir, megatronPrefix: prefix })).toEqual({ rows: 12, tokens: 12 * 4096, hf: true, megatron: true });
+    expect(await verifyExports(buildDir, { hfDir, megatronPrefix: prefix })).toEqual({ rows: 28, tokens: 28 * 4096, hf: true, megatron: true });
   });
 
   it('names the file and row of a corrupted token in the .bin', async () => {

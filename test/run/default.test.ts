@@ -21,7 +21,7 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     const two = await buildInTemp(SAMPLE, 2);
     const a = await filesOf(one.outDir);
     const b = await filesOf(two.outDir);
-    expect(Object.keys(a)).toEqual(['manifest.json', ...one.manifest.shards.map((sh) => sh.file)]);
+    expect(Object.keys(a)).toEqual(['manifest.json', 'report.html', ...one.manifest.shards.map((sh) => sh.file)]);
     expect(one.manifest.shards.map((sh) => sh.file)).toEqual(
       [0, 1, 2, 3].map((i) => expect.stringMatching(new RegExp(`^shard-0000${i}-[0-9a-f]{8}\\.arrow$`))),
     );
@@ -66,7 +66,7 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
       return rows;
     };
     const expected = await rowsOf(here);
-    expect(expected).toHaveLength(12);
+    expect(expected).toHaveLength(28);
     expect(await rowsOf(absolute)).toEqual(expected);
     expect(absolute.manifest.sources).toEqual(here.manifest.sources);
     expect(absolute.manifest.schedule).toEqual(here.manifest.schedule);
@@ -74,66 +74,77 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
 
   it('inspect lists the shards and shows a row: pieces, ids, decoded ends, padding', async () => {
     const { outDir, manifest } = await buildInTemp(SAMPLE);
-    const [s0, s1] = manifest.shards.map((sh) => sh.file);
+    const [s0, , s2] = manifest.shards.map((sh) => sh.file);
     expect((await inspectBuild(outDir)).split('\n').slice(0, 3)).toEqual([
-      `${outDir}: 12 rows (short 3, long 9) in 4 shards; row 4,096 tokens, window 512`,
-      'schedule: 3 steps of 4 rows over 2 ranks; 1 row dropped (last batch)',
-      `  ${s0}: rank 0, 3 rows (short 1, long 2), 12,014 tokens + 274 padding, 103,520 bytes`,
+      `${outDir}: 28 rows (short 6, long 22) in 4 shards; row 4,096 tokens, window 512`,
+      'schedule: 7 steps of 4 rows over 2 ranks; 0 rows dropped (last batch)',
+      `  ${s0}: rank 0, 7 rows (short 2, long 5), 28,431 tokens + 241 padding, 241,120 bytes`,
     ]);
-    expect(await inspectBuild(outDir, 5)).toBe(
+    // A long row of two code files closed by an 11-token edu document (longRowFiller).
+    expect(await inspectBuild(outDir, 7)).toBe(
       [
-        `row 5 (${s1} row 0, step 1, rank 0): window long, 2 pieces, doc_lens [2307, 1646], 143 padding tokens`,
-        '  piece 0: tokens [0, 2307) source papers doc papers.jsonl:4 part 1/1 from doc token 0, 2307 tokens',
-        '    first: "<|begin_of_text|>But length it mountain steady shard all"',
-        '    last:  " on journey position corpus attention be.<|end_of_text|>"',
-        '  piece 1: tokens [2307, 3953) source papers doc papers.jsonl:6 part 1/1 from doc token 0, 1646 tokens',
-        '    first: "<|begin_of_text|>Careful by opens the follows their"',
-        '    last:  " model turns by training market village.<|end_of_text|>"',
-        '  padding: tokens [3953, 4096) id 128004',
+        `row 7 (${s2} row 3, step 1, rank 1): window long, 3 pieces, doc_lens [2240, 1839, 11], 6 padding tokens`,
+        '  piece 0: tokens [0, 2240) source code doc code.jsonl.zst:12 part 1/1 from doc token 0, 2240 tokens',
+        '    first: "<|begin_of_text|>        attention_narrow = pack("',
+        '    last:  "(116348, \\"in\\")\\n<|end_of_text|>"',
+        '  piece 1: tokens [2240, 4079) source code doc code.jsonl.zst:3 part 1/1 from doc token 0, 1839 tokens',
+        '    first: "<|begin_of_text|>        journey_that = pack(296"',
+        '    last:  "(78791, \\"were\\")\\n<|end_of_text|>"',
+        '  piece 2: tokens [4079, 4090) source edu doc edu.parquet#27 part 1/1 from doc token 0, 11 tokens',
+        '    first: "<|begin_of_text|>And corpus length certain question carries stranger"',
+        '    last:  " length certain question carries stranger keeps.<|end_of_text|>"',
+        '  padding: tokens [4090, 4096) id 128004',
       ].join('\n'),
     );
-    await expect(inspectBuild(outDir, 12)).rejects.toThrow('row 12 does not exist; rows are 0..11');
+    await expect(inspectBuild(outDir, 28)).rejects.toThrow('row 28 does not exist; rows are 0..27');
   });
 
   it('accounts for every token read: placed + dropped per source, padding per row', async () => {
     const { manifest } = await buildInTemp(SAMPLE, 2);
     for (const [name, s] of Object.entries(manifest.sources)) {
-      const [cell] = s.cells;
-      expect(s.cells).toHaveLength(1);
+      const sum = (f: (c: (typeof s.cells)[number]) => number) => s.cells.reduce((t, c) => t + f(c), 0);
       expect(
         s.placed.tokens +
           s.dropped.too_short.tokens +
           s.dropped.too_long.tokens +
           s.dropped.outside_buckets.tokens +
-          cell.dropped.over_budget.tokens +
-          cell.dropped.last_batch.tokens,
+          sum((c) => c.dropped.over_budget.tokens + c.dropped.last_batch.tokens),
         name,
       ).toBe(s.read.tokens);
-      expect(cell.achieved.tokens - cell.dropped.last_batch.tokens, name).toBe(s.placed.tokens);
-      if (cell.plannedTokens !== 'all') expect(cell.achieved.tokens).toBeGreaterThanOrEqual(cell.plannedTokens);
+      expect(
+        sum((c) => c.achieved.tokens - c.dropped.last_batch.tokens),
+        name,
+      ).toBe(s.placed.tokens);
+      for (const cell of s.cells) if (cell.plannedTokens !== 'all') expect(cell.achieved.tokens).toBeGreaterThanOrEqual(cell.plannedTokens);
     }
     expect(manifest.rows.tokens + manifest.rows.padTokens).toBe(manifest.rows.total * 4096);
-    // 13 rows packed; global batches of 4 rows keep 12 (3 steps) and drop one, counted.
-    expect(manifest.rows.total).toBe(12);
-    expect(manifest.rows.dropped.rows).toBe(1);
-    expect(manifest.totals.tokensDropped.last_batch).toBe(manifest.rows.dropped.tokens);
-    expect(manifest.schedule).toMatchObject({ worldSize: 2, globalBatchRows: 4, steps: 3 });
+    // The paper's mix in small: 28 rows, 7 whole global batches of 4 (22 long, 6 short), nothing
+    // dropped from the last batch, padding 266 tokens (0.23%): filler closes the long rows' gaps.
+    expect(manifest.rows).toMatchObject({ total: 28, long: 22, short: 6, padTokens: 266, dropped: { rows: 0, tokens: 0, policy: 'fill' } });
+    expect(manifest.totals.tokensDropped).toEqual({ too_short: 1192, too_long: 1353, outside_buckets: 0, over_budget: 24456, truncated: 0, last_batch: 0 });
+    expect(manifest.schedule).toMatchObject({ worldSize: 2, globalBatchRows: 4, steps: 7 });
     expect(manifest.rows.tokens).toBe(manifest.totals.tokensPlaced);
-    // Every length range of the sample geometry occurs: short documents, short-source documents
-    // too long for the window (dropped), long documents, and a book longer than a row (split).
-    expect(manifest.sources.web.dropped.too_long.documents).toBeGreaterThan(0);
+    expect(manifest.geometry.longRowFiller).toBe('edu');
+    expect(manifest.sources.edu.cells[0].fillerTokens).toBe(4810);
+    // Every length range of the sample geometry occurs: short documents, short pages of a long
+    // source and short-source documents too long for the window (dropped), long documents in two
+    // buckets (3 : 4), and a book longer than a row (split).
+    expect(manifest.sources.web.dropped.too_short.documents).toBe(7);
+    expect(manifest.sources.edu.dropped.too_long.documents).toBe(2);
     expect(manifest.sources.web.cells[0].dropped.over_budget.documents).toBeGreaterThan(0);
+    expect(manifest.sources.papers.cells.map((c) => [c.bucket, c.plannedTokens])).toEqual([
+      ['mid', 10285],
+      ['long', 13715],
+    ]);
     expect(manifest.sources.books.cells[0].splitDocuments).toBe(1);
-    expect(manifest.rows.short).toBeGreaterThan(0);
-    expect(manifest.rows.long).toBeGreaterThan(0);
     expect(manifest.inputs.map((i) => i.path)).toEqual([
-      '../data/sample/web/pages.jsonl',
-      '../data/sample/web/pages.jsonl.gz',
-      '../data/sample/edu/edu.parquet',
-      '../data/sample/code/code.jsonl.zst',
       '../data/sample/papers/papers.jsonl',
       '../data/sample/books/long-book.txt',
       '../data/sample/books/short-book.txt',
+      '../data/sample/web/pages.jsonl',
+      '../data/sample/web/pages.jsonl.gz',
+      '../data/sample/code/code.jsonl.zst',
+      '../data/sample/edu/edu.parquet',
     ]);
   });
 });
@@ -192,7 +203,7 @@ describe('verify', () => {
       `manifest.json: schedule positions 0 and ${twice} both name row 0 of ${built.shards[1].file}`,
     );
     await expect(tampered((m) => (m.schedule.positions[0] = [0, 7]))).rejects.toThrow(
-      `manifest.json: schedule position 0 names row 7 of ${built.shards[0].file}, which has 3 rows`,
+      `manifest.json: schedule position 0 names row 7 of ${built.shards[0].file}, which has 7 rows`,
     );
     await expect(tampered((m) => (m.schedule.positions[0] = [0]))).rejects.toThrow(
       'manifest.json: schedule.positions[0] must be [shard index, row index], got [0]',
@@ -209,7 +220,8 @@ describe('verify', () => {
       new RegExp(`^${name}: record batch 0 cannot be read \\(truncated or damaged Arrow IPC stream\\)`),
     );
     await writeFile(file, bytes.subarray(0, 60_000));
-    await expect(inspectBuild(outDir, 5)).rejects.toThrow(new RegExp(`^${name}: record batch 0 cannot be read`));
+    const inShard1 = manifest.schedule.positions.findIndex(([s]) => s === 1);
+    await expect(inspectBuild(outDir, inShard1)).rejects.toThrow(new RegExp(`^${name}: record batch 0 cannot be read`));
     await expect(verifyBuild(outDir)).rejects.toThrow(`${name}: size 60000 bytes, manifest says`);
   });
 

@@ -117,6 +117,6 @@ try { const lock = lockOutDir(dir); console.log('GOT'); setTimeout(() => lock.re
       expect(r.stderr).toContain(`longmix: PipelineError: Output directory ${out} is in use by another longmix build`);
     await verifyBuild(out);
     const manifest = await readManifest(out);
-    expect((await readdir(out)).filter((n) => !n.startsWith('.')).sort()).toEqual(['manifest.json', ...manifest.shards.map((s) => s.file)]);
+    expect((await readdir(out)).filter((n) => !n.startsWith('.')).sort()).toEqual(['manifest.json', 'report.html', ...manifest.shards.map((s) => s.file)]);
   });
 });

@@ -18,11 +18,12 @@ describe('plan', () => {
   it('reports planned vs available per cell and meets every plan of the default recipe', async () => {
     const report = await planRecipe(await loadRecipe(SAMPLE), 2, await llama3Spec());
     expect(report.cells.map((c) => [c.cell.source, c.cell.bucket, c.cell.plannedTokens, c.availableTokens, c.availableDocuments, c.problem])).toEqual([
-      ['web', '2-512', 5000, 6917, 40, null],
-      ['edu', '2-512', 'all', 3729, 20, null],
-      ['code', '513-8192', 'all', 14183, 6, null],
-      ['papers', '513-8192', 10000, 12897, 8, null],
-      ['books', '513-16384', 'all', 9823, 2, null],
+      ['papers', 'mid', 10285, 11736, 9, null],
+      ['papers', 'long', 13715, 27171, 9, null],
+      ['books', '513-16384', 'all', 9824, 2, null],
+      ['web', '513-16384', 24000, 31811, 17, null],
+      ['code', '513-16384', 'all', 24003, 12, null],
+      ['edu', '2-512', 29000, 34333, 198, null],
     ]);
     expect(formatPlan(report, 'sample').ok).toBe(true);
   });
@@ -32,9 +33,14 @@ describe('plan', () => {
     const { text, ok } = formatPlan(report, 'sample');
     expect(ok).toBe(false);
     expect(text).toContain(
-      'Budget for source "papers" bucket "513-8192" (513..8192 tokens): planned 30000 tokens, but only 12897 tokens in 8 documents are available; shortfall 17103 tokens. Lower the budget to 12897 or set maxRepetition for "papers" to 2.33.',
+      'Budget for source "papers" bucket "long" (2049..16384 tokens): planned 41143 tokens, but only 27171 tokens in 9 documents are available; shortfall 13972 tokens. Lower the budget to 27171 or set maxRepetition for "papers" to 1.52.',
     );
-    expect(report.cells.filter((c) => c.problem).map((c) => c.cell.source)).toEqual(['web', 'papers']);
+    expect(report.cells.filter((c) => c.problem).map((c) => `${c.cell.source} ${c.cell.bucket}`)).toEqual([
+      'papers mid',
+      'papers long',
+      'web 513-16384',
+      'edu 2-512',
+    ]);
   });
 
   it('writes a length census that pnpm bench --lengths reads back and packs', async () => {
@@ -49,7 +55,7 @@ describe('plan', () => {
       recipeHash: loaded.hash,
       rowTokens: 4096,
       originalWindowTokens: 512,
-      longRowFiller: null,
+      longRowFiller: 'edu',
     });
     // Every in-range document, per cell: the counts and sums the plan reported.
     expect(census.cells.map((c) => [c.source, c.lengthTokens.length, c.lengthTokens.reduce((s, n) => s + n, 0)])).toEqual(
@@ -59,11 +65,11 @@ describe('plan', () => {
     const lines = simulateCensusPacking(census, 'census.json', 1, 64).map((l) => l.replace(/ \(planned in \d+\.\d\d s\)$/, ''));
     // Budgets resampled seeded from the census and packed by the real planner: exact figures.
     expect(lines).toEqual([
-      'packing on real lengths: recipe "sample" census census.json (76 documents), budgets x 1, 65 documents resampled; row 4,096, window 512, buffer 64 rows',
-      '  filler none: 13 rows (10 long), padding 18.228% of row tokens',
-      "    padding by cell of each row's longest piece (share of all row tokens): web 2-512 6.092%, edu 2-512 0.002%, code 513-8192 6.909%, papers 513-8192 0.595%, books 513-16384 4.629%",
-      '  filler web: 11 rows (10 long), padding 3.360% of row tokens',
-      "    padding by cell of each row's longest piece (share of all row tokens): web 2-512 0.000%, edu 2-512 0.382%, code 513-8192 0.118%, papers 513-8192 0.036%, books 513-16384 2.825%",
+      'packing on real lengths: recipe "sample" census census.json (247 documents), budgets x 1, 216 documents resampled; row 4,096, window 512, buffer 64 rows',
+      '  filler none: 31 rows (23 long), padding 8.435% of row tokens',
+      "    padding by cell of each row's longest piece (share of all row tokens): papers mid 2.159%, papers long 1.342%, books 513-16384 0.358%, web 513-16384 1.352%, code 513-16384 0.411%, edu 2-512 2.813%",
+      '  filler edu: 29 rows (23 long), padding 2.121% of row tokens',
+      "    padding by cell of each row's longest piece (share of all row tokens): papers mid 0.001%, papers long 0.012%, books 513-16384 0.003%, web 513-16384 0.013%, code 513-16384 0.010%, edu 2-512 2.081%",
     ]);
   });
 

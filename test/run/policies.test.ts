@@ -52,40 +52,48 @@ describe('packing policies end to end (built, then verified)', () => {
     expect(manifest.totals.tokensDropped.truncated).toBe(books.dropped.truncated.tokens);
   });
 
-  it('filler: long rows take short web documents; padding falls', async () => {
-    const plain = await buildInTemp(SAMPLE);
-    const { outDir, manifest } = await buildInTemp(await variant((r) => (r.packing = { longRowFiller: 'web' })));
+  it('filler: long rows take short edu documents; padding falls', async () => {
+    const without = await buildInTemp(await variant((r) => delete r.packing.longRowFiller));
+    const { outDir, manifest } = await buildInTemp(SAMPLE);
     await verifyBuild(outDir);
-    expect(manifest.sources.web.cells[0].fillerTokens).toBeGreaterThan(0);
-    expect(manifest.rows.padTokens).toBeLessThan(plain.manifest.rows.padTokens);
+    expect(without.manifest.sources.edu.cells[0].fillerTokens).toBe(0);
+    expect(manifest.sources.edu.cells[0].fillerTokens).toBeGreaterThan(0);
+    expect(manifest.rows.padTokens).toBeLessThan(without.manifest.rows.padTokens);
     const rows = await allRows(outDir, manifest);
-    expect(rows.some((r) => r.window === 'long' && r.pieceSource.includes('web'))).toBe(true);
+    expect(rows.some((r) => r.window === 'long' && r.pieceSource.includes('edu'))).toBe(true);
   });
 
   it('lastBatchPolicy fill raises the budgets until whole global batches are packed; drop counts the rest', async () => {
-    const lower = (r: Record<string, any>) => {
-      r.sources[0].budgetTokens = 2000; // web
-      r.sources[3].budgetTokens = 5000; // papers
-    };
-    const dropped = await buildInTemp(await variant(lower));
-    // 11 rows in batches of 4: 8 kept, 3 dropped and counted.
-    expect(dropped.manifest.rows).toMatchObject({ total: 8, dropped: { rows: 3, policy: 'drop' } });
-    const filled = await buildInTemp(await variant((r) => (lower(r), (r.output.lastBatchPolicy = 'fill'))));
+    const edu = (r: Record<string, any>) => r.sources.find((s: { name: string }) => s.name === 'edu');
+    const raiseEdu = (r: Record<string, any>) => (edu(r).budgetTokens = 30000);
+    const dropped = await buildInTemp(await variant((r) => (raiseEdu(r), (r.output.lastBatchPolicy = 'drop'))));
+    // 29 rows in batches of 4: 28 kept, 1 dropped and counted.
+    expect(dropped.manifest.rows).toMatchObject({ total: 28, dropped: { rows: 1, policy: 'drop' } });
+    expect(dropped.manifest.totals.tokensDropped.last_batch).toBe(dropped.manifest.rows.dropped.tokens);
+    const filled = await buildInTemp(await variant(raiseEdu));
     await verifyBuild(filled.outDir);
-    // A raise that packs 12 rows (3 whole batches), shared in proportion to the plans, 2 : 5: the
-    // smallest is 4,509 tokens; the search stops within rowTokens/64 = 64 tokens of it, at 4,544,
-    // so web gets 1,299 and papers 3,246.
-    expect(filled.manifest.rows).toMatchObject({ total: 12, dropped: { rows: 0, tokens: 0, policy: 'fill' } });
-    expect([filled.manifest.sources.web.cells[0].raisedTokens, filled.manifest.sources.papers.cells[0].raisedTokens]).toEqual([1299, 3246]);
+    // A raise that packs 32 rows (8 whole batches), shared in proportion to the plans
+    // (papers 10,285 + 13,715, web 24,000, edu 30,000), each capped by what its cell holds:
+    // papers mid (11,736 available) and edu (34,333) reach their caps.
+    expect(filled.manifest.rows).toMatchObject({ total: 32, dropped: { rows: 0, tokens: 0, policy: 'fill' } });
+    const raised = Object.fromEntries(Object.entries(filled.manifest.sources).map(([name, a]) => [name, a.cells.map((c) => c.raisedTokens)]));
+    expect(raised).toEqual({ papers: [1451, 2018], books: [0], web: [3530], code: [0], edu: [4333] });
     expect(filled.manifest.totals.tokensDropped.last_batch).toBe(0);
   });
 
   it('repetition: a budget above availability is met with marked repeats when maxRepetition allows it', async () => {
-    const { outDir, manifest } = await buildInTemp(await variant((r) => Object.assign(r.sources[1], { budgetTokens: 6000, maxRepetition: 2 })));
+    const { outDir, manifest } = await buildInTemp(
+      await variant((r) =>
+        Object.assign(
+          r.sources.find((s: { name: string }) => s.name === 'edu'),
+          { budgetTokens: 40000, maxRepetition: 2 },
+        ),
+      ),
+    );
     await verifyBuild(outDir);
     const edu = manifest.sources.edu.cells[0];
-    expect(edu.achieved.tokens).toBeGreaterThanOrEqual(6000);
-    expect(edu.repeatedTokens).toBe(edu.achieved.tokens - 3729);
+    expect(edu.achieved.tokens).toBeGreaterThanOrEqual(40000);
+    expect(edu.repeatedTokens).toBe(edu.achieved.tokens - 34333);
     const rows = await allRows(outDir, manifest);
     expect(rows.flatMap((r) => r.pieceRepeat).filter((x) => x === 1).length).toBeGreaterThan(0);
   });

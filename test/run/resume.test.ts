@@ -80,7 +80,7 @@ async function resumeAndCheck(out: string, what: string): Promise<void> {
   for (const name of Object.keys(reference)) expect(files[name].equals(reference[name]), `${what}: ${name}`).toBe(true);
   expect(await temporaries(out), what).toEqual([]);
   // The work directory keeps only the run record, the commit's record and the logs.
-  expect((await readdir(path.join(out, '.longmix-work'))).sort(), what).toEqual(['commit', 'run.json']);
+  expect((await readdir(path.join(out, '.longmix-work'))).sort(), what).toEqual(['commit', 'run.json', 'timings.json']);
   expect(await readdir(path.join(out, '.longmix-work', 'commit')), what).toEqual(['commit.done.json']);
 }
 
