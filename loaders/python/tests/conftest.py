@@ -26,21 +26,16 @@ def build(tmp_path_factory) -> Path:
     if given:
         return Path(given)
     out = tmp_path_factory.mktemp("longmix") / "sample"
-    pnpm("pipeline", "build-mix", "--out", str(out))
+    pnpm("pipeline", "build-mix", "--out", str(out), "--format", "hf,megatron")
     return out
 
 
-@pytest.fixture(scope="session")
-def full_build(tmp_path_factory) -> Path:
-    given = os.environ.get("LONGMIX_TEST_BUILD_FULL")
-    if given:
-        return Path(given)
-    # The default recipe (pipelines/sample.yaml, parsed by the project's own `yaml` package) with
-    # longRowAttention: full, written as JSON (YAML accepts JSON) with absolute source paths.
+def sample_recipe_variant(work: Path, change) -> Path:
+    """The default recipe (pipelines/sample.yaml, parsed by the project's own `yaml` package) with
+    `change(recipe)` applied, written as JSON (YAML accepts JSON) with absolute source paths."""
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not installed: install it or set LONGMIX_TEST_BUILD_FULL to a build with longRowAttention: full")
-    work = tmp_path_factory.mktemp("longmix-full")
     script = "import { readFileSync } from 'node:fs'; import { parse } from 'yaml'; process.stdout.write(JSON.stringify(parse(readFileSync('pipelines/sample.yaml', 'utf8'))))"
     done = subprocess.run([node, "--input-type=module", "-e", script], cwd=REPO, capture_output=True, text=True, timeout=120)
     if done.returncode != 0:
@@ -48,9 +43,28 @@ def full_build(tmp_path_factory) -> Path:
     recipe = json.loads(done.stdout)
     for source in recipe["sources"]:
         source["paths"] = [os.path.normpath(REPO / "pipelines" / p) for p in source["paths"]]
-    recipe.setdefault("packing", {})["longRowAttention"] = "full"
+    change(recipe)
     (work / "recipe.yaml").write_text(json.dumps(recipe, indent=2))
-    pnpm("pipeline", "build-mix", "--out", str(work / "out"), "--recipe", str(work / "recipe.yaml"))
+    return work / "recipe.yaml"
+
+
+@pytest.fixture(scope="session")
+def full_build(tmp_path_factory) -> Path:
+    given = os.environ.get("LONGMIX_TEST_BUILD_FULL")
+    if given:
+        return Path(given)
+    work = tmp_path_factory.mktemp("longmix-full")
+    recipe = sample_recipe_variant(work, lambda r: r.setdefault("packing", {}).__setitem__("longRowAttention", "full"))
+    pnpm("pipeline", "build-mix", "--out", str(work / "out"), "--recipe", str(recipe))
+    return work / "out"
+
+
+@pytest.fixture(scope="session")
+def phi3_build(tmp_path_factory) -> Path:
+    """The default recipe with the Phi-3 vocabulary (32,064 ids: uint16 Megatron tokens), with its exports."""
+    work = tmp_path_factory.mktemp("longmix-phi3")
+    recipe = sample_recipe_variant(work, lambda r: r.__setitem__("tokenizer", "phi3"))
+    pnpm("pipeline", "build-mix", "--out", str(work / "out"), "--recipe", str(recipe), "--format", "hf,megatron")
     return work / "out"
 
 

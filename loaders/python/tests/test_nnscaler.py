@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from pathlib import Path
 
 import datasets
 import pytest
@@ -99,7 +100,9 @@ def test_the_stock_example_on_the_hf_export_targets_padding_and_counts_it(exampl
     assert stock.format["columns"] == ["input_ids", "position_ids", "num_pad"]
     assert stock.features["input_ids"] == datasets.List(datasets.Value("int32"), length=T)
     assert stock.with_format(None)["row_id"] == list(range(len(stock)))
-    ours, collate_fn = N.get_dataset(hf_dir, None)  # the hf export inside a build resolves to the build
+    inside = Path(hf_dir).resolve().parent == Path(build).resolve()
+    ours, collate_fn = N.get_dataset(hf_dir if inside else build, None)  # <build>/hf resolves to the build
+    assert N.resolve_build_dir(hf_dir if inside else build).resolve() == Path(build).resolve()
     pad_targets = 0
     for i, row in enumerate(rows_by_id(build)):
         theirs, mine = stock_collate([stock[i]]), collate_fn([ours[i]])
