@@ -9,8 +9,8 @@
  * Layout (the format pieces are in ./hfFormat.ts; checks/cross_check.py loads the export with
  * datasets 5.0.1, saves it again and compares):
  *
- * - `data-NNNNN-of-MMMMM.arrow`: MMMMM = the native shard count, each holding an even share of
- *   the rows in `row_id` order (`hfFileRows`), as an Arrow IPC **stream** (as datasets'
+ * - `data-NNNNN-of-MMMMM.arrow`: MMMMM = the native shard count, the rows in `row_id` order cut
+ *   into contiguous files as datasets' `save_to_disk` cuts them (`hfFileRows`), as an Arrow IPC **stream** (as datasets'
  *   `ArrowWriter`). Schema: the native columns, every field and list item nullable (as
  *   `Features.arrow_schema` makes it, so `load_from_disk` needs no cast), schema metadata
  *   `huggingface` = `json.dumps({"info": {"features": …}})`. Record batches of at most 1,000 rows

@@ -67,11 +67,15 @@ export function hfDataFileName(index: number, count: number): string {
 }
 
 /**
- * The rows of data file `index` of `count`: `row_id`s `[start, end)`, rows split evenly in
- * training order (`start = floor(index · rows / count)`).
+ * The rows of data file `index` of `count`: `row_id`s `[start, end)`, in training order, cut as
+ * datasets' `Dataset.shard(num_shards, index, contiguous=True)` cuts (what `save_to_disk` uses):
+ * `rows // count` each, the first `rows % count` files one more.
  */
 export function hfFileRows(index: number, count: number, rows: number): [number, number] {
-  return [Math.floor((index * rows) / count), Math.floor(((index + 1) * rows) / count)];
+  const each = Math.floor(rows / count);
+  const extra = rows % count;
+  const start = each * index + Math.min(index, extra);
+  return [start, start + each + (index < extra ? 1 : 0)];
 }
 
 /**
