@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
+from transformers.modeling_flash_attention_utils import prepare_fa_kwargs_from_position_ids
 
 import longmix_loader as L
 from longmix_loader.hf import LongmixHfCollator, collate_hf
@@ -73,6 +74,9 @@ def test_collate_hf_on_loader_items_and_on_hf_export_rows(build, exports):
             cu.append(cu[-1] + n)
         cu += list(range(cu[-1] + 1, T + 1))  # every padding token a segment of its own
         assert from_loader["cu_seq_lens_q"].tolist() == cu and from_loader["max_length_q"] == max(row["doc_lens"])
+        # The same segments transformers' FlashAttention-2 derives from the position ids alone.
+        (derived, _), (longest, _) = prepare_fa_kwargs_from_position_ids(from_loader["position_ids"])
+        assert derived.tolist() == cu and int(longest) == max(row["doc_lens"])
         assert L.attention_pairs(cu) - sum(n * (n + 1) // 2 for n in row["doc_lens"]) == row["num_pad"]
 
 
