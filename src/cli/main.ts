@@ -151,13 +151,13 @@ program
 program
   .command('export')
   .description(
-    'Write a finished build for another trainer (hf: datasets save_to_disk directory; megatron: <prefix>.bin/.idx + <prefix>_doc_lens.bin/.idx), then check it token for token against the shards.',
+    'Write a finished build for another trainer (hf: datasets save_to_disk directory; megatron: <prefix>.bin/.idx + <prefix>.doc_lens.npy, .doc_offsets.npy, .longmix.json), then check it token for token against the shards.',
   )
   .argument('<dir>', 'build output directory')
   .option('--hf <dir>', 'HF datasets directory to write (missing or empty)')
   .option(
     '--hf-columns <list>',
-    "columns load_from_disk returns: 'nnscaler' (input_ids, position_ids, what the nnScaler trainer's collator takes), 'all', or a comma list",
+    "columns load_from_disk returns: 'nnscaler' (input_ids, position_ids, num_pad: what collators stack, padding maskable by count), 'all', or a comma list",
     'nnscaler',
   )
   .option('--megatron <prefix>', 'Megatron-LM indexed dataset prefix to write')
@@ -178,7 +178,9 @@ program
     }
     if (opts.megatron) {
       const r = await exportMegatron(dir, opts.megatron);
-      console.log(`megatron: ${fmt(r.sequences)} sequences, ${fmt(r.tokens)} tokens -> ${r.prefix}.{bin,idx}, ${r.prefix}_doc_lens.{bin,idx}`);
+      console.log(
+        `megatron: ${fmt(r.sequences)} sequences, ${fmt(r.tokens)} tokens -> ${r.prefix}.{bin,idx} (${r.tokenDtype}), ${r.prefix}.{doc_lens.npy,doc_offsets.npy,longmix.json}`,
+      );
     }
     const report = await verifyExports(dir, { hfDir: opts.hf, megatronPrefix: opts.megatron });
     console.log(`OK: ${fmt(report.rows)} rows match the shards token for token`);

@@ -2,10 +2,13 @@
  * Exports of a finished native build (manifest.json + Arrow IPC stream shards) into other
  * trainers' formats, and the check that re-reads them token for token:
  *
- * - {@link exportHf}: the directory `datasets.Dataset.save_to_disk` writes (./hf.ts);
- * - {@link exportMegatron}: a Megatron-LM indexed dataset `<prefix>.{bin,idx}` plus the document
- *   boundaries as a second one, `<prefix>_doc_lens.{bin,idx}` (./megatron.ts);
- * - {@link verifyExports}: re-reads either or both and compares them with the native shards.
+ * - {@link exportHf}: the directory `datasets.Dataset.save_to_disk` writes, rows in training
+ *   (`row_id`) order (./hf.ts, ./hfFormat.ts);
+ * - {@link exportMegatron}: a Megatron-LM indexed dataset `<prefix>.{bin,idx}` (uint16 tokens when
+ *   the vocabulary fits, else int32) plus the attention segments `<prefix>.doc_lens.npy`,
+ *   `<prefix>.doc_offsets.npy` and `<prefix>.longmix.json` (./megatron.ts, ./megatronFormat.ts);
+ * - {@link verifyExports}: re-reads either or both and compares them with the native shards
+ *   (./hfVerify.ts, ./megatronVerify.ts).
  *
  * Native shards are read with `shardRows` one at a time, in manifest order, each checked against
  * the manifest's size and SHA-256 first, so an export never carries a shard the manifest does not
@@ -20,33 +23,41 @@ import { MANIFEST_FILE, readManifest } from '../manifest/write.ts';
 import { readShardBytes, shardRows } from '../shard/reader.ts';
 import type { ShardInfo } from '../shard/writer.ts';
 import type { RowRecord } from '../shard/schema.ts';
-import { verifyHfDataset, writeHfDataset, type HfExport, type HfExportOptions } from './hf.ts';
-import { verifyMegatronDataset, writeMegatronDataset, type MegatronExport } from './megatron.ts';
+import { writeHfDataset, type HfExport, type HfExportOptions } from './hf.ts';
+import { verifyHfDataset } from './hfVerify.ts';
+import { writeMegatronDataset, type MegatronExport } from './megatron.ts';
+import { verifyMegatronDataset } from './megatronVerify.ts';
 
+export { HF_SCRATCH_FILE, type HfExport, type HfExportOptions } from './hf.ts';
 export {
+  DEFAULT_HF_FORMAT_COLUMNS,
   HF_INFO_FILE,
   HF_STATE_FILE,
   NNSCALER_FORMAT_COLUMNS,
   hfDataFileName,
   hfDatasetInfo,
   hfFeatures,
+  hfFileRows,
   hfFingerprint,
   hfSchema,
   hfState,
   pythonJson,
   rowDifference,
-  type HfExport,
-  type HfExportOptions,
-} from './hf.ts';
+} from './hfFormat.ts';
+export { type MegatronExport } from './megatron.ts';
 export {
   MEGATRON_DTYPE_INT32,
+  MEGATRON_DTYPE_UINT16,
   MEGATRON_INDEX_HEADER,
+  MEGATRON_SIDECAR_FORMAT,
   encodeMegatronIndex,
   megatronPaths,
+  megatronTokenDtype,
   readMegatronIndex,
-  type MegatronExport,
   type MegatronIndex,
-} from './megatron.ts';
+} from './megatronFormat.ts';
+export { encodeNpyHeader, parseNpyHeader } from './npy.ts';
+export { decodeRow, encodeRow } from './rowOrder.ts';
 
 /** One native shard, read and checked against the manifest. */
 export interface NativeShard {
@@ -99,10 +110,10 @@ export async function openNativeBuild(buildDir: string, staged?: { manifest: Man
 
 /**
  * Writes the build in `buildDir` as a Hugging Face `datasets` directory (`save_to_disk` layout):
- * one `data-NNNNN-of-MMMMM.arrow` per native shard, same rows in the same order, then
- * `dataset_info.json` and `state.json` (last: the commit point). See ./hf.ts.
+ * as many `data-NNNNN-of-MMMMM.arrow` as native shards, the rows in `row_id` (training) order,
+ * then `dataset_info.json` and `state.json` (last: the commit point). See ./hf.ts.
  * @param targetDir - created; must be missing or empty.
- * @param options - `formatColumns` (state.json `_format_columns`); `NNSCALER_FORMAT_COLUMNS` for nnScaler.
+ * @param options - `formatColumns` (state.json `_format_columns`; default `DEFAULT_HF_FORMAT_COLUMNS`, null = all).
  * @throws PipelineError when `targetDir` is not empty, a format column is unknown or the build has no manifest; InvariantError when a native shard does not match the manifest.
  */
 export async function exportHf(buildDir: string, targetDir: string, options: HfExportOptions = {}): Promise<HfExport> {
@@ -111,9 +122,10 @@ export async function exportHf(buildDir: string, targetDir: string, options: HfE
 
 /**
  * Writes the build in `buildDir` as a Megatron-LM indexed dataset: `<prefix>.bin`/`.idx` (one
- * int32 sequence and one document per row, sequence i = row_id i) and `<prefix>_doc_lens.bin`/`.idx`
- * (sequence i = row i's `doc_lens`). See ./megatron.ts.
- * @param targetPrefix - path without extension; its directory is created; none of the four files may exist.
+ * sequence and one document per row, sequence i = row_id i; uint16 when the vocabulary has fewer
+ * than 65,500 ids, else int32), `<prefix>.doc_lens.npy` + `<prefix>.doc_offsets.npy` (row i's
+ * `doc_lens`) and `<prefix>.longmix.json` (geometry, tokenizer ids, schedule). See ./megatron.ts.
+ * @param targetPrefix - path without extension; its directory is created; none of the five files may exist.
  * @throws PipelineError when a target file exists or the build has no manifest; InvariantError when a native shard does not match the manifest.
  */
 export async function exportMegatron(buildDir: string, targetPrefix: string): Promise<MegatronExport> {
@@ -140,9 +152,10 @@ export interface ExportsReport {
 
 /**
  * Re-reads the exports of `buildDir` (or of an opened build) and compares them with its native shards: the HF directory
- * (state.json, dataset_info.json, every data file's schema and every column of every row, read
- * with apache-arrow) and the Megatron files (index headers and arrays, then every token and every
- * `doc_lens` entry, read by ./megatron.ts's own reader of the documented layout).
+ * (state.json, dataset_info.json, every data file's schema and every column of every row in
+ * `row_id` order, read with apache-arrow) and the Megatron files (index, `.npy` headers and
+ * offsets, sidecar, then every token and every `doc_lens` entry, read by this module's own reader
+ * of the documented layout).
  * @throws InvariantError naming the export file and the row (and native shard) of the first difference; PipelineError when no target is given or the build has no manifest.
  */
 export async function verifyExports(buildDir: string | NativeBuild, targets: ExportTargets): Promise<ExportsReport> {

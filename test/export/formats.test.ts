@@ -7,7 +7,18 @@ import { InvariantError, PipelineError } from '../../src/core/errors.ts';
 import { sha256Hex } from '../../src/core/stableJson.ts';
 import type { Manifest } from '../../src/manifest/types.ts';
 import { shardRows } from '../../src/shard/reader.ts';
-import { exportHf, exportMegatron, hfFeatures, NNSCALER_FORMAT_COLUMNS, pythonJson, readMegatronIndex, verifyExports } from '../../src/export/index.ts';
+import {
+  DEFAULT_HF_FORMAT_COLUMNS,
+  decodeRow,
+  encodeRow,
+  exportHf,
+  exportMegatron,
+  hfFeatures,
+  hfFileRows,
+  pythonJson,
+  readMegatronIndex,
+  verifyExports,
+} from '../../src/export/index.ts';
 import type { RowRecord } from '../../src/shard/schema.ts';
 import { buildInTemp, removeTempDirs, tempDir } from '../helpers/build.ts';
 
@@ -49,8 +60,18 @@ describe('pythonJson', () => {
   });
 });
 
+describe('encodeRow / decodeRow (canonical row bytes)', () => {
+  it('round-trips every native row and tells rows apart', () => {
+    const rows = byRowId();
+    for (const row of rows)
+      expect(decodeRow(encodeRow(row), 4096)).toEqual({ ...row, inputIds: Int32Array.from(row.inputIds), positionIds: Int32Array.from(row.positionIds) });
+    const digests = new Set(rows.map((r) => sha256Hex(encodeRow(r))));
+    expect(digests.size).toBe(rows.length);
+  });
+});
+
 describe('exportHf (datasets save_to_disk layout)', () => {
-  it('writes one stream file per native shard, dataset_info.json and state.json, exactly', async () => {
+  it('writes the data files, dataset_info.json (Sequence features) and state.json (default columns), exactly', async () => {
     expect((await readdir(hfDir)).sort()).toEqual([
       'data-00000-of-00004.arrow',
       'data-00001-of-00004.arrow',
@@ -60,7 +81,7 @@ describe('exportHf (datasets save_to_disk layout)', () => {
       'state.json',
     ]);
     const manifestSha = sha256Hex(await readFile(path.join(buildDir, 'manifest.json')));
-    // json.dump(state, indent=2, sort_keys=True) as datasets 5.0.1 writes it; no trailing newline.
+    // json.dump(state, indent=2, sort_keys=True) as datasets writes it; no trailing newline.
     expect(await readFile(path.join(hfDir, 'state.json'), 'utf8')).toBe(`{
   "_data_files": [
     {
@@ -77,16 +98,20 @@ describe('exportHf (datasets save_to_disk layout)', () => {
     }
   ],
   "_fingerprint": "${manifestSha.slice(0, 16)}",
-  "_format_columns": null,
+  "_format_columns": [
+    "input_ids",
+    "position_ids",
+    "num_pad"
+  ],
   "_format_kwargs": {},
   "_format_type": null,
   "_output_all_columns": false,
   "_split": null
 }`);
-    const infoText = await readFile(path.join(hfDir, 'dataset_info.json'), 'utf8');
-    const fixed = { feature: { dtype: 'int32', _type: 'Value' }, length: 4096, _type: 'List' };
-    const ints = { feature: { dtype: 'int32', _type: 'Value' }, _type: 'List' };
-    const strings = { feature: { dtype: 'string', _type: 'Value' }, _type: 'List' };
+    // datasets 3.x's asdict of Sequence / Value (fields at their default left out, _type last).
+    const fixed = { feature: { dtype: 'int32', _type: 'Value' }, length: 4096, _type: 'Sequence' };
+    const ints = { feature: { dtype: 'int32', _type: 'Value' }, _type: 'Sequence' };
+    const strings = { feature: { dtype: 'string', _type: 'Value' }, _type: 'Sequence' };
     const int32 = { dtype: 'int32', _type: 'Value' };
     const features = {
       input_ids: fixed,
@@ -103,6 +128,7 @@ describe('exportHf (datasets save_to_disk layout)', () => {
       piece_part: ints,
       piece_parts: ints,
     };
+    const infoText = await readFile(path.join(hfDir, 'dataset_info.json'), 'utf8');
     const info = JSON.parse(infoText);
     expect(info).toEqual({
       citation: '',
@@ -111,14 +137,28 @@ describe('exportHf (datasets save_to_disk layout)', () => {
       homepage: '',
       license: '',
     });
-    // Same key order and layout as Python's json.dump(indent=2) (ASCII text: identical to JSON.stringify).
     expect(infoText).toBe(JSON.stringify(info, null, 2));
     expect(Object.keys(info.features)).toEqual(Object.keys(features));
     expect(hfFeatures(4096)).toEqual(features);
   });
 
-  it('gives every file the features in its schema metadata, nullable fields, and the native rows in order', async () => {
-    for (const [index, rows] of nativeRows.entries()) {
+  it('holds the rows in row_id order, an even share per file, with the features in every schema', async () => {
+    const rows = byRowId();
+    expect(rows.map((r) => r.rowId)).toEqual([...Array(28).keys()]);
+    expect([0, 1, 2, 3].map((i) => hfFileRows(i, 4, 28))).toEqual([
+      [0, 7],
+      [7, 14],
+      [14, 21],
+      [21, 28],
+    ]);
+    // datasets' contiguous shards of 7 rows in 4 files: 2, 2, 2, 1.
+    expect([0, 1, 2, 3].map((i) => hfFileRows(i, 4, 7))).toEqual([
+      [0, 2],
+      [2, 4],
+      [4, 6],
+      [6, 7],
+    ]);
+    for (let index = 0; index < 4; index++) {
       const bytes = await readFile(path.join(hfDir, `data-0000${index}-of-00004.arrow`));
       const reader = RecordBatchStreamReader.from(bytes);
       reader.open();
@@ -126,7 +166,7 @@ describe('exportHf (datasets save_to_disk layout)', () => {
       expect(
         reader.schema.metadata
           .get('huggingface')!
-          .startsWith('{"info": {"features": {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "length": 4096, "_type": "List"}, '),
+          .startsWith('{"info": {"features": {"input_ids": {"feature": {"dtype": "int32", "_type": "Value"}, "length": 4096, "_type": "Sequence"}, '),
       ).toBe(true);
       expect(reader.schema.fields.map((f) => [f.name, f.nullable, String(f.type)]).slice(0, 4)).toEqual([
         ['input_ids', true, 'FixedSizeList[4096]<Int32>'],
@@ -135,29 +175,43 @@ describe('exportHf (datasets save_to_disk layout)', () => {
         ['window', true, 'Utf8'],
       ]);
       const exported = [...shardRows(bytes, 'hf')];
-      expect(exported.map((r) => r.rowId)).toEqual(rows.map((r) => r.rowId));
-      expect(exported.map((r) => Array.from(r.inputIds))).toEqual(rows.map((r) => Array.from(r.inputIds)));
+      const want = rows.slice(7 * index, 7 * index + 7);
+      expect(exported.map((r) => r.rowId)).toEqual(want.map((r) => r.rowId));
+      expect(exported.map((r) => [Array.from(r.inputIds), Array.from(r.positionIds), r.docLens, r.numPad, r.pieceDocId])).toEqual(
+        want.map((r) => [Array.from(r.inputIds), Array.from(r.positionIds), r.docLens, r.numPad, r.pieceDocId]),
+      );
     }
+    // No scratch file is left behind.
+    expect((await readdir(hfDir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
   });
 
-  it('records format columns for nnScaler and refuses unknown columns and non-empty targets', async () => {
+  it('records other format columns on request and refuses unknown columns and non-empty targets', async () => {
+    expect(DEFAULT_HF_FORMAT_COLUMNS).toEqual(['input_ids', 'position_ids', 'num_pad']);
     const dir = path.join(await tempDir(), 'hf');
-    const result = await exportHf(buildDir, dir, { formatColumns: NNSCALER_FORMAT_COLUMNS });
-    expect(result.formatColumns).toEqual(['input_ids', 'position_ids']);
-    expect(JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8'))._format_columns).toEqual(['input_ids', 'position_ids']);
+    const result = await exportHf(buildDir, dir, { formatColumns: null });
+    expect(result.formatColumns).toBeNull();
+    expect(JSON.parse(await readFile(path.join(dir, 'state.json'), 'utf8'))._format_columns).toBeNull();
     await expect(verifyExports(buildDir, { hfDir: dir })).resolves.toMatchObject({ hf: true });
     await expect(exportHf(buildDir, dir)).rejects.toThrow(/expected a missing or empty directory/);
     await expect(exportHf(buildDir, path.join(await tempDir(), 'x'), { formatColumns: ['input_ids', 'labels'] })).rejects.toThrow(/got "labels"/);
   });
 });
 
-describe('exportMegatron (indexed dataset)', () => {
-  it('writes the .idx header, lengths, pointers and document indices of Megatron-LM', async () => {
-    expect((await readdir(path.dirname(prefix))).sort()).toEqual(['sample.bin', 'sample.idx', 'sample_doc_lens.bin', 'sample_doc_lens.idx']);
+describe('exportMegatron (indexed dataset + segments)', () => {
+  it('writes the .idx header, lengths, pointers and document indices of Megatron-LM (int32 for LLaMA-3)', async () => {
+    expect((await readdir(path.dirname(prefix))).sort()).toEqual([
+      'sample.bin',
+      'sample.doc_lens.npy',
+      'sample.doc_offsets.npy',
+      'sample.idx',
+      'sample.longmix.json',
+    ]);
+    // A `*.bin` glob (Megatron's usual --data-path helper) finds the tokens only.
+    expect((await readdir(path.dirname(prefix))).filter((n) => n.endsWith('.bin') || n.endsWith('.idx'))).toEqual(['sample.bin', 'sample.idx']);
     const rows = manifest.rows.total;
     expect(rows).toBe(28);
     const idx = await readFile(`${prefix}.idx`);
-    // MMIDIDX\0\0, version 1, dtype int32 (4), 28 sequences, 29 document indices.
+    // MMIDIDX\0\0, version 1, dtype int32 (4: vocabulary 128,256 ≥ 65,500), 28 sequences, 29 document indices.
     expect(idx.subarray(0, 34).toString('hex')).toBe(
       Buffer.concat([Buffer.from('MMIDIDX\0\0', 'latin1'), u64(1), Buffer.from([4]), u64(28), u64(29)]).toString('hex'),
     );
@@ -174,17 +228,44 @@ describe('exportMegatron (indexed dataset)', () => {
       expect(bin.subarray(row.rowId * 16384, (row.rowId + 1) * 16384).equals(Buffer.from(row.inputIds.buffer, row.inputIds.byteOffset, 16384))).toBe(true);
   });
 
-  it('writes doc_lens as a second indexed dataset, one sequence per row in row_id order', async () => {
+  it('writes every row’s doc_lens as .npy files numpy.load reads, and the sidecar', async () => {
     const rows = byRowId();
-    const index = readMegatronIndex(await readFile(`${prefix}_doc_lens.idx`), 'doc_lens.idx');
-    expect(index.dtypeCode).toBe(4);
-    expect(Array.from(index.sequenceLengths)).toEqual(rows.map((r) => r.docLens.length));
-    expect(index.sequenceLengths.reduce((s, n) => s + n, 0)).toBe(manifest.rows.pieces);
-    let pointer = 0;
-    expect(Array.from(index.sequencePointers, Number)).toEqual(rows.map((r) => ((pointer += 4 * r.docLens.length), pointer - 4 * r.docLens.length)));
-    expect(Array.from(index.documentIndices, Number)).toEqual(Array.from({ length: 29 }, (_, k) => k));
-    const bin = await readFile(`${prefix}_doc_lens.bin`);
-    expect(Array.from(new Int32Array(bin.buffer, bin.byteOffset, bin.length / 4))).toEqual(rows.flatMap((r) => r.docLens));
+    const values = rows.reduce((s, r) => s + r.docLens.length, 0);
+    expect(values).toBe(manifest.rows.pieces);
+    // numpy.save(np.array(doc_lens, "<i4")): magic, version 1.0, header length 118, the dict, room to grow, padding to 128 bytes.
+    const header = (descr: string, n: number) =>
+      Buffer.concat([
+        Buffer.from([0x93]),
+        Buffer.from('NUMPY\x01\x00', 'latin1'),
+        Buffer.from([118, 0]),
+        Buffer.from(`{'descr': '${descr}', 'fortran_order': False, 'shape': (${n},), }`.padEnd(117, ' ') + '\n', 'latin1'),
+      ]);
+    const lens = await readFile(`${prefix}.doc_lens.npy`);
+    expect(lens.subarray(0, 128).equals(header('<i4', values))).toBe(true);
+    expect(Array.from(new Int32Array(lens.buffer, lens.byteOffset + 128, values))).toEqual(rows.flatMap((r) => r.docLens));
+    const offsets = await readFile(`${prefix}.doc_offsets.npy`);
+    expect(offsets.subarray(0, 128).equals(header('<i8', 29))).toBe(true);
+    let at = 0;
+    expect(Array.from(new BigInt64Array(offsets.buffer.slice(offsets.byteOffset + 128, offsets.byteOffset + 128 + 29 * 8)), Number)).toEqual([
+      0,
+      ...rows.map((r) => (at += r.docLens.length)),
+    ]);
+    const sidecar = JSON.parse(await readFile(`${prefix}.longmix.json`, 'utf8'));
+    expect(sidecar).toEqual({
+      files: { docLens: 'sample.doc_lens.npy', docOffsets: 'sample.doc_offsets.npy', index: 'sample.idx', tokens: 'sample.bin' },
+      format: 'longmix-megatron',
+      formatVersion: 1,
+      longRowAttention: 'document',
+      manifestSha256: sha256Hex(await readFile(path.join(buildDir, 'manifest.json'))),
+      originalWindowTokens: 512,
+      recipe: { hash: manifest.recipe.hash, name: 'sample' },
+      rowTokens: 4096,
+      rows: 28,
+      schedule: { globalBatchRows: 4, steps: 7, worldSize: 2 },
+      segments: values,
+      tokenDtype: 'int32',
+      tokenizer: { bosId: 128000, eosId: 128001, name: 'llama3', padId: 128004, vocabSize: 128256 },
+    });
   });
 
   it('refuses to overwrite an export', async () => {
@@ -198,8 +279,7 @@ describe('verifyExports', () => {
   });
 
   it('names the file and row of a corrupted token in the .bin', async () => {
-    const dir = path.join(await tempDir(), 'megatron');
-    const copy = path.join(dir, 'sample');
+    const copy = path.join(await tempDir(), 'megatron', 'sample');
     await exportMegatron(buildDir, copy);
     const handle = await open(`${copy}.bin`, 'r+');
     const at = (5 * 4096 + 100) * 4;
@@ -212,16 +292,17 @@ describe('verifyExports', () => {
     expect((error as Error).message).toMatch(/sample\.bin row 5 \(native shard-\d{5}-[0-9a-f]{8}\.arrow row \d\): token 100 is \d+, native input_ids has \d+/);
   });
 
-  it('names the row of a corrupted doc_lens entry and the file of a reordered HF directory', async () => {
-    const dir = path.join(await tempDir(), 'megatron');
-    const copy = path.join(dir, 'sample');
+  it('names the row of a corrupted doc_lens entry, an edited sidecar and the file of a reordered HF directory', async () => {
+    const copy = path.join(await tempDir(), 'megatron', 'sample');
     await exportMegatron(buildDir, copy);
-    const docBin = await readFile(`${copy}_doc_lens.bin`);
-    docBin.writeInt32LE(docBin.readInt32LE(0) - 1, 0);
-    await writeFile(`${copy}_doc_lens.bin`, docBin);
+    const lens = await readFile(`${copy}.doc_lens.npy`);
+    lens.writeInt32LE(lens.readInt32LE(128) - 1, 128);
+    await writeFile(`${copy}.doc_lens.npy`, lens);
     await expect(verifyExports(buildDir, { megatronPrefix: copy })).rejects.toThrow(
-      /sample_doc_lens\.bin row 0 \(native shard-\d{5}-[0-9a-f]{8}\.arrow row \d\): doc_lens/,
+      /sample\.doc_lens\.npy row 0 \(native shard-\d{5}-[0-9a-f]{8}\.arrow row \d\): doc_lens/,
     );
+    await writeFile(`${copy}.longmix.json`, (await readFile(`${copy}.longmix.json`, 'utf8')).replace('"globalBatchRows": 4', '"globalBatchRows": 8'));
+    await expect(verifyExports(buildDir, { megatronPrefix: copy })).rejects.toThrow(/sample\.longmix\.json: differs/);
 
     const hf = path.join(await tempDir(), 'hf');
     await exportHf(buildDir, hf);
@@ -229,7 +310,7 @@ describe('verifyExports', () => {
     await rename(path.join(hf, 'data-00001-of-00004.arrow'), path.join(hf, 'data-00000-of-00004.arrow'));
     await rename(path.join(hf, 'swap'), path.join(hf, 'data-00001-of-00004.arrow'));
     await expect(verifyExports(buildDir, { hfDir: hf })).rejects.toThrow(
-      /data-00000-of-00004\.arrow row 0 \(row_id \d+, native shard-00000-[0-9a-f]{8}\.arrow row 0\): input_ids\[\d+\] is \d+, expected \d+/,
+      /data-00000-of-00004\.arrow row 0 \(row_id 0, native shard-\d{5}-[0-9a-f]{8}\.arrow row \d\): input_ids\[\d+\] is \d+, expected \d+/,
     );
   });
 
@@ -241,5 +322,41 @@ describe('verifyExports', () => {
     shard[shard.length - 100] ^= 1;
     await writeFile(path.join(dir, name), shard);
     await expect(exportMegatron(dir, path.join(dir, 'm', 'x'))).rejects.toThrow(new RegExp(`${name}: .* sha256 .*run \`pipeline verify`));
+    await expect(exportHf(dir, path.join(dir, 'h'))).rejects.toThrow(new RegExp(`${name}: .* sha256 .*run \`pipeline verify`));
+    expect(await readdir(path.join(dir, 'h'))).toEqual([]);
+  });
+});
+
+describe('exportMegatron of a Phi-3 build (vocabulary 32,064)', () => {
+  it('writes uint16 tokens (DType.optimal_dtype) and verifies them', async () => {
+    const { buildPhi3Spec } = await import('../../src/tokenize/phi3.ts');
+    const { loadRecipe } = await import('../../src/config/load.ts');
+    const { buildMix } = await import('../../src/run/build.ts');
+    const work = await tempDir();
+    const sampleDir = path.dirname(SAMPLE);
+    const text = (await readFile(SAMPLE, 'utf8'))
+      .replace('tokenizer: llama3', 'tokenizer: phi3\nscale: 0.5')
+      .replaceAll('../data/', `${path.join(sampleDir, '..', 'data')}/`);
+    await writeFile(path.join(work, 'phi3.yaml'), text);
+    const outDir = path.join(work, 'out');
+    const result = await buildMix({ loaded: await loadRecipe(path.join(work, 'phi3.yaml')), outDir, workers: 2, tokenizerSpec: await buildPhi3Spec() });
+    const phiPrefix = path.join(work, 'megatron', 'phi');
+    const exported = await exportMegatron(outDir, phiPrefix);
+    expect(exported.tokenDtype).toBe('uint16');
+    const index = readMegatronIndex(await readFile(`${phiPrefix}.idx`), 'phi.idx');
+    expect(index.dtypeCode).toBe(8);
+    const rows = result.manifest.rows.total;
+    const T = result.manifest.geometry.rowTokens;
+    expect(Array.from(index.sequencePointers, Number)).toEqual(Array.from({ length: rows }, (_, i) => i * T * 2));
+    const bin = await readFile(`${phiPrefix}.bin`);
+    expect(bin.length).toBe(rows * T * 2);
+    const first = [...shardRows(await readFile(path.join(outDir, result.manifest.shards[0].file)), 'phi')][0];
+    const tokens = new Uint16Array(bin.buffer.slice(bin.byteOffset + first.rowId * T * 2, bin.byteOffset + (first.rowId + 1) * T * 2));
+    expect(Array.from(tokens)).toEqual(Array.from(first.inputIds));
+    expect(JSON.parse(await readFile(`${phiPrefix}.longmix.json`, 'utf8'))).toMatchObject({
+      tokenDtype: 'uint16',
+      tokenizer: { name: 'phi3', eosId: 32000, padId: 32000 },
+    });
+    await expect(verifyExports(outDir, { megatronPrefix: phiPrefix })).resolves.toMatchObject({ megatron: true });
   });
 });

@@ -30,7 +30,8 @@ _ARRAY_KEYS = ("input_ids", "position_ids", "labels", "cu_seqlens")
 
 
 class LongmixRankDataset(_DatasetBase):
-    """The rows of one rank (``ranks.assign_rows``: for now ``row_id % world_size == rank``).
+    """The rows of one rank, in the order the rank trains on them: the manifest's schedule
+    (:func:`longmix_loader.ranks.assign_rows`; with ``world_size`` 1, every row in ``row_id`` order).
 
     Args:
         build_dir: a finished build (a directory with ``manifest.json``).
@@ -170,9 +171,10 @@ def collate_rows(items: list) -> dict:
     """Batches items for a varlen (FlashAttention-style) kernel over the flattened batch.
 
     ``input_ids``, ``position_ids``, ``labels``: stacked ``[B, rowTokens]``. ``cu_seqlens``:
-    int32 over the ``B * rowTokens`` flattened tokens, each row's padding as a segment of its own
-    (so every token is in some segment; the padding's labels are -100). ``max_seqlen``: the
-    longest of those segments. ``window``: list; ``num_pad``, ``row_id``: int64 ``[B]``.
+    int32 over the ``B * rowTokens`` flattened tokens, every padding token a segment of its own
+    (:func:`longmix_loader.rows.cu_seqlens_with_padding`: every token is in some segment, and the
+    padding costs one (query, key) pair per token; its labels are -100). ``max_seqlen``: the
+    longest segment. ``window``: list; ``num_pad``, ``row_id``: int64 ``[B]``.
     Works on torch and numpy items alike.
     """
     if not items:

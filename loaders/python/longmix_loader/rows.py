@@ -10,7 +10,13 @@ Segments. ``doc_lens`` holds the row's *attention segments* (src/write/index.ts,
 
 Labels follow the segments: ``labels[t] = input_ids[t+1]``, except ``-100`` at the last token of
 every segment (so no label crosses an attention boundary), at every padding position, and at the
-last position of the row. Under ``full`` attention the row is one continuous sequence: the model
+last position of the row (:func:`next_token_labels`; :func:`hf_labels` gives the same targets in
+Hugging Face's unshifted convention).
+
+Padding in ``cu_seqlens``: an item's ``cu_seqlens`` ends at the padding (the kernel never sees
+it); where every token must be in a segment (several rows flattened into one batch), each
+padding token is a segment of its own (:func:`cu_seqlens_with_padding`), never one segment of all
+the padding. Under ``full`` attention the row is one continuous sequence: the model
 attends across pieces, so labels continue across pieces too (the token after a piece's EOS, the
 next piece's BOS, is a target). Under document attention segments are pieces, so no label crosses
 a piece or document boundary.
@@ -33,12 +39,51 @@ def cu_seqlens_from_lens(doc_lens) -> np.ndarray:
 
 
 def cu_seqlens_with_padding(cu_seqlens, row_tokens: int) -> np.ndarray:
-    """``cu_seqlens`` that also covers the padding: appends ``row_tokens`` (the padding as one
-    segment of its own) when the row has padding, for a varlen kernel that needs every token of
-    the row inside some segment. The padding must still be kept out of the loss (its labels are
-    already -100)."""
+    """``cu_seqlens`` that also covers the padding, **one token per segment**: appends
+    ``used + 1, used + 2, ..., row_tokens`` (``used = cu_seqlens[-1]``), for a varlen kernel that
+    needs every token of the row inside some segment. Each padding token then attends to itself
+    only: ``num_pad`` (query, key) pairs of attention work for the padding, where one segment of
+    all the padding would cost ``num_pad * (num_pad + 1) / 2`` (in a row with 97k padding tokens,
+    many times the cost of its documents). Padding stays out of the loss (its labels are -100).
+    ``max_seqlen`` is unchanged (padding segments have length 1)."""
     cu = np.asarray(cu_seqlens, dtype=np.int32)
-    return cu if int(cu[-1]) == row_tokens else np.append(cu, np.int32(row_tokens))
+    used = int(cu[-1])
+    if used > row_tokens:
+        raise ValueError(f"cu_seqlens ends at {used}, beyond the row's {row_tokens} tokens")
+    return np.concatenate([cu, np.arange(used + 1, row_tokens + 1, dtype=np.int32)])
+
+
+def segment_lens_from_positions(position_ids, num_pad: int) -> list:
+    """The attention segments (``doc_lens``) of a row rebuilt from its ``position_ids`` and
+    ``num_pad``: a segment starts at every position id 0 before the padding. Exact for every
+    longmix row (positions run ``0..len-1`` in each segment; docs/format.md section 2), so the
+    columns ``input_ids``, ``position_ids``, ``num_pad`` (the hf export's defaults) are enough to
+    mask a row without its ``doc_lens`` or any pad id."""
+    pos = np.asarray(position_ids)
+    used = len(pos) - int(num_pad)
+    if used <= 0 or int(pos[0]) != 0:
+        raise ValueError(f"position_ids with num_pad {num_pad} hold no segment starting at position 0")
+    starts = np.flatnonzero(pos[:used] == 0)
+    return np.diff(np.append(starts, used)).astype(np.int64).tolist()
+
+
+def attention_pairs(cu_seqlens) -> int:
+    """Causal attention work of a varlen call, in (query, key) pairs: a segment of ``n`` tokens
+    costs ``n * (n + 1) / 2``. Used to compare how the padding is charged (tests, checks/)."""
+    n = np.diff(np.asarray(cu_seqlens, dtype=np.int64))
+    return int((n * (n + 1) // 2).sum())
+
+
+def hf_labels(input_ids: np.ndarray, cu_seqlens: np.ndarray, ignore_index: int = IGNORE_INDEX) -> np.ndarray:
+    """int64 labels in Hugging Face's **unshifted** convention (the model shifts them:
+    ``logits[t]`` is scored against ``labels[t + 1]``): ``labels = input_ids``, except
+    ``ignore_index`` at the first token of every segment (so the last token of the segment before
+    gets no target across the boundary) and at every padding position."""
+    labels = np.asarray(input_ids, dtype=np.int64).copy()
+    starts = np.asarray(cu_seqlens[:-1], dtype=np.int64)
+    labels[starts] = ignore_index
+    labels[int(cu_seqlens[-1]):] = ignore_index
+    return labels
 
 
 def next_token_labels(input_ids: np.ndarray, cu_seqlens: np.ndarray, ignore_index: int = IGNORE_INDEX) -> np.ndarray:

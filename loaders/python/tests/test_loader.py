@@ -1,12 +1,8 @@
-"""Tests of longmix_loader against real builds of the default recipe (pytest).
-
-Builds: ``LONGMIX_TEST_BUILD`` (document attention, e.g. the default build) and
-``LONGMIX_TEST_BUILD_FULL`` (a build with ``packing.longRowAttention: full``) name existing
-build directories; when unset, the tests build them with ``pnpm -s pipeline build-mix`` from the
-repository root (the full variant from ``pipelines/sample.yaml`` with that one option changed).
+"""Tests of longmix_loader's reader (dataset, labels, ranks, verification) on real builds
+(fixtures in conftest.py: any build given by ``LONGMIX_TEST_BUILD`` passes).
 
 Expectations are computed independently of the loader: shards are read with pyarrow into plain
-Python lists and labels / cu_seqlens recomputed with plain loops.
+Python lists and labels / cu_seqlens recomputed with plain loops; the schedule from the manifest.
 """
 
 from __future__ import annotations
@@ -28,68 +24,10 @@ import pytest
 
 import longmix_loader as L
 
-REPO = Path(__file__).resolve().parents[3]
-LOADER_DIR = Path(__file__).resolve().parents[1]
-IGNORE = -100
-
-
-# -- builds ----------------------------------------------------------------------------------
-
-
-def _pnpm_build(out: Path, recipe: "Path | None" = None) -> Path:
-    pnpm = shutil.which("pnpm")
-    if pnpm is None:
-        pytest.fail("pnpm is not installed: install it (see README.md) or set LONGMIX_TEST_BUILD / LONGMIX_TEST_BUILD_FULL to existing builds")
-    command = [pnpm, "-s", "pipeline", "build-mix", "--out", str(out)] + (["--recipe", str(recipe)] if recipe else [])
-    env = {**os.environ, "CI": "true"}  # quiet, no progress bar
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
-    if done.returncode != 0:
-        pytest.fail(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
-    return out
-
-
-@pytest.fixture(scope="session")
-def build(tmp_path_factory) -> Path:
-    given = os.environ.get("LONGMIX_TEST_BUILD")
-    if given:
-        return Path(given)
-    return _pnpm_build(tmp_path_factory.mktemp("longmix") / "sample")
-
-
-@pytest.fixture(scope="session")
-def full_build(tmp_path_factory) -> Path:
-    given = os.environ.get("LONGMIX_TEST_BUILD_FULL")
-    if given:
-        return Path(given)
-    # The default recipe (pipelines/sample.yaml, parsed by the project's own `yaml` package) with
-    # longRowAttention: full, written as JSON (YAML accepts JSON) with absolute source paths.
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not installed: install it or set LONGMIX_TEST_BUILD_FULL to a build with longRowAttention: full")
-    script = "import { readFileSync } from 'node:fs'; import { parse } from 'yaml'; process.stdout.write(JSON.stringify(parse(readFileSync('pipelines/sample.yaml', 'utf8'))))"
-    done = subprocess.run([node, "--input-type=module", "-e", script], cwd=REPO, capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        pytest.fail(f"could not read pipelines/sample.yaml with node: {done.stderr[-2000:]}")
-    recipe = json.loads(done.stdout)
-    for source in recipe["sources"]:
-        source["paths"] = [os.path.normpath(REPO / "pipelines" / p) for p in source["paths"]]
-    recipe.setdefault("packing", {})["longRowAttention"] = "full"
-    work = tmp_path_factory.mktemp("longmix-full")
-    (work / "recipe.yaml").write_text(json.dumps(recipe, indent=2))
-    return _pnpm_build(work / "out", work / "recipe.yaml")
+from support import IGNORE, LOADER_DIR, as_list, divisors, manifest_of, schedule_order, stored_rows
 
 
 # -- independent expectations ----------------------------------------------------------------
-
-
-def stored_rows(build_dir: Path) -> list:
-    """Every stored row of a build as plain Python values, read with pyarrow alone."""
-    manifest = json.loads((build_dir / "manifest.json").read_text())
-    rows = []
-    for shard in manifest["shards"]:
-        data = (build_dir / shard["file"]).read_bytes()
-        rows.extend(pa.ipc.open_stream(pa.BufferReader(data)).read_all().to_pylist())
-    return rows
 
 
 def expected_item(row: dict) -> dict:
@@ -113,10 +51,6 @@ def expected_item(row: dict) -> dict:
     }
 
 
-def as_list(x):
-    return x.tolist() if hasattr(x, "tolist") else x
-
-
 def assert_item_equals(item: dict, expected: dict) -> None:
     assert set(item) == set(expected)
     for key, value in expected.items():
@@ -125,10 +59,6 @@ def assert_item_equals(item: dict, expected: dict) -> None:
 
 def numpy_dataset(build_dir, rank=0, world_size=1, **kw) -> L.LongmixRankDataset:
     return L.LongmixRankDataset(build_dir, rank, world_size, tensors="numpy", **kw)
-
-
-def manifest_of(build_dir: Path) -> dict:
-    return json.loads((build_dir / "manifest.json").read_text())
 
 
 # -- pure functions, hand-made rows ------------------------------------------------------------
@@ -142,12 +72,17 @@ def test_labels_and_cu_seqlens_of_a_hand_made_row():
     assert ex["cu_seqlens"].tolist() == [0, 3, 6] and ex["cu_seqlens"].dtype == np.int32
     assert ex["input_ids"].dtype == np.int64 and ex["position_ids"].dtype == np.int64 and ex["labels"].dtype == np.int64
     assert ex["max_seqlen"] == 3 and ex["num_pad"] == 2 and ex["row_id"] == 7
-    assert L.cu_seqlens_with_padding(ex["cu_seqlens"], 8).tolist() == [0, 3, 6, 8]
+    # Covering the padding: each padding token is a segment of its own (1 pair of attention each).
+    assert L.cu_seqlens_with_padding(ex["cu_seqlens"], 8).tolist() == [0, 3, 6, 7, 8]
+    assert L.attention_pairs([0, 3, 6, 7, 8]) == 6 + 6 + 1 + 1 and L.attention_pairs([0, 3, 6, 8]) == 6 + 6 + 3
+    assert L.segment_lens_from_positions(row["position_ids"], 2) == [3, 3]
+    assert L.hf_labels(ex["input_ids"], ex["cu_seqlens"]).tolist() == [IGNORE, 2, 3, IGNORE, 5, 6, IGNORE, IGNORE]
     # Full attention: one segment over both pieces, so the label at the end of piece 0 continues.
     full = dict(row, doc_lens=[6], position_ids=np.array([0, 1, 2, 3, 4, 5, 0, 0], np.int32), window="long")
     ex = L.make_example(full, 8)
     assert ex["labels"].tolist() == [2, 3, 4, 5, 6, IGNORE, IGNORE, IGNORE]
     assert ex["cu_seqlens"].tolist() == [0, 6] and ex["max_seqlen"] == 6
+    assert L.segment_lens_from_positions(full["position_ids"], 2) == [6]
     # No padding: the last token of the row is -100, cu_seqlens already covers the row.
     nopad = dict(row, input_ids=np.arange(1, 9, dtype=np.int32), position_ids=np.arange(8, dtype=np.int32), doc_lens=[8], piece_lens=[8], num_pad=0)
     ex = L.make_example(nopad, 8)
@@ -175,11 +110,12 @@ def test_assign_rows_follows_the_schedule():
     assert L.assign_rows(manifest, range(8), 0, 1) == list(range(8))
     with pytest.raises(ValueError, match="does not divide the global batch of 4 rows"):
         L.assign_rows(manifest, range(8), 0, 3)
-    # Manifests from before the schedule: row_id modulo world size.
-    assert L.assign_rows({}, [5, 0, 3, 1, 2, 4], 1, 2) == [1, 3, 5]
+    # A manifest without a schedule (older longmix) is refused, not read by some other rule.
+    with pytest.raises(ValueError, match="no schedule.globalBatchRows"):
+        L.assign_rows({}, [5, 0, 3, 1, 2, 4], 1, 2)
     for rank, world in [(-1, 2), (2, 2), (0, 0), (True, 2)]:
         with pytest.raises(ValueError):
-            L.assign_rows({}, [0], rank, world)
+            L.assign_rows(manifest, [0], rank, world)
 
 
 # -- the default build -----------------------------------------------------------------------
@@ -268,11 +204,11 @@ def test_ranks_partition_all_rows_exactly_once(build):
     manifest = L.read_manifest(build)
     total = manifest["rows"]["total"]
     g = manifest["schedule"]["globalBatchRows"]
-    for world_size in [w for w in range(1, g + 1) if g % w == 0]:
+    for world_size in divisors(g):
         seen = collections.Counter()
         for rank in range(world_size):
             ds = numpy_dataset(build, rank, world_size, verify=False)
-            assert all((r % g) // (g // world_size) == rank for r in ds.row_ids)
+            assert ds.row_ids == schedule_order(manifest, rank, world_size)
             assert len(ds) == total // world_size  # every rank reads the same number of rows
             assert ds.row_ids == sorted(ds.row_ids)
             seen.update(item["row_id"] for item in ds)
@@ -288,10 +224,13 @@ def _digest(item: dict) -> str:
     return h.hexdigest()
 
 
-def test_world_sizes_1_and_2_give_the_same_rows(build):
+def test_every_world_size_gives_the_same_rows(build):
+    manifest = L.read_manifest(build)
     one = collections.Counter(_digest(item) for item in numpy_dataset(build, 0, 1))
-    two = collections.Counter(_digest(item) for rank in (0, 1) for item in numpy_dataset(build, rank, 2, verify=False))
-    assert one == two and sum(one.values()) == L.read_manifest(build)["rows"]["total"]
+    assert sum(one.values()) == manifest["rows"]["total"]
+    for world in divisors(manifest["schedule"]["globalBatchRows"]):
+        split = collections.Counter(_digest(item) for rank in range(world) for item in numpy_dataset(build, rank, world, verify=False))
+        assert split == one, f"world_size {world}"
 
 
 def test_collate_rows_covers_the_flattened_batch(build):
@@ -304,10 +243,13 @@ def test_collate_rows_covers_the_flattened_batch(build):
     for b, item in enumerate(items):
         for c in item["cu_seqlens"].tolist()[1:]:
             cu.append(b * T + c)
-        if cu[-1] != (b + 1) * T:
-            cu.append((b + 1) * T)  # the padding as its own segment
+        while cu[-1] != (b + 1) * T:
+            cu.append(cu[-1] + 1)  # every padding token a segment of its own
     assert batch["cu_seqlens"].tolist() == cu and batch["cu_seqlens"].dtype == np.int32
     assert batch["max_seqlen"] == max(b - a for a, b in zip(cu, cu[1:]))
+    # The padding costs one (query, key) pair per token; the documents what their segments cost.
+    docs = sum(n * (n + 1) // 2 for item in items for n in np.diff(item["cu_seqlens"]).tolist())
+    assert L.attention_pairs(batch["cu_seqlens"]) == docs + sum(item["num_pad"] for item in items)
     assert batch["row_id"].tolist() == [item["row_id"] for item in items]
     assert batch["window"] == [item["window"] for item in items]
 
@@ -395,14 +337,19 @@ def test_full_attention_labels_continue_across_pieces(full_build):
 # -- torch -------------------------------------------------------------------------------------
 
 
+def _two_ranks_if_possible(build) -> int:
+    return 2 if manifest_of(build)["schedule"]["globalBatchRows"] % 2 == 0 else 1
+
+
 def test_without_torch_it_is_a_plain_sequence_of_numpy_arrays(build):
+    world = _two_ranks_if_possible(build)
     script = (
         "import sys; sys.modules['torch'] = None\n"  # makes `import torch` fail
         "import numpy as np, longmix_loader as L\n"
-        f"ds = L.LongmixRankDataset({str(build)!r}, 1, 2)\n"
+        f"ds = L.LongmixRankDataset({str(build)!r}, {world - 1}, {world})\n"
         "assert type(ds).__mro__[1] is object, type(ds).__mro__\n"
         "assert ds.tensors == 'numpy' and isinstance(ds[0]['input_ids'], np.ndarray)\n"
-        "assert [x['row_id'] for x in ds] == ds.row_ids and all((r % 4) // 2 == 1 for r in ds.row_ids)\n"
+        f"assert [x['row_id'] for x in ds] == ds.row_ids == {schedule_order(manifest_of(build), world - 1, world)!r}\n"
         "print('ok', len(ds))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], cwd=LOADER_DIR, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(LOADER_DIR)})
@@ -414,9 +361,10 @@ def test_torch_dataloader_yields_the_same_tensors(build):
     torch = pytest.importorskip("torch")
     from torch.utils.data import DataLoader, Dataset
 
-    ds = L.LongmixRankDataset(build, 0, 2)
+    world = _two_ranks_if_possible(build)
+    ds = L.LongmixRankDataset(build, 0, world)
     assert isinstance(ds, Dataset) and ds.tensors == "torch"
-    reference = numpy_dataset(build, 0, 2, verify=False)
+    reference = numpy_dataset(build, 0, world, verify=False)
     direct = [ds[i] for i in range(len(ds))]
     for i, item in enumerate(direct):
         assert item["input_ids"].dtype == torch.int64 and item["labels"].dtype == torch.int64 and item["cu_seqlens"].dtype == torch.int32
