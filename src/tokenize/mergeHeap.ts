@@ -14,12 +14,17 @@
  * keeps the pairs in an indexed binary heap on long ones (a priority queue over positions, keyed
  * by (rank, position), with decrease-key): each merge costs O(log n), where tiktoken 1.0.22's
  * scan costs O(n) (../shared/LIBRARIES.md §1.4: quadratic, 300 s for 400,000 `a`). Scratch
- * memory for n symbols: six Int32Arrays of n, 24·n bytes.
+ * memory for n symbols: 32·n bytes (the symbols, links, keys and heap). test/tokenize/mergeHeap.test.ts
+ * checks that the two ways give the same symbols.
  */
 
 /** Below this many symbols a linear scan beats the heap. */
 const HEAP_MIN_SYMBOLS = 48;
 const NONE = 0x7fffffff;
+/** Positions per rank in a heap key; a merge input has fewer symbols than this. */
+const POSITIONS = 2 ** 28;
+/** Ranks are below this. */
+const MAX_RANK = 2 ** 25;
 
 /** An open-addressing hash table (linear probing) from a pair of symbol ids to (rank, merged id). */
 export class PairTable {
@@ -32,7 +37,7 @@ export class PairTable {
   readonly merged: Int32Array;
   private count = 0;
 
-  /** @param capacityPairs - the most pairs that will be added (the table takes 4 × 16 bytes per pair). */
+  /** @param capacityPairs - the most pairs that will be added (the table takes 32–64 bytes per pair). */
   constructor(capacityPairs: number) {
     let size = 1024;
     while (size < capacityPairs * 2) size *= 2;
@@ -49,9 +54,10 @@ export class PairTable {
 
   /**
    * Sets (left, right) → (rank, merged); a pair already present is overwritten.
-   * @throws RangeError when the table is full.
+   * @throws RangeError when the table is full or `rank` is not in `[0, 2^25)`.
    */
   set(left: number, right: number, rank: number, merged: number): void {
+    if (!(rank >= 0 && rank < MAX_RANK)) throw new RangeError(`Expected a pair rank in [0, ${MAX_RANK}), got ${rank}`);
     let s = this.slot(left, right);
     while (this.left[s] !== -1 && (this.left[s] !== left || this.right[s] !== right)) s = (s + 1) & this.mask;
     if (this.left[s] === -1) {
@@ -83,13 +89,16 @@ export class PairTable {
 /**
  * Merges `symbols[0, n)` by `table` (lowest rank first, leftmost on ties) and returns the final
  * symbols, in order, as a new Int32Array. `symbols` is used as scratch.
+ * @throws RangeError when `n` ≥ 2^28 (a single pre-tokenizer piece of 256 MiB).
  */
 export function mergeSymbols(symbols: Int32Array, n: number, table: PairTable): Int32Array {
+  if (n >= POSITIONS) throw new RangeError(`Expected fewer than ${POSITIONS} symbols to merge in one piece, got ${n}`);
   if (n < 2) return symbols.slice(0, n);
   return n < HEAP_MIN_SYMBOLS ? mergeByScan(symbols, n, table) : mergeByHeap(symbols, n, table);
 }
 
-function mergeByScan(sym: Int32Array, n: number, table: PairTable): Int32Array {
+/** {@link mergeSymbols} by a linear scan per merge (tiktoken's loop), O(n²); exported for tests. */
+export function mergeByScan(sym: Int32Array, n: number, table: PairTable): Int32Array {
   // Symbols are kept compacted in sym[0, n); rank[i] is the rank of (sym[i], sym[i+1]).
   const rank = new Int32Array(n);
   const slots = new Int32Array(n);
@@ -121,11 +130,12 @@ function mergeByScan(sym: Int32Array, n: number, table: PairTable): Int32Array {
   return sym.slice(0, n);
 }
 
-function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32Array {
+/** {@link mergeSymbols} with an indexed heap, O(n log n); exported for tests. */
+export function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32Array {
   const next = new Int32Array(n);
   const prev = new Int32Array(n);
   const slotOf = new Int32Array(n); // PairTable slot of the pair that starts at this symbol, -1 if none
-  // Heap order: key = rank · 2^27 + position (exact in a double: rank < 2^26, position < 2^27).
+  // Heap order: key = rank · 2^28 + position (exact in a double: rank < 2^25, position < 2^28).
   const key = new Float64Array(n);
   const heap = new Int32Array(n); // symbol positions, a binary min-heap by key
   const where = new Int32Array(n).fill(-1); // position -> index in heap, -1 if absent
@@ -177,7 +187,7 @@ function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32Array {
       return;
     }
     const old = key[p];
-    const k = table.rank[s] * 134217728 + p;
+    const k = table.rank[s] * POSITIONS + p;
     key[p] = k;
     if (where[p] < 0) siftUp(size++, p);
     else if (k < old) siftUp(where[p], p);
@@ -190,7 +200,7 @@ function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32Array {
     const s = i + 1 < n ? table.find(sym[i], sym[i + 1]) : -1;
     slotOf[i] = s;
     if (s >= 0) {
-      key[i] = table.rank[s] * 134217728 + i;
+      key[i] = table.rank[s] * POSITIONS + i;
       heap[size] = i;
       where[i] = size++;
     }
