@@ -24,6 +24,13 @@ const LLAMA3_SPLIT_JS = new RegExp(
   'gu',
 );
 
+/**
+ * Code points Node 20.20's Unicode 17 tables class as numbers but tiktoken's regex (and so the
+ * scanner, scripts/gen-unicode-classes.ts) does not: the regex above is no reference for them
+ * (test/tokenize/bpe.test.ts compares ids around every code point with tiktoken itself).
+ */
+const NEWER_THAN_TIKTOKEN = /[\u{11de0}-\u{11de9}\u{16ff4}-\u{16ff6}]/u;
+
 const pieces = (text: string) => {
   const out: string[] = [];
   forEachLlama3Piece(text, (start, end) => out.push(text.slice(start, end)));
@@ -32,6 +39,11 @@ const pieces = (text: string) => {
 const regexPieces = (text: string) => [...text.matchAll(LLAMA3_SPLIT_JS)].map((m) => m[0]);
 
 describe('LLaMA-3 pre-tokenizer scanner', () => {
+  it('classes the Unicode 17 numbers as tiktoken does (other), not as the regex here does', () => {
+    expect(pieces('1\u{11de0}\u{11de1}')).toEqual(['1', '\u{11de0}\u{11de1}']);
+    expect(regexPieces('1\u{11de0}\u{11de1}')).toEqual(['1\u{11de0}\u{11de1}']);
+  });
+
   it('cuts known text as the pattern does', () => {
     expect(pieces("I'm here: 12345 apples,\n\n  x  \t\r\nwe'LL  go ſ's ")).toEqual([
       'I',
@@ -60,6 +72,7 @@ describe('LLaMA-3 pre-tokenizer scanner', () => {
     fc.assert(
       fc.property(anyText(), (raw) => {
         const text = raw.toWellFormed();
+        fc.pre(!NEWER_THAN_TIKTOKEN.test(text));
         expect(pieces(text)).toEqual(regexPieces(text));
       }),
       { numRuns: 2000 },
