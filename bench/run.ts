@@ -1,6 +1,9 @@
 /**
- * `pnpm bench [--recipe FILE] [--workers N] [--repeat K] [--lengths CENSUS] [--packing-only]`:
- * tokenizer-only against end-to-end throughput on the same input, in one process, then packing
+ * `pnpm bench [--recipe FILE] [--workers N] [--repeat K] [--lengths CENSUS] [--packing-only] [--tokenizer]`:
+ * tokenizer comparisons (bench/tokenizer.ts: ours against native tiktoken on adversarial documents,
+ * tokens/s per thread with and without the piece cache; `--tokenizer` prints only these,
+ * `--no-tokenizer-compare` skips them), then tokenizer-only against end-to-end throughput on the
+ * same input, in one process, then packing
  * simulations (bench/packing.ts): the paper's mix on synthetic lengths, and with `--lengths` a
  * recipe's mix on its real length census (`pnpm pipeline plan --lengths-out CENSUS`).
  *
@@ -36,6 +39,7 @@ import { readLengthCensus } from '../src/census/lengthCensus.ts';
 import { positiveInt, positiveNumber } from '../src/cli/args.ts';
 import { PipelineError } from '../src/core/errors.ts';
 import { simulateCensusPacking, simulatePacking } from './packing.ts';
+import { tokenizerBench } from './tokenizer.ts';
 
 const repoPath = (rel: string) => path.relative(process.cwd(), fileURLToPath(new URL(`../${rel}`, import.meta.url)));
 const DEFAULT_RECIPE = repoPath('pipelines/shared-samples-small.yaml');
@@ -56,6 +60,9 @@ const opts = new Command('bench')
   .option('--lengths <file>', 'also simulate packing on a real length census (written by `pnpm pipeline plan --lengths-out FILE`)')
   .option('--lengths-scale <f>', "scale of the census recipe's budgets in that simulation", positiveNumber, 1)
   .option('--packing-only', 'print only the packing simulations (no throughput phases)')
+  .option('--tokenizer', 'print only the tokenizer comparisons (bench/tokenizer.ts)')
+  .option('--no-tokenizer-compare', 'skip the tokenizer comparisons')
+  .option('--tokenizer-corpus-mb <n>', 'size of the larger text corpus of the tokenizer comparisons, MB', positiveNumber, 20)
   .parse(process.argv)
   .opts<{
     recipe?: string;
@@ -66,6 +73,9 @@ const opts = new Command('bench')
     lengths?: string;
     lengthsScale: number;
     packingOnly?: boolean;
+    tokenizer?: boolean;
+    tokenizerCompare: boolean;
+    tokenizerCorpusMb: number;
   }>();
 
 /** Phases 1 and 2: tokenizer-only and end-to-end throughput, printed as a table. */
@@ -91,6 +101,20 @@ async function throughput(): Promise<void> {
   }
   const textBytes = docs.reduce((s, d) => s + Buffer.byteLength(d.text, 'utf8'), 0);
   if (badRecords) notes.push(`${fmt(badRecords)} bad records skipped by the tokenizer-only phase`);
+
+  // Phase 0: tokenizer comparisons (bench/tokenizer.ts), on the LLaMA-3 spec whatever the recipe's tokenizer.
+  if (opts.tokenizer || opts.tokenizerCompare) {
+    const llama3 = spec.kind === 'tiktoken' ? spec : await buildTokenizerSpec('llama3');
+    if (llama3.kind !== 'tiktoken') throw new PipelineError('Expected the llama3 tokenizer spec to be a tiktoken spec');
+    await tokenizerBench(
+      llama3,
+      docs.map((d) => d.text),
+      opts.tokenizerCorpusMb,
+      (line) => console.log(line),
+    );
+    console.log('');
+    if (opts.tokenizer) return;
+  }
 
   // Phase 1: tokenizer only.
   const startPool = process.hrtime.bigint();
@@ -178,6 +202,7 @@ async function main(): Promise<void> {
     await throughput();
     console.log('');
   }
+  if (opts.tokenizer) return;
   for (const line of simulatePacking(opts.simScale, opts.simBufferRows)) console.log(line);
   if (census) {
     console.log('');

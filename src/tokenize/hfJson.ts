@@ -11,17 +11,26 @@
  *   decode. The post-processor is ignored: BOS/EOS are added as ids from the identity.
  * - **Empty text encodes to no ids**, as SentencePiece and the Rust `Prepend` normalizer do
  *   (the JS `Prepend` would give one `▁`).
- * - **A word cache across documents** (pre-tokenizer word → ids) of two generations: lookups
- *   go to the young map, then the old one (a hit there moves the word back to the young map);
- *   when the young map holds half of `wordCacheEntries`, it becomes the old one and the previous
- *   old one is dropped. Frequent words stay, memory stays bounded (about 400 bytes per entry, so
- *   about 100 MB per tokenizer at the default bound), and ids never depend on what is cached.
- *   The library itself caches only 10,000 words; BPE on a cache miss is what costs time.
+ * - **BPE in O(n log n) time and bounded stack** (./hfBpe.ts) where the model is one it
+ *   implements (Phi-3's is): the library keeps one object per symbol and took 45 s on one word
+ *   of 4 M `a`. Other models keep the library's BPE.
+ * - **A word split without a regex** for the pre-tokenizer `Split(/M+[^M]*|[^M]+/, Isolated)` of
+ *   one mark character M (Phi-3's, with M = `▁`): a cut before every M that follows another
+ *   character. V8 runs the library's regex with one backtrack entry per character and throws
+ *   "Maximum call stack size exceeded" on a word of 16 M characters.
+ * - **A word cache across documents** (pre-tokenizer word → ids, ./boundedCache.ts) for words
+ *   of at most {@link MAX_CACHED_WORD_CHARS} UTF-16 units: frequent words stay, memory stays
+ *   bounded (an entry holds a key of ≤ 128 bytes and ≤ 192 ids: under 1.1 KB, so under 290 MB
+ *   at the default bound; typical words take about 200 bytes), and ids never depend on what is
+ *   cached.
  *
  * Speed and long inputs: see the measured numbers in ./phi3.ts (its only user so far).
  */
 import { Tokenizer as HfTokenizer } from '@huggingface/tokenizers';
 import { InvariantError } from '../core/errors.ts';
+import { BoundedCache } from './boundedCache.ts';
+import { createHfBpe, type HfBpeModelJson } from './hfBpe.ts';
+import { IdBuffer } from './idBuffer.ts';
 import { withBosEos, type HfJsonSpec, type Tokenizer } from './tokenizer.ts';
 
 /**
@@ -46,6 +55,9 @@ interface HfTokenizerParts {
   decode(ids: number[], options: { skip_special_tokens: boolean; clean_up_tokenization_spaces: boolean }): string;
 }
 
+/** Words longer than this (UTF-16 units) are merged every time, never cached. */
+export const MAX_CACHED_WORD_CHARS = 64;
+
 /** Default bound of the word cache (entries, both generations together). */
 export const DEFAULT_WORD_CACHE_ENTRIES = 1 << 18;
 
@@ -53,50 +65,11 @@ export const DEFAULT_WORD_CACHE_ENTRIES = 1 << 18;
 export interface HfJsonOptions {
   /** Word cache bound in entries (0 disables the cache). Default {@link DEFAULT_WORD_CACHE_ENTRIES}. */
   wordCacheEntries?: number;
-}
-
-/** Word → ids, two generations, at most `entries` words in all (`entries` = 0: no cache). */
-class WordCache {
-  private young = new Map<string, Uint32Array>();
-  private old = new Map<string, Uint32Array>();
-
-  constructor(private readonly entries: number) {}
-
-  get(word: string, encode: (word: string) => Uint32Array): Uint32Array {
-    let ids = this.young.get(word);
-    if (ids !== undefined) return ids;
-    ids = this.old.get(word) ?? encode(word);
-    if (this.entries > 0) {
-      if (this.young.size >= this.entries / 2) [this.old, this.young] = [this.young, new Map()];
-      this.young.set(word, ids);
-    }
-    return ids;
-  }
-
-  clear(): void {
-    this.young.clear();
-    this.old.clear();
-  }
-}
-
-/** A growable Uint32Array for ids. */
-class IdBuffer {
-  private ids = new Uint32Array(1024);
-  private length = 0;
-
-  push(chunk: Uint32Array): void {
-    if (this.length + chunk.length > this.ids.length) {
-      const grown = new Uint32Array(Math.max(this.ids.length * 2, this.length + chunk.length));
-      grown.set(this.ids.subarray(0, this.length));
-      this.ids = grown;
-    }
-    this.ids.set(chunk, this.length);
-    this.length += chunk.length;
-  }
-
-  take(): Uint32Array {
-    return this.ids.slice(0, this.length);
-  }
+  /**
+   * Merge every word with the library's BPE even where ./hfBpe.ts implements the model (tests
+   * compare the two). Default false.
+   */
+  libraryBpe?: boolean;
 }
 
 /**
@@ -107,18 +80,20 @@ class IdBuffer {
  *   when its model emits a token that has no id (no byte fallback and no unknown token).
  */
 export function createHfJsonTokenizer(spec: HfJsonSpec, options: HfJsonOptions = {}): Tokenizer {
-  const json = JSON.parse(spec.tokenizerJson) as { model?: { type?: string } };
+  const json = JSON.parse(spec.tokenizerJson) as { model?: HfBpeModelJson; pre_tokenizer?: unknown };
   if (json.model?.type !== 'BPE') {
     throw new InvariantError(`Expected the tokenizer.json of "${spec.identity.name}" to have a BPE model, got ${json.model?.type ?? 'none'}`);
   }
   const hf: HfTokenizerParts = new HfTokenizer(json, { clean_up_tokenization_spaces: false });
   const model = hf.model;
   const normalize = (text: string): string => (hf.normalizer ? hf.normalizer(text) : text);
-  const preTokenize = (text: string): string[] => (hf.pre_tokenizer ? hf.pre_tokenizer(text) : [text]);
+  const splitWords = markSplitter(json.pre_tokenizer);
+  const preTokenize = (text: string): string[] => (splitWords ? splitWords(text) : hf.pre_tokenizer ? hf.pre_tokenizer(text) : [text]);
   const { vocabSize } = spec.identity;
-  const cache = new WordCache(options.wordCacheEntries ?? DEFAULT_WORD_CACHE_ENTRIES);
+  const cache = new BoundedCache<Uint32Array>(options.wordCacheEntries ?? DEFAULT_WORD_CACHE_ENTRIES);
+  const heapBpe = options.libraryBpe ? undefined : createHfBpe(json.model);
 
-  const encodeWord = (word: string): Uint32Array => {
+  const libraryBpe = (word: string): Uint32Array => {
     const tokens = model([word]);
     const ids = new Uint32Array(tokens.length);
     for (let i = 0; i < tokens.length; i++) {
@@ -128,10 +103,11 @@ export function createHfJsonTokenizer(spec: HfJsonSpec, options: HfJsonOptions =
     }
     return ids;
   };
+  const encodeWord = heapBpe ?? libraryBpe;
   const encodeOrdinary = async (text: string): Promise<Uint32Array> => {
     if (text.length === 0) return new Uint32Array(0);
     const out = new IdBuffer();
-    for (const word of preTokenize(normalize(text))) out.push(cache.get(word, encodeWord));
+    for (const word of preTokenize(normalize(text))) out.pushAll(word.length <= MAX_CACHED_WORD_CHARS ? cache.get(word, encodeWord) : encodeWord(word));
     return out.take();
   };
 
@@ -150,5 +126,29 @@ export function createHfJsonTokenizer(spec: HfJsonSpec, options: HfJsonOptions =
       return hf.decode(list, { skip_special_tokens: false, clean_up_tokenization_spaces: false });
     },
     free: () => cache.clear(),
+  };
+}
+
+/**
+ * For a pre-tokenizer `{type: 'Split', pattern: {Regex: 'M+[^M]*|[^M]+'}, behavior: 'Isolated',
+ * invert: false}` with one character M, the same split in O(n) time and O(1) stack; otherwise
+ * undefined (the library's pre-tokenizer is used).
+ */
+function markSplitter(preTokenizer: unknown): ((text: string) => string[]) | undefined {
+  const p = preTokenizer as { type?: string; pattern?: { Regex?: string }; behavior?: string; invert?: boolean } | null | undefined;
+  const shape =
+    p?.type === 'Split' && p.behavior === 'Isolated' && p.invert === false ? /^(\p{Any})\+\[\^\1\]\*\|\[\^\1\]\+$/u.exec(p.pattern?.Regex ?? '') : null;
+  if (!shape) return undefined;
+  const mark = shape[1];
+  return (text) => {
+    const words: string[] = [];
+    let start = 0;
+    for (let i = text.indexOf(mark, 1); i > 0; i = text.indexOf(mark, i + mark.length)) {
+      if (text.startsWith(mark, i - mark.length)) continue;
+      words.push(text.slice(start, i));
+      start = i;
+    }
+    if (start < text.length) words.push(text.slice(start));
+    return words;
   };
 }

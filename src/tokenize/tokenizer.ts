@@ -23,7 +23,7 @@ export interface TokenizerIdentity {
   vocabularySha256: string;
 }
 
-/** Spec of a tiktoken (WASM BPE) tokenizer: ./bpe.ts. */
+/** Spec of a byte-level BPE tokenizer over a tiktoken ranks file (ids = tiktoken's `encode_ordinary`): ./bpe.ts. */
 export interface TiktokenSpec {
   kind: 'tiktoken';
   identity: TokenizerIdentity;

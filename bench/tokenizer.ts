@@ -1,0 +1,158 @@
+/**
+ * Tokenizer comparisons for `pnpm bench` (phase 0; `pnpm bench --tokenizer` prints only these),
+ * one thread each, side by side in one run:
+ *
+ * 1. Long adversarial documents (scripts/adversarialTexts.ts): seconds for our LLaMA-3 encoder
+ *    against native tiktoken on the same ranks (bench/nativeTiktoken.ts), and our Phi-3 encoder.
+ *    Seconds are CPU seconds of the process (`process.cpuUsage`, Python's `time.process_time`),
+ *    which a machine shared with other jobs disturbs less than wall time; wall seconds beside.
+ * 2. Throughput on natural text: the recipe's documents (the shared samples) and a larger corpus
+ *    of real text and code (every `.md`, `.ts` and `.js` file of the installed packages, sorted
+ *    by path, up to `--tokenizer-corpus-mb`). Documents with a run of 2,000 or more
+ *    non-white-space or white-space characters are left out of both, so that tiktoken WASM (the
+ *    old encoder, quadratic on long pieces) can be timed on the same texts. Tokens/s per thread
+ *    for: tiktoken WASM 1.0.22, ours with the piece cache, ours without it, native tiktoken.
+ *    Each of ours and WASM runs twice, interleaved; the faster pass is shown.
+ */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Tiktoken } from 'tiktoken';
+import { createByteLevelEncoder } from '../src/tokenize/byteLevelEncoder.ts';
+import { buildRankTables } from '../src/tokenize/rankTables.ts';
+import { buildPhi3Spec } from '../src/tokenize/phi3.ts';
+import { createHfJsonTokenizer } from '../src/tokenize/hfJson.ts';
+import type { TiktokenSpec } from '../src/tokenize/tokenizer.ts';
+import { HEADLINE_TEXTS, MIXED_TEXTS, makeAdversarialText } from '../scripts/adversarialTexts.ts';
+import { runNativeTiktoken } from './nativeTiktoken.ts';
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const cpuS = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+/** Times `f` once: CPU and wall seconds. */
+function timed<T>(f: () => T): { value: T; cpu: number; wall: number } {
+  const wall = performance.now();
+  const cpu = cpuS();
+  const value = f();
+  return { value, cpu: cpuS() - cpu, wall: (performance.now() - wall) / 1000 };
+}
+
+/** Longest run of white-space or of non-white-space characters (UTF-16 units). */
+function longestRun(text: string): number {
+  let longest = 0;
+  let run = 0;
+  let previous = false;
+  for (let i = 0; i < text.length; i++) {
+    const space = /\s/.test(text[i]);
+    run = i > 0 && space === previous ? run + 1 : 1;
+    previous = space;
+    if (run > longest) longest = run;
+  }
+  return longest;
+}
+
+/** Real text and code of the installed packages: `.md`, `.ts`, `.js` files sorted by path, up to `maxBytes`. */
+function packageCorpus(maxBytes: number): string[] {
+  const root = fileURLToPath(new URL('../node_modules/.pnpm', import.meta.url));
+  const files: string[] = [];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir).sort()) {
+      const full = path.join(dir, name);
+      const stat = statSync(full, { throwIfNoEntry: false });
+      if (stat?.isDirectory()) walk(full);
+      else if (stat?.isFile() && /\.(md|ts|js)$/.test(name) && stat.size < 2_000_000) files.push(full);
+    }
+  };
+  walk(root);
+  const texts: string[] = [];
+  let total = 0;
+  for (const file of files) {
+    if (total >= maxBytes) break;
+    const text = readFileSync(file, 'utf8');
+    texts.push(text);
+    total += Buffer.byteLength(text);
+  }
+  return texts;
+}
+
+/** Prints the tokenizer comparisons; `texts` are the recipe's documents. */
+export async function tokenizerBench(spec: TiktokenSpec, texts: string[], corpusMb: number, out: (line: string) => void): Promise<void> {
+  const tables = buildRankTables(spec.ranks);
+  const ours = createByteLevelEncoder(tables);
+  const phi3 = createHfJsonTokenizer(await buildPhi3Spec());
+  const inputs = [...HEADLINE_TEXTS, ...MIXED_TEXTS];
+
+  out('longmix bench: tokenizers, one thread each (CPU seconds; wall seconds in brackets)');
+  const native = runNativeTiktoken(spec, 'time', inputs);
+  if ('skipped' in native) out(`native tiktoken: SKIPPED, ${native.skipped}`);
+  else out(`native tiktoken ${native.tiktoken} (Python ${native.python}) on the same LLaMA-3 ranks`);
+  out('');
+  out(
+    `${'input'.padEnd(40)} ${'tokens'.padStart(10)} ${'ours LLaMA-3'.padStart(18)} ${'native'.padStart(18)} ${'ratio'.padStart(6)}  ${'ours Phi-3'.padStart(18)}`,
+  );
+  ours.encode('a'.repeat(100_000)); // compile the merge loop before timing
+  for (const t of inputs) {
+    const text = makeAdversarialText(t);
+    const mine = timed(() => ours.encode(text));
+    const ids = mine.value;
+    const phi = timed(() => phi3.encodeOrdinary(text));
+    await phi.value;
+    const n = 'skipped' in native ? undefined : native.inputs[t.name];
+    const nativeCell = !n ? 'n/a' : n.error ? 'FAILS (panic)' : `${fmt(n.cpuS!, 3)} (${fmt(n.wallS!, 3)})`;
+    const ratio = n?.cpuS ? fmt(mine.cpu / n.cpuS, 2) : '';
+    const same = n?.tokens === undefined || n.tokens === ids.length ? '' : ` TOKEN COUNT DIFFERS: native ${n.tokens}`;
+    out(
+      `${t.name.padEnd(40)} ${fmt(ids.length).padStart(10)} ${`${fmt(mine.cpu, 3)} (${fmt(mine.wall, 3)})`.padStart(18)} ${nativeCell.padStart(18)} ${ratio.padStart(6)}  ${`${fmt(phi.cpu, 3)} (${fmt(phi.wall, 3)})`.padStart(18)}${same}`,
+    );
+  }
+
+  const wasm = new Tiktoken(spec.ranks, spec.specialTokens, spec.pattern);
+  const noCache = createByteLevelEncoder(tables, { pieceCacheEntries: 0 });
+  const corpora: [string, string[]][] = [
+    ['recipe documents', texts],
+    [`package text+code (≤ ${corpusMb} MB)`, packageCorpus(corpusMb * 1e6)],
+  ];
+  for (const [name, all] of corpora) {
+    const docs = all.filter((text) => longestRun(text) < 2000);
+    const bytes = docs.reduce((s, d) => s + Buffer.byteLength(d), 0);
+    out('');
+    out(`${name}: ${fmt(docs.length)} documents, ${fmt(bytes / 1e6, 2)} MB (${fmt(all.length - docs.length)} with a run ≥ 2,000 chars left out)`);
+    // The cached encoder starts each pass empty: only repetition within the corpus helps it.
+    const engines: [string, () => (text: string) => number][] = [
+      ['tiktoken WASM 1.0.22', () => (text) => wasm.encode_ordinary(text).length],
+      [
+        'ours, piece cache',
+        () => {
+          const fresh = createByteLevelEncoder(tables);
+          return (text) => fresh.encode(text).length;
+        },
+      ],
+      ['ours, no cache', () => (text) => noCache.encode(text).length],
+    ];
+    const best = new Map<string, { tokens: number; cpu: number; wall: number }>();
+    for (let round = 0; round < 2; round++) {
+      for (const [engine, make] of engines) {
+        const encode = make();
+        const r = timed(() => docs.reduce((s, d) => s + encode(d), 0));
+        const prev = best.get(engine);
+        if (!prev || r.cpu < prev.cpu) best.set(engine, { tokens: r.value, cpu: r.cpu, wall: r.wall });
+      }
+    }
+    const nat = runNativeTiktoken(spec, 'time', [], { texts: docs, repeat: 2 });
+    const rows: [string, number, number, number][] = [...best].map(([engine, r]) => [engine, r.tokens, r.cpu, r.wall]);
+    if ('skipped' in nat) out(`  native tiktoken: SKIPPED, ${nat.skipped}`);
+    else rows.push([`native tiktoken ${nat.tiktoken}`, nat.corpus!.tokens / 2, nat.corpus!.cpuS / 2, nat.corpus!.wallS / 2]);
+    const base = rows[0][1] / rows[0][2];
+    for (const [engine, tokens, cpu, wall] of rows) {
+      out(
+        `  ${engine.padEnd(26)} ${fmt(tokens / cpu).padStart(11)} tokens/s CPU (${fmt(tokens / wall)} wall), ${fmt(bytes / 1e6 / cpu, 2)} MB/s, ${fmt(tokens / cpu / base, 2)}× WASM`,
+      );
+    }
+    if (new Set(rows.map((r) => r[1])).size > 1) out(`  NOTE: token counts differ: ${rows.map((r) => r[1]).join(', ')}`);
+  }
+  wasm.free();
+  phi3.free();
+}
