@@ -19,7 +19,7 @@ import { open, readFile, type FileHandle } from 'node:fs/promises';
 import { z } from 'zod';
 import { InvariantError } from '../core/errors.ts';
 import type { BadRecordReason, SkippedReason } from '../core/doc.ts';
-import type { DocTokens, LengthDropReason } from '../manifest/ledger.ts';
+import type { CorruptFile, DocTokens, LengthDropReason } from '../manifest/ledger.ts';
 
 /** The additive counts of one census unit. Tokens include BOS/EOS. */
 export interface CensusCounts {
@@ -36,6 +36,8 @@ export interface CensusCounts {
   qualityFiltered: { documents: number; chars: number };
   /** Input that holds no record, by reason. */
   skipped: Record<SkippedReason, number>;
+  /** Files left out whole under `onBadFile: skip`. */
+  corruptFiles: CorruptFile[];
 }
 
 /** The columnar document table of one unit (see the file header). */
@@ -69,6 +71,7 @@ export function emptyCounts(source: string, cellCount: number): CensusCounts {
     badRecords: {},
     qualityFiltered: { documents: 0, chars: 0 },
     skipped: { blank_line: 0, empty_file: 0 },
+    corruptFiles: [],
   };
 }
 

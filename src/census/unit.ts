@@ -18,7 +18,7 @@ import type { CellSpec } from '../config/cells.ts';
 import { cellOf } from '../config/cells.ts';
 import type { Recipe, SourceConfig } from '../config/schema.ts';
 import type { BadRecord, ReadItem } from '../core/doc.ts';
-import { InputError } from '../core/errors.ts';
+import { CorruptInputError, InputError } from '../core/errors.ts';
 import type { InputIdentity } from '../manifest/types.ts';
 import { ensureLocal, type InputFile } from '../read/files.ts';
 import { readerContext, readFile } from '../read/index.ts';
@@ -28,7 +28,7 @@ import { emptyCounts, emptyDocTable, type CensusCounts, type DocTable } from './
 
 /** What a census unit reads. */
 export interface CensusUnitInput {
-  recipe: Pick<Recipe, 'onBadRecord'>;
+  recipe: Pick<Recipe, 'onBadRecord' | 'onBadFile'>;
   source: SourceConfig;
   /** The source's cells, sorted by `min` (bucket order). */
   cells: readonly CellSpec[];
@@ -41,6 +41,8 @@ export interface CensusUnitInput {
 /** Where a census unit puts its tokens: an append-only sink of int32 ids. */
 export interface TokenSink {
   append(ids: Int32Array): Promise<void>;
+  /** Drops everything appended so far. */
+  reset(): Promise<void>;
 }
 
 /** Progress of a running unit: documents and tokens so far, raw input bytes read in the current file. */
@@ -91,11 +93,21 @@ async function openInput(source: SourceConfig, file: InputFile): Promise<Opened>
   const parquet = source.format === 'parquet' || source.dataset === 'fineweb-edu' || source.dataset === 'starcoder';
   const local = file.hub && !parquet ? await ensureLocal(file) : file;
   if (!local.absPath) return { file: local, before: null };
+  let before: Stats;
   try {
-    return { file: local, before: await stat(local.absPath) };
+    before = await stat(local.absPath);
   } catch (error) {
     throw new InputError(`${file.relPath}: cannot read input file (${local.absPath}): ${(error as Error).message}`, { file: file.relPath }, { cause: error });
   }
+  // A local file as the build listed it when it started (size and modification time).
+  const listed = file as InputFile & { mtimeMs?: number | null };
+  if (!file.hub && listed.mtimeMs != null && (before.size !== file.sizeBytes || before.mtimeMs !== listed.mtimeMs)) {
+    throw new InputError(
+      `${file.relPath}: the file changed since the build started (listed with ${file.sizeBytes} bytes, now ${before.size}; modified since): its documents would not match the rest of the build. Run the build again with --restart`,
+      { file: file.relPath },
+    );
+  }
+  return { file: local, before };
 }
 
 /**
@@ -141,6 +153,17 @@ export async function runCensusUnit(
   const ctx = readerContext(source, input.baseDir, (bytes) => (progress.inputBytes = bytes));
   const opened: Opened[] = [];
   for (const file of input.files) opened.push(await openInput(source, file));
+  // Files read beside the unit's own (RedPajama-v2 quality signals) decide what is kept: they are
+  // inputs too, identified from the bytes read like the unit's files.
+  const siblings: Opened[] = [];
+  const resolve = ctx.resolveSibling;
+  ctx.resolveSibling = async (relPath) => {
+    const found = await resolve(relPath);
+    if (!found) return null;
+    const sibling = await openInput({ ...source, format: 'jsonl', dataset: undefined }, found);
+    siblings.push(sibling);
+    return sibling.file;
+  };
   const { min, max } = source.lengthTokens;
 
   const take = async (item: ReadItem): Promise<void> => {
@@ -185,15 +208,28 @@ export async function runCensusUnit(
   } else {
     for (const { file } of opened) {
       let records = 0;
-      for await (const item of readFile(source, file, ctx)) {
-        if (item.kind !== 'skipped') records++;
-        await take(item);
+      try {
+        for await (const item of readFile(source, file, ctx)) {
+          if (item.kind !== 'skipped') records++;
+          await take(item);
+        }
+      } catch (error) {
+        if (!(error instanceof CorruptInputError) || input.recipe.onBadFile !== 'skip' || input.files.length !== 1) throw error;
+        // onBadFile: skip leaves the whole file out (what it yielded before the break may be damaged too).
+        await sink.reset();
+        const corruptFiles = [{ path: file.relPath, byteOffset: error.byteOffset, recordsRead: error.recordsRead, error: error.message }];
+        return {
+          counts: { ...emptyCounts(source.name, cells.length), corruptFiles },
+          docs: emptyDocTable(),
+          inputs: [await identityOf(source.name, opened[0])],
+        };
       }
       if (records === 0) counts.skipped.empty_file++;
     }
   }
   const inputs: InputIdentity[] = [];
   for (const o of opened) inputs.push(await identityOf(source.name, o));
+  for (const o of siblings) inputs.push({ ...(await identityOf(source.name, o)), role: 'quality_signals' });
   return { counts, docs, inputs };
 }
 
@@ -229,6 +265,14 @@ export class TokenFileWriter implements TokenSink {
     this.position += bytes.length;
     this.chunks = [];
     this.bufferedBytes = 0;
+  }
+
+  /** Drops everything appended so far (the file is truncated to 0 bytes). */
+  async reset(): Promise<void> {
+    this.chunks = [];
+    this.bufferedBytes = 0;
+    this.position = 0;
+    await this.handle.truncate(0);
   }
 
   /** Writes what is buffered, flushes to disk and closes; returns the file's size, bytes. */

@@ -60,6 +60,21 @@ export interface CellAccount {
   fillerTokens: number;
 }
 
+/**
+ * An input file left out whole under `onBadFile: skip` because it broke part-way (truncated or
+ * corrupt compression, undecodable Parquet): none of its documents is used or counted as read.
+ */
+export interface CorruptFile {
+  /** The file, as inputs name it. */
+  path: string;
+  /** Offset in the stored (compressed) file where decoding broke, bytes. */
+  byteOffset: number;
+  /** Records the reader had yielded before the break (not used: they may be damaged too). */
+  recordsRead: number;
+  /** The reader's message. */
+  error: string;
+}
+
 /** What happened to one source's input. */
 export interface SourceAccount {
   window: 'short' | 'long';
@@ -70,6 +85,8 @@ export interface SourceAccount {
   qualityFiltered: { documents: number; chars: number };
   /** Input that holds no record, by reason: blank JSONL lines, input files without any record. Never tokenized, never an error. */
   skipped: Record<SkippedReason, number>;
+  /** Files left out whole under `onBadFile: skip`, in input order. */
+  corruptFiles: CorruptFile[];
   /** Documents tokenized and their tokens. */
   read: DocTokens;
   /** Tokens in rows (uses of documents, repeats included). */
@@ -90,6 +107,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
     badRecords: {},
     qualityFiltered: { documents: 0, chars: 0 },
     skipped: { blank_line: 0, empty_file: 0 },
+    corruptFiles: [],
     read: zero(),
     placed: zero(),
     dropped: { too_short: zero(), too_long: zero(), outside_buckets: zero() },

@@ -16,6 +16,11 @@ export interface InputIdentity {
   sha256: string | null;
   /** The hub's ETag (LFS sha256 or git blob id) for hub files, the server's ETag for plain URLs; null for local files. */
   etag: string | null;
+  /**
+   * Absent for a file of documents; `quality_signals` for a RedPajama-v2 quality signals file read
+   * beside its documents file (it decides which documents are kept, so it is an input too).
+   */
+  role?: 'quality_signals';
 }
 
 /** `manifest.json`. */

@@ -111,6 +111,7 @@ function accountsOf(
     a.qualityFiltered.documents += counts.qualityFiltered.documents;
     a.qualityFiltered.chars += counts.qualityFiltered.chars;
     for (const [reason, n] of Object.entries(counts.skipped)) a.skipped[reason as keyof typeof a.skipped] += n;
+    a.corruptFiles.push(...counts.corruptFiles);
   }
   return accounts;
 }

@@ -15,14 +15,15 @@ const kpi = (value: string, label: string) => `<div class="kpi"><b>${escapeHtml(
 
 /**
  * Lines on input never tokenized: per source with bad records, quality-filtered documents, blank
- * lines or empty files, by reason; one line saying there was none otherwise.
+ * lines, empty files or corrupt files left out, by reason; one line saying there was none otherwise.
  */
 export function skippedLines(manifest: Manifest): string[] {
   const lines = orderedSources(manifest).flatMap(([name, a]) => {
     const bad = Object.entries(a.badRecords).map(([reason, n]) => `bad record ${reason} ${fmt(n ?? 0)}`);
     const filtered = a.qualityFiltered.documents ? [`${fmt(a.qualityFiltered.documents)} quality-filtered documents`] : [];
     const empty = Object.entries(a.skipped).flatMap(([reason, n]) => (n ? [`${reason} ${fmt(n)}`] : []));
-    const all = [...bad, ...filtered, ...empty];
+    const corrupt = (a.corruptFiles ?? []).map((f) => `corrupt file ${f.path} left out at byte ${fmt(f.byteOffset)} (onBadFile: skip)`);
+    const all = [...bad, ...filtered, ...empty, ...corrupt];
     return all.length ? [`${name}: ${all.join(', ')}`] : [];
   });
   return lines.length ? lines : ['None: 0 bad records, 0 quality-filtered documents, 0 blank lines and 0 empty files in every source.'];

@@ -8,7 +8,7 @@
  * every unit below it has finished by then: the error reported is the same whatever the timing.
  */
 import { Worker } from 'node:worker_threads';
-import { BudgetError, ConfigError, InputError, InvariantError, PipelineError } from '../core/errors.ts';
+import { BudgetError, ConfigError, CorruptInputError, InputError, InvariantError, PipelineError } from '../core/errors.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
 import type { RunRecord } from './runRecord.ts';
 import type { StageName } from './stages.ts';
@@ -30,14 +30,24 @@ export interface StageProgress {
 type Message =
   | WorkerProgress
   | { type: 'done'; stage: StageName; index: number }
-  | { type: 'failed'; stage: StageName; index: number; name: string; message: string; stack: string };
+  | { type: 'failed'; stage: StageName; index: number; name: string; message: string; stack: string; context: Record<string, unknown> };
 
-const ERRORS: Record<string, new (message: string) => PipelineError> = { PipelineError, ConfigError, InputError, BudgetError, InvariantError };
+const ERRORS: Record<string, new (message: string, context: Record<string, unknown>) => PipelineError> = {
+  PipelineError,
+  ConfigError,
+  InputError,
+  BudgetError,
+  InvariantError,
+};
 
-/** Rebuilds a worker's error in this thread (its class by name, its message; others as PipelineError with the stack). */
+/** Rebuilds a worker's error in this thread (its class by name, its message and context; others as PipelineError with the stack). */
 function errorOf(m: Extract<Message, { type: 'failed' }>): Error {
+  if (m.name === 'CorruptInputError') {
+    const c = m.context as { file: string; byteOffset: number; recordsRead: number };
+    return new CorruptInputError(m.message, c.file, c.byteOffset, c.recordsRead);
+  }
   const Class = ERRORS[m.name];
-  if (Class) return new Class(m.message);
+  if (Class) return new Class(m.message, m.context);
   const error = new PipelineError(`${m.stage} unit ${m.index} failed: ${m.message}`);
   error.stack = m.stack;
   return error;
@@ -64,7 +74,14 @@ export class UnitPool {
     const url = new URL('./worker-entry.mjs', import.meta.url);
     this.slots = Array.from({ length: workers }, () => {
       const slot: Slot = { worker: new Worker(url, { workerData: { run, spec } }), busy: null };
-      slot.worker.on('message', (m: Message) => this.onMessage?.(slot, m));
+      slot.worker.on('message', (m: Message) => {
+        try {
+          this.onMessage?.(slot, m);
+        } catch (error) {
+          // A bug in handling a message must end the stage, not leave it waiting forever.
+          this.onExit?.(slot, error as Error);
+        }
+      });
       slot.worker.on('error', (error) => this.onExit?.(slot, error));
       slot.worker.on('exit', (code) => this.onExit?.(slot, new PipelineError(`a worker thread exited with code ${code}`)));
       return slot;

@@ -143,7 +143,7 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
  */
 async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]; inputs: InputIdentity[] }> {
   const units: UnitCensus[] = [];
-  const byPath = new Map<string, InputIdentity>();
+  const inputs: InputIdentity[] = [];
   for (let i = 0; i < run.census.length; i++) {
     const record = await doneRecord(run, 'census', i);
     if (!record) throw new PipelineError(`census unit ${unitName('census', i)} (${run.census[i].source}) is not done; run the census stage first`, { unit: i });
@@ -155,9 +155,9 @@ async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]; input
     }
     const result = record.result as CensusResult;
     units.push({ unit: i, source: run.census[i].source, counts: result.counts, docs: await readDocTable(docsFile) });
-    for (const identity of result.inputs) byPath.set(`${identity.source}\u0000${identity.path}`, identity);
+    // In unit order, which is listing order: each unit's files, then the files read beside them.
+    inputs.push(...result.inputs);
   }
-  const inputs = run.inputs.map((input) => byPath.get(`${input.source}\u0000${input.relPath}`)!);
   return { units, inputs };
 }
 

@@ -8,6 +8,7 @@
  * per unit), then `{ type: 'done', stage, index }` or `{ type: 'failed', stage, index, name, message }`.
  */
 import { parentPort, workerData } from 'node:worker_threads';
+import { PipelineError } from '../core/errors.ts';
 import { createTokenizerFromSpec } from '../tokenize/registry.ts';
 import type { Tokenizer, TokenizerSpec } from '../tokenize/tokenizer.ts';
 import type { RunRecord } from './runRecord.ts';
@@ -52,6 +53,7 @@ parentPort!.on('message', async ({ stage, index }: { stage: StageName; index: nu
     parentPort!.postMessage({ type: 'done', stage, index });
   } catch (error) {
     const e = error as Error;
-    parentPort!.postMessage({ type: 'failed', stage, index, name: e?.name ?? 'Error', message: e?.message ?? String(error), stack: e?.stack ?? '' });
+    const context = error instanceof PipelineError ? JSON.parse(JSON.stringify(error.context)) : {};
+    parentPort!.postMessage({ type: 'failed', stage, index, name: e?.name ?? 'Error', message: e?.message ?? String(error), stack: e?.stack ?? '', context });
   }
 });
