@@ -8,6 +8,7 @@
 #                                     idle, print `export SLURM_CONF=…` on stdout
 #   scripts/slurm/cluster.sh stop     stop only the daemons whose pid files this script wrote
 #   scripts/slurm/cluster.sh env      print `export SLURM_CONF=…` for a running cluster
+#   scripts/slurm/cluster.sh running  exit 0 when munged, slurmctld and slurmd of $LONGMIX_SLURM_DIR all run
 #
 # Settings measured on these machines (../shared/SLURM.md): munge socket directory 0755; no
 # cgroups (proctrack/linuxproc, task/none); DefMemPerCPU so jobs share the node; schedule at
@@ -125,5 +126,6 @@ case ${1:-} in
   start) start ;;
   stop) stop ;;
   env) [[ -s $CONF ]] && echo "export SLURM_CONF=$CONF" ;;
-  *) echo "usage: $0 start|stop|env" >&2; exit 2 ;;
+  running) live "$DIR/munge/munged.pid" munged && live "$DIR/pids/slurmctld.pid" slurmctld && live "$DIR/pids/slurmd.pid" slurmd ;;
+  *) echo "usage: $0 start|stop|env|running" >&2; exit 2 ;;
 esac
