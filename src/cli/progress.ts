@@ -10,6 +10,7 @@ import type { BuildProgress } from '../run/build.ts';
 const n = (x: number) => x.toLocaleString('en-US');
 
 const FORMATS: Record<string, string> = {
+  group: 'group repos   |{bar}| {percentage}% | {unitsDone}/{units} files | ETA {eta_formatted}',
   census: 'read+tokenize |{bar}| {percentage}% | {unitsDone}/{units} files | {documents} docs | {tokens} tok | {rate} tok/s | ETA {eta_formatted}',
   plan: 'plan          |{bar}| selecting, packing, scheduling',
   write: 'write shards  |{bar}| {percentage}% | {value}/{total} rows | {unitsDone}/{units} shards | ETA {eta_formatted}',
@@ -23,8 +24,8 @@ export function createProgress(enabled = Boolean(process.stderr.isTTY) && !proce
   let stage = '';
   let started = 0;
   let last = 0;
-  const valueOf = (p: BuildProgress) => (p.stage === 'census' ? p.inputBytes : p.stage === 'write' ? p.rows : 0);
-  const totalOf = (p: BuildProgress) => Math.max(1, p.stage === 'census' ? p.totalInputBytes : p.stage === 'write' ? p.totalRows : 1);
+  const valueOf = (p: BuildProgress) => (p.stage === 'census' || p.stage === 'group' ? p.inputBytes : p.stage === 'write' ? p.rows : 0);
+  const totalOf = (p: BuildProgress) => Math.max(1, p.stage === 'census' || p.stage === 'group' ? p.totalInputBytes : p.stage === 'write' ? p.totalRows : 1);
   const payload = (p: BuildProgress) => ({
     unitsDone: n(p.unitsDone),
     units: n(p.units),

@@ -86,6 +86,11 @@ export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, work
   const pool = new UnitPool(run, spec, workers);
   try {
     let start = process.hrtime.bigint();
+    if (run.group.length) {
+      await pool.run('group', await pending('group', run.group.length), report, run.group.length);
+      timings.push({ phase: 'group', seconds: since(start) });
+      start = process.hrtime.bigint();
+    }
     await pool.run('census', await pending('census', run.census.length), report, run.census.length);
     timings.push({ phase: 'census', seconds: since(start) });
     start = process.hrtime.bigint();

@@ -16,11 +16,10 @@ import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
 import type { SourceAccount } from '../manifest/ledger.ts';
 import { censusOf } from '../plan/reduce.ts';
-import { readDocTable } from '../census/store.ts';
 import type { BuildProgress } from './build.ts';
-import { UnitPool } from './pool.ts';
+import { UnitPool, type StageProgress } from './pool.ts';
 import { createRunRecord } from './runRecord.ts';
-import { doneRecord, stageDir, unitName, type CensusResult } from './stages.ts';
+import { censusUnits, doneRecord } from './stages.ts';
 import { openRun } from './workDir.ts';
 
 /** One cell of the plan. Tokens include BOS/EOS. */
@@ -58,21 +57,21 @@ export async function planRecipe(
   try {
     const run = await createRunRecord(loaded, spec.identity, [], path.join(dir, 'out'), dir);
     await openRun(run, false);
-    const pending: number[] = [];
-    for (let i = 0; i < run.census.length; i++) if (!(await doneRecord(run, 'census', i))) pending.push(i);
+    const pending = async (stage: 'group' | 'census', count: number) => {
+      const out: number[] = [];
+      for (let i = 0; i < count; i++) if (!(await doneRecord(run, stage, i))) out.push(i);
+      return out;
+    };
     const totalInputBytes = run.inputs.reduce((s, i) => s + i.sizeBytes, 0);
     const pool = new UnitPool(run, spec, workers);
     try {
-      await pool.run('census', pending, (p) => onProgress?.({ ...p, totalInputBytes, totalRows: 0 }), run.census.length);
+      const report = (p: StageProgress) => onProgress?.({ ...p, totalInputBytes, totalRows: 0 });
+      await pool.run('group', await pending('group', run.group.length), report, run.group.length);
+      await pool.run('census', await pending('census', run.census.length), report, run.census.length);
     } finally {
       await pool.close();
     }
-    const units = [];
-    for (let i = 0; i < run.census.length; i++) {
-      const record = (await doneRecord(run, 'census', i))!;
-      const docs = await readDocTable(path.join(stageDir(run, 'census'), `${unitName('census', i)}.docs.json`));
-      units.push({ unit: i, source: run.census[i].source, counts: (record.result as CensusResult).counts, docs });
-    }
+    const { units } = await censusUnits(run);
     const files = new Map<string, number>();
     for (const input of run.inputs) files.set(input.source, (files.get(input.source) ?? 0) + 1);
     const census = censusOf(loaded, units, files);

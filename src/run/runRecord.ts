@@ -17,6 +17,7 @@ import { InputError } from '../core/errors.ts';
 import { stableHash } from '../core/stableJson.ts';
 import { TOOL } from '../core/version.ts';
 import { expandPaths, type InputFile } from '../read/files.ts';
+import { starcoderPartitions } from '../read/datasets/starcoder.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 
 /** One input file as listed when the run started. */
@@ -26,12 +27,24 @@ export interface RunInput extends InputFile {
   mtimeMs: number | null;
 }
 
-/** One unit of the census stage: the input files it reads (indices into `inputs`). */
+/** One unit of the census stage: the input file it reads (an index into `inputs`), or a StarCoder repository partition. */
 export interface CensusUnitSpec {
   /** `u` + 5-digit index: the unit's name in the work directory. */
   name: string;
   source: string;
+  /** Input files read (one), or none for a partition unit. */
   inputs: number[];
+  /** For a StarCoder source grouped by repository: partition `index` of the group units `groupUnits` (indices into `group`). */
+  partition?: { index: number; groupUnits: number[] };
+}
+
+/** One unit of the group stage (StarCoder repository grouping): one input file, shuffled into `partitions` partitions. */
+export interface GroupUnitSpec {
+  /** `g` + 5-digit index. */
+  name: string;
+  source: string;
+  input: number;
+  partitions: number;
 }
 
 /** `<work>/run.json`. */
@@ -49,6 +62,8 @@ export interface RunRecord {
   /** Export formats the build writes besides the native shards (`hf`, `megatron`). */
   formats: string[];
   inputs: RunInput[];
+  /** Units of the group stage (empty unless a StarCoder source groups repositories). */
+  group: GroupUnitSpec[];
   census: CensusUnitSpec[];
   /** Output directory (absolute). */
   outDir: string;
@@ -67,12 +82,14 @@ export function runIdOf(record: Omit<RunRecord, 'runId'> | RunRecord): string {
 export const censusUnitName = (index: number) => `u${String(index).padStart(5, '0')}`;
 
 /**
- * Lists every source's files (sorted; see `expandPaths`) with their identities, and the census
- * units: one per file, except a StarCoder source grouped by repository, which is one unit.
+ * Lists every source's files (sorted; see `expandPaths`) with their identities, and the units: one
+ * census unit per file, except for a StarCoder source grouped by repository, which has one group
+ * unit per file and one census unit per repository partition (src/census/group.ts).
  * @throws InputError when a path matches nothing or one file is an input twice (also through a symlink).
  */
-export async function listInputs(loaded: LoadedRecipe): Promise<{ inputs: RunInput[]; census: CensusUnitSpec[] }> {
+export async function listInputs(loaded: LoadedRecipe): Promise<{ inputs: RunInput[]; group: GroupUnitSpec[]; census: CensusUnitSpec[] }> {
   const inputs: RunInput[] = [];
+  const group: GroupUnitSpec[] = [];
   const census: CensusUnitSpec[] = [];
   const owner = new Map<string, { source: string; relPath: string }>();
   for (const config of loaded.recipe.sources) {
@@ -93,10 +110,17 @@ export async function listInputs(loaded: LoadedRecipe): Promise<{ inputs: RunInp
       inputs.push({ ...file, source: config.name, mtimeMs });
     }
     const indices = files.map((_, i) => first + i);
-    if (config.dataset === 'starcoder' && config.repositories) census.push({ name: censusUnitName(census.length), source: config.name, inputs: indices });
-    else for (const i of indices) census.push({ name: censusUnitName(census.length), source: config.name, inputs: [i] });
+    if (config.dataset === 'starcoder' && config.repositories) {
+      const partitions = starcoderPartitions(
+        files.reduce((s, f) => s + f.sizeBytes, 0),
+        config.repositories.partitionBytes,
+      );
+      const groupUnits = indices.map((input) => group.push({ name: `g${String(group.length).padStart(5, '0')}`, source: config.name, input, partitions }) - 1);
+      for (let k = 0; k < partitions; k++)
+        census.push({ name: censusUnitName(census.length), source: config.name, inputs: [], partition: { index: k, groupUnits } });
+    } else for (const i of indices) census.push({ name: censusUnitName(census.length), source: config.name, inputs: [i] });
   }
-  return { inputs, census };
+  return { inputs, group, census };
 }
 
 /** Builds the run record of a build. */
@@ -107,7 +131,7 @@ export async function createRunRecord(
   outDir: string,
   workDir: string,
 ): Promise<RunRecord> {
-  const { inputs, census } = await listInputs(loaded);
+  const { inputs, group, census } = await listInputs(loaded);
   const record: Omit<RunRecord, 'runId'> = {
     format: 'longmix-run/1',
     tool: { ...TOOL },
@@ -118,6 +142,7 @@ export async function createRunRecord(
     tokenizer,
     formats: [...formats].sort(),
     inputs,
+    group,
     census,
     outDir,
     workDir,

@@ -1,5 +1,6 @@
 /**
- * The Slurm executor: each map stage (census, write) is an `sbatch --array` job of `tasks` tasks,
+ * The Slurm executor: each map stage (group when a StarCoder source groups repositories, census,
+ * write) is an `sbatch --array` job of `tasks` tasks,
  * the plan and the commit single jobs, chained with `--dependency=afterok:<job>` and
  * `--kill-on-invalid-dep=yes` (so a failed or cancelled task ends the chain instead of leaving it
  * pending forever). Every task runs `longmix task` (./task.ts) on the shared work directory; a
@@ -87,7 +88,8 @@ export function slurmJobs(runRecord: RunRecord, options: SlurmOptions): SlurmJob
     return { stage, script: lines.join('\n'), array };
   };
   const census = Math.max(1, Math.min(options.tasks, runRecord.census.length));
-  return [script('census', census), script('plan', null), script('write', options.tasks), script('commit', null)];
+  const group = runRecord.group.length ? [script('group', Math.min(options.tasks, runRecord.group.length))] : [];
+  return [...group, script('census', census), script('plan', null), script('write', options.tasks), script('commit', null)];
 }
 
 /**

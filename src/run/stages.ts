@@ -4,6 +4,7 @@
  *
  * | stage    | units                          | outputs (in `<work>/<stage>/`)                          |
  * |----------|--------------------------------|---------------------------------------------------------|
+ * | `group`  | one per StarCoder file of a source grouped by repository | `gNNNNN.entries.jsonl` (by partition)  |
  * | `census` | one per input file ({@link RunRecord.census}) | `uNNNNN.tokens`, `uNNNNN.docs.json`          |
  * | `plan`   | one                            | `manifest.json` (without shard infos), `sNNNNN.rows.json` per shard |
  * | `write`  | one per shard                  | the shard, `shard-NNNNN-<build>.arrow`                  |
@@ -17,7 +18,8 @@
 import { mkdir, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import { TokenFileWriter, runCensusUnit, type CensusUnitProgress } from '../census/unit.ts';
+import { TokenFileWriter, runCensusUnit, runPartitionUnit, type CensusUnitProgress, type PartitionRange } from '../census/unit.ts';
+import { runGroupUnit, type GroupUnitResult } from '../census/group.ts';
 import { readDocTable, TokenFileReader, type CensusCounts } from '../census/store.ts';
 import { PipelineError } from '../core/errors.ts';
 import { faultPoint } from '../core/fault.ts';
@@ -31,8 +33,8 @@ import { writeShard } from '../write/index.ts';
 import { attemptId, digestFile, readDone, removeUnitTemporaries, writeAtomic, writeDone, writeFailed, writeRunning, type CompletionRecord } from './records.ts';
 import { cellsOfSource, loadedOf, type RunRecord } from './runRecord.ts';
 
-/** The stages, in order. */
-export const STAGES = ['census', 'plan', 'write', 'commit'] as const;
+/** The stages, in order. `group` has units only when a StarCoder source groups repositories. */
+export const STAGES = ['group', 'census', 'plan', 'write', 'commit'] as const;
 /** A stage name. */
 export type StageName = (typeof STAGES)[number];
 
@@ -41,6 +43,7 @@ export const stageDir = (run: RunRecord, stage: StageName) => path.join(run.work
 
 /** Name of unit `index` of `stage` in its directory. */
 export function unitName(stage: StageName, index: number): string {
+  if (stage === 'group') return `g${String(index).padStart(5, '0')}`;
   if (stage === 'census') return `u${String(index).padStart(5, '0')}`;
   if (stage === 'write') return `s${String(index).padStart(5, '0')}`;
   return stage;
@@ -105,25 +108,63 @@ async function attempt(
   }
 }
 
+/** What a group unit's completion record carries besides its entries file. */
+export type GroupResult = Omit<GroupUnitResult, 'input'> & { input: InputIdentity };
+
+/** Runs group unit `index`: its StarCoder file's rows into `gNNNNN.entries.jsonl`, by partition. */
+export function runGroup(run: RunRecord, index: number, onRawBytes?: (bytes: number) => void): Promise<CompletionRecord> {
+  return attempt(run, 'group', index, async (dir, name, tmp) => {
+    const spec = run.group[index];
+    const source = run.recipe.sources.find((s) => s.name === spec.source)!;
+    const file = `${name}.entries.jsonl`;
+    const result = await runGroupUnit(
+      { recipe: run.recipe, source, file: run.inputs[spec.input], partitions: spec.partitions, baseDir: run.baseDir },
+      tmp(file),
+      onRawBytes,
+    );
+    await rename(tmp(file), path.join(dir, file));
+    return { outputs: { [file]: await digestFile(path.join(dir, file)) }, result: result satisfies GroupResult };
+  });
+}
+
+/** The partition ranges a partition census unit reads, from its group units' completion records. */
+async function partitionRanges(run: RunRecord, partition: { index: number; groupUnits: number[] }): Promise<PartitionRange[]> {
+  const ranges: PartitionRange[] = [];
+  for (const g of partition.groupUnits) {
+    const record = await doneRecord(run, 'group', g);
+    if (!record) throw new PipelineError(`group unit ${unitName('group', g)} is not done; run the group stage first`, { unit: g });
+    const { offsets } = record.result as GroupResult;
+    ranges.push({
+      file: path.join(stageDir(run, 'group'), `${unitName('group', g)}.entries.jsonl`),
+      start: offsets[partition.index],
+      end: offsets[partition.index + 1],
+    });
+  }
+  return ranges;
+}
+
 /**
- * Runs census unit `index`: reads and tokenizes its input file(s) into `uNNNNN.tokens` and
- * `uNNNNN.docs.json`; its counts and input identities go into the completion record.
+ * Runs census unit `index`: reads and tokenizes its input file (or its StarCoder partition) into
+ * `uNNNNN.tokens` and `uNNNNN.docs.json`; its counts and input identities go into the completion record.
  */
 export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, onProgress?: (p: CensusUnitProgress) => void): Promise<CompletionRecord> {
   return attempt(run, 'census', index, async (dir, name, tmp) => {
     const spec = run.census[index];
     const source = run.recipe.sources.find((s) => s.name === spec.source)!;
+    const cells = cellsOfSource(run, spec.source);
     const tokensFile = `${name}.tokens`;
     const docsFile = `${name}.docs.json`;
     const writer = await TokenFileWriter.create(tmp(tokensFile));
     let result;
     try {
-      result = await runCensusUnit(
-        { recipe: run.recipe, source, cells: cellsOfSource(run, spec.source), files: spec.inputs.map((i) => run.inputs[i]), baseDir: run.baseDir },
-        tokenizer,
-        writer,
-        onProgress,
-      );
+      result = spec.partition
+        ? await runPartitionUnit({ recipe: run.recipe, source, cells, ranges: await partitionRanges(run, spec.partition) }, tokenizer, writer, onProgress)
+        : await runCensusUnit(
+            { recipe: run.recipe, source, cells, files: spec.inputs.map((i) => run.inputs[i]), baseDir: run.baseDir },
+            tokenizer,
+            writer,
+            onProgress,
+          );
     } finally {
       await writer.close();
     }
@@ -141,10 +182,25 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
  * its completion record.
  * @throws PipelineError naming the first unit that is not done or whose outputs do not match.
  */
-async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]; inputs: InputIdentity[] }> {
+export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]; inputs: InputIdentity[] }> {
   const units: UnitCensus[] = [];
   const inputs: InputIdentity[] = [];
+  // Group units read StarCoder files: their identities and counts (bad records, skipped input)
+  // belong to their source like a census unit's; they hold no document.
+  const groupInputs = new Map<string, InputIdentity[]>();
+  for (let g = 0; g < run.group.length; g++) {
+    const record = await doneRecord(run, 'group', g);
+    if (!record) throw new PipelineError(`group unit ${unitName('group', g)} (${run.group[g].source}) is not done; run the group stage first`, { unit: g });
+    const result = record.result as GroupResult;
+    units.push({ unit: -1, source: run.group[g].source, counts: result.counts, docs: { cell: [], lengthTokens: [], id: [], idWhere: [] } });
+    groupInputs.set(run.group[g].source, [...(groupInputs.get(run.group[g].source) ?? []), result.input]);
+  }
   for (let i = 0; i < run.census.length; i++) {
+    const grouped = groupInputs.get(run.census[i].source);
+    if (grouped) {
+      inputs.push(...grouped);
+      groupInputs.delete(run.census[i].source);
+    }
     const record = await doneRecord(run, 'census', i);
     if (!record) throw new PipelineError(`census unit ${unitName('census', i)} (${run.census[i].source}) is not done; run the census stage first`, { unit: i });
     const name = unitName('census', i);

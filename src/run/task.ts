@@ -44,6 +44,7 @@ function numberOf(value: string | undefined, what: string): number {
 
 /** The number of units of `stage` in `run` (write: once the plan is done). */
 export async function unitCount(run: RunRecord, stage: StageName): Promise<number | null> {
+  if (stage === 'group') return run.group.length;
   if (stage === 'census') return run.census.length;
   if (stage === 'write') return (await planResult(run))?.shards.length ?? null;
   return 1;

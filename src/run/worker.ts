@@ -12,7 +12,7 @@ import { PipelineError } from '../core/errors.ts';
 import { createTokenizerFromSpec } from '../tokenize/registry.ts';
 import type { Tokenizer, TokenizerSpec } from '../tokenize/tokenizer.ts';
 import type { RunRecord } from './runRecord.ts';
-import { runCensus, runPlan, runWrite, type StageName } from './stages.ts';
+import { runCensus, runGroup, runPlan, runWrite, type StageName } from './stages.ts';
 
 const { run, spec } = workerData as { run: RunRecord; spec: TokenizerSpec | null };
 let tokenizer: Tokenizer | undefined;
@@ -44,6 +44,9 @@ parentPort!.on('message', async ({ stage, index }: { stage: StageName; index: nu
       await runCensus(run, index, tokenizer, (p) => report((latest = { ...p })));
       // The unit's whole input, once read (a reader's own byte counts may stop short of it).
       report({ ...latest, inputBytes: run.census[index].inputs.reduce((sum, i) => sum + run.inputs[i].sizeBytes, 0) }, true);
+    } else if (stage === 'group') {
+      await runGroup(run, index, (bytes) => report({ inputBytes: bytes }));
+      report({ inputBytes: run.inputs[run.group[index].input].sizeBytes }, true);
     } else if (stage === 'plan') await runPlan(run);
     else if (stage === 'write') {
       let rows = 0;

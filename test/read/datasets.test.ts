@@ -12,6 +12,7 @@ import { readSources } from '../../src/read/index.ts';
 import { fnv1a } from '../../src/read/datasets/starcoder.ts';
 import { removeTempDirs, tempDir } from '../helpers/build.ts';
 import { SHARED_SAMPLES, skipWithoutSharedSamples } from '../helpers/sharedSamples.ts';
+import { repoRows, writeStarcoderFiles } from '../helpers/starcoder.ts';
 
 afterAll(removeTempDirs);
 
@@ -110,33 +111,10 @@ describe.skipIf(skipWithoutSharedSamples)('dataset adapters over the real sample
 });
 
 describe('starcoder', () => {
-  // StarCoder rows cannot be shipped: build a StarCoder-schema parquet from the source files of
-  // installed dependencies, one package = one repository, rows shuffled over two files.
-  const NODE_MODULES = fileURLToPath(new URL('../../node_modules/', import.meta.url));
-  async function repoRows() {
-    const rows: { max_stars_repo_name: string; max_stars_repo_path: string; content: string }[] = [];
-    for (const pkg of ['commander', 'yaml', 'cli-progress', 'fzstd']) {
-      const root = await import('node:fs/promises').then((fs) => fs.realpath(path.join(NODE_MODULES, pkg)));
-      for (const rel of (await glob(['**/*.js', '**/*.md'], { cwd: root, ignore: ['node_modules/**'] })).sort().slice(0, 12)) {
-        rows.push({ max_stars_repo_name: `npm/${pkg}`, max_stars_repo_path: rel, content: await readFile(path.join(root, rel), 'utf8') });
-      }
-    }
-    return rows;
-  }
-
   it('concatenates each repository in path order, across files and partitions, in bounded memory', async () => {
     const rows = await repoRows();
     const dir = await tempDir();
-    // Interleave repositories and split them over two parquet files.
-    const order = rows
-      .map((r, i) => ({ r, k: fnv1a(`${r.max_stars_repo_path}:${i}`) }))
-      .sort((a, b) => a.k - b.k)
-      .map((x) => x.r);
-    await mkdir(path.join(dir, 'JavaScript'));
-    for (const [n, part] of [order.slice(0, 20), order.slice(20)].entries()) {
-      const columnData = ['max_stars_repo_name', 'max_stars_repo_path', 'content'].map((name) => ({ name, data: part.map((r) => r[name as keyof typeof r]) }));
-      await writeFile(path.join(dir, `JavaScript/train-0000${n}-of-00002.parquet`), Buffer.from(parquetWriteBuffer({ columnData, rowGroupSize: 7 })));
-    }
+    await writeStarcoderFiles(dir, rows);
     const config = source({ dataset: 'starcoder', paths: ['JavaScript/*.parquet'], repositories: { separator: '\n<file_sep>\n', partitionBytes: 20_000 } });
     const out = docs(await readAll(config, dir));
     const repos = [...new Set(rows.map((r) => r.max_stars_repo_name))];

@@ -72,7 +72,8 @@ async function contentBytes(files: readonly InputFile[], field: string): Promise
   return total;
 }
 
-interface Entry {
+/** One source file of a repository, on its way to its partition. */
+export interface RepositoryEntry {
   repo: string;
   path: string;
   /** The file's location-independent place (`<idPath>#<row>`): tie-break and fallback id. */
@@ -80,7 +81,79 @@ interface Entry {
   text: string;
 }
 
-/** Reads every file of a StarCoder source and yields one document per repository part. */
+/** Partition (0-based, of `partitions`) of a repository: FNV-1a of its name modulo the count. */
+export function partitionOf(repo: string, partitions: number): number {
+  return fnv1a(repo) % partitions;
+}
+
+/**
+ * Partitions for grouping `totalBytes` of StarCoder Parquet files (as stored) so that each holds
+ * about `partitionBytes` of text: `ceil(4 × totalBytes / partitionBytes)` (code compresses about
+ * 4× in these files), at least 1, at most 256. A function of the listing alone, so the units of
+ * a build are known before anything is read.
+ */
+export function starcoderPartitions(totalBytes: number, partitionBytes: number): number {
+  return Math.min(MAX_PARTITIONS, Math.max(1, Math.ceil((4 * totalBytes) / partitionBytes)));
+}
+
+/**
+ * The rows of one StarCoder file as repository entries (`kind: 'entry'`), and its bad records and
+ * skipped input as they are.
+ */
+export async function* starcoderEntries(ctx: ReaderContext, file: InputFile): AsyncGenerator<ReadItem | { kind: 'entry'; entry: RepositoryEntry }> {
+  const field = textFieldOf(ctx.source);
+  for await (const item of parquetRecords(ctx.source.name, file, [field, REPO, PATH], [], ctx.onRawBytes)) {
+    if (item.kind !== 'record') {
+      yield item;
+      continue;
+    }
+    const record = item.record as Record<string, unknown>;
+    const read = textFromRecord(ctx.source.name, item, record, field);
+    if (read.kind !== 'doc') {
+      yield read;
+      continue;
+    }
+    const repo = typeof record[REPO] === 'string' ? record[REPO] : '';
+    yield { kind: 'entry', entry: { repo, path: typeof record[PATH] === 'string' ? record[PATH] : '', idWhere: item.idWhere, text: read.doc.text } };
+  }
+}
+
+/**
+ * The documents of one partition's entries: repositories by name, each repository's files by path
+ * (then location) concatenated with `separator`, a new part (`<repo>#<part>`) before the file that
+ * would take a part past `maxChars`; files without a repository name stay documents of their own.
+ */
+export function* repositoryDocuments(source: string, entries: readonly RepositoryEntry[], separator: string, maxChars: number): Generator<ReadItem> {
+  const byRepo = new Map<string, RepositoryEntry[]>();
+  for (const entry of entries) {
+    const list = byRepo.get(entry.repo);
+    if (list) list.push(entry);
+    else byRepo.set(entry.repo, [entry]);
+  }
+  for (const repo of [...byRepo.keys()].sort()) {
+    const files = byRepo.get(repo)!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.idWhere < b.idWhere ? -1 : 1));
+    if (repo === '') {
+      for (const e of files) yield { kind: 'doc', doc: { source, id: e.idWhere, idWhere: e.idWhere, text: e.text } };
+      continue;
+    }
+    let part = 0;
+    let text = '';
+    for (const e of files) {
+      if (text.length > 0 && text.length + separator.length + e.text.length > maxChars) {
+        yield { kind: 'doc', doc: { source, id: `${repo}#${part++}`, idWhere: e.idWhere, text } };
+        text = '';
+      }
+      text = text.length ? text + separator + e.text : e.text;
+    }
+    if (text.length) yield { kind: 'doc', doc: { source, id: `${repo}#${part}`, idWhere: files[files.length - 1].idWhere, text } };
+  }
+}
+
+/**
+ * Reads every file of a StarCoder source and yields one document per repository part, grouping
+ * through partition files in a temporary directory (the build does the same as units of work:
+ * src/group/). K from the Parquet metadata's uncompressed content size.
+ */
 export async function* readStarcoderRepositories(
   ctx: ReaderContext,
   files: readonly InputFile[],
@@ -94,52 +167,22 @@ export async function* readStarcoderRepositories(
   try {
     const sinks: WriteStream[] = Array.from({ length: partitions }, (_, p) => createWriteStream(path.join(dir, `${p}.jsonl`)));
     for (const file of files) {
-      for await (const item of parquetRecords(ctx.source.name, file, [field, REPO, PATH], [], ctx.onRawBytes)) {
-        if (item.kind !== 'record') {
+      for await (const item of starcoderEntries(ctx, file)) {
+        if (item.kind !== 'entry') {
           yield item;
           continue;
         }
-        const record = item.record as Record<string, unknown>;
-        const read = textFromRecord(ctx.source.name, item, record, field);
-        if (read.kind !== 'doc') {
-          yield read;
-          continue;
-        }
-        const repo = typeof record[REPO] === 'string' ? record[REPO] : '';
-        const entry: Entry = { repo, path: typeof record[PATH] === 'string' ? record[PATH] : '', idWhere: item.idWhere, text: read.doc.text };
-        const sink = sinks[fnv1a(repo) % partitions];
-        if (!sink.write(JSON.stringify(entry) + '\n')) await once(sink, 'drain');
+        const sink = sinks[partitionOf(item.entry.repo, partitions)];
+        if (!sink.write(JSON.stringify(item.entry) + '\n')) await once(sink, 'drain');
       }
       onFileDone?.(file);
     }
     await Promise.all(sinks.map((s) => new Promise<void>((resolve, reject) => s.end((error?: Error | null) => (error ? reject(error) : resolve())))));
     for (let p = 0; p < partitions; p++) {
-      const byRepo = new Map<string, Entry[]>();
+      const entries: RepositoryEntry[] = [];
       const input = createInterface({ input: createReadStream(path.join(dir, `${p}.jsonl`)), crlfDelay: Infinity });
-      for await (const line of input) {
-        const entry = JSON.parse(line) as Entry;
-        const list = byRepo.get(entry.repo);
-        if (list) list.push(entry);
-        else byRepo.set(entry.repo, [entry]);
-      }
-      for (const repo of [...byRepo.keys()].sort()) {
-        const entries = byRepo.get(repo)!.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.idWhere < b.idWhere ? -1 : 1));
-        if (repo === '') {
-          // No repository name: each file stays its own document.
-          for (const e of entries) yield { kind: 'doc', doc: { source: ctx.source.name, id: e.idWhere, idWhere: e.idWhere, text: e.text } };
-          continue;
-        }
-        let part = 0;
-        let text = '';
-        for (const e of entries) {
-          if (text.length > 0 && text.length + options.separator.length + e.text.length > maxChars) {
-            yield { kind: 'doc', doc: { source: ctx.source.name, id: `${repo}#${part++}`, idWhere: e.idWhere, text } };
-            text = '';
-          }
-          text = text.length ? text + options.separator + e.text : e.text;
-        }
-        if (text.length) yield { kind: 'doc', doc: { source: ctx.source.name, id: `${repo}#${part}`, idWhere: entries[entries.length - 1].idWhere, text } };
-      }
+      for await (const line of input) entries.push(JSON.parse(line) as RepositoryEntry);
+      yield* repositoryDocuments(ctx.source.name, entries, options.separator, maxChars);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
