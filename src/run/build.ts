@@ -5,6 +5,7 @@
  * resumes: only units without a completion record run. Same recipe, inputs and tokenizer ⇒ the
  * same bytes, whatever the worker count and however often the build was interrupted.
  */
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
@@ -17,7 +18,8 @@ import { openOutDir, prepareOutDir, previousManifest, WORK_DIR_NAME } from './ou
 import { UnitPool, type StageProgress } from './pool.ts';
 import { createRunRecord, type RunRecord } from './runRecord.ts';
 import { doneRecord, planResult, type StageName } from './stages.ts';
-import { openRun, type RunState } from './workDir.ts';
+import { openRun, readRunRecord, type RunState } from './workDir.ts';
+import { assertFreeSpace, writeBytesEstimate } from './diskSpace.ts';
 
 /** Counters reported while a build runs (for a progress display). */
 export interface BuildProgress extends StageProgress {
@@ -98,8 +100,11 @@ export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, work
     timings.push({ phase: 'plan', seconds: since(start) });
     const plan = (await planResult(run))!;
     totalRows = plan.rows;
+    const pendingWrites = await pending('write', plan.shards.length);
+    if (pendingWrites.length)
+      await assertFreeSpace(run, writeBytesEstimate(run, Math.ceil((plan.rows * pendingWrites.length) / plan.shards.length)), 'write stage and the exports');
     start = process.hrtime.bigint();
-    await pool.run('write', await pending('write', plan.shards.length), report, plan.shards.length);
+    await pool.run('write', pendingWrites, report, plan.shards.length);
     timings.push({ phase: 'write', seconds: since(start) });
   } finally {
     await pool.close();
@@ -122,7 +127,11 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
   const run = await prepareRun(options, spec);
   const lock = options.lock ?? (await openOutDir(run.outDir));
   try {
-    await prepareOutDir(run.outDir, run.formats);
+    // A commit that began publishing (its journal exists) may have moved this run's exports in
+    // already: they are this run's, not a user's.
+    const publishing =
+      (await readRunRecord(run.workDir).catch(() => null))?.runId === run.runId && existsSync(path.join(run.workDir, 'commit', 'journal.json'));
+    await prepareOutDir(run.outDir, publishing ? [] : run.formats);
     const state = await openRun(run, options.restart ?? false);
     if (state === 'done') {
       await cleanWork(run);

@@ -5,6 +5,7 @@
  * directory (the run record and the commit's completion record stay, so a rerun of the same
  * command knows the build is done).
  */
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFilesOf, publish } from '../commit/publish.ts';
@@ -19,7 +20,7 @@ import { collectRowStats, renderReport, REPORT_FILE } from '../report/index.ts';
 import type { ShardInfo } from '../shard/writer.ts';
 import { checkOutputs, type CompletionRecord } from './records.ts';
 import type { RunRecord } from './runRecord.ts';
-import { doneRecord, planResult, stageDir, unitFingerprint, unitName } from './stages.ts';
+import { doneRecord, locateSystemError, planResult, stageDir, unitFingerprint, unitName } from './stages.ts';
 import { writeDone } from './records.ts';
 
 /** The commit's work files, in `<work>/commit/`. */
@@ -80,6 +81,18 @@ async function stageExtras(run: RunRecord, manifest: Manifest): Promise<void> {
  * @param previous - the manifest in the output directory now (null for none).
  */
 export async function runCommit(run: RunRecord, previous: Manifest | null): Promise<Manifest> {
+  try {
+    return await commit(run, previous);
+  } catch (error) {
+    // Before publishing began (no journal), the extras being staged are this attempt's alone: a
+    // full disk must not stay full of them. After, they are what the rerun publishes.
+    const paths = commitPaths(run);
+    if (!existsSync(paths.journal)) await rm(paths.extras, { recursive: true, force: true }).catch(() => undefined);
+    throw locateSystemError(error, 'commit', run.outDir);
+  }
+}
+
+async function commit(run: RunRecord, previous: Manifest | null): Promise<Manifest> {
   const paths = commitPaths(run);
   await faultPoint('commit:commit:start');
   const manifest = await finalManifest(run);

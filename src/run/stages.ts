@@ -96,16 +96,36 @@ async function attempt(
   const id = attemptId();
   try {
     await faultPoint(`${stage}:${name}:start`);
-    const done = await work(dir, name, (file) => path.join(dir, `${file}.tmp.${id}`));
+    // Temporaries carry the unit's name first, so that removeUnitTemporaries finds them all.
+    const done = await work(dir, name, (file) => path.join(dir, `${file.startsWith(`${name}.`) ? file : `${name}.${file}`}.tmp.${id}`));
     await faultPoint(`${stage}:${name}:before-done`);
     const record: CompletionRecord = { format: 'longmix-unit-done/1', stage, unit: name, fingerprint: unitFingerprint(run, stage, index), ...done };
     await writeDone(dir, record);
     return record;
   } catch (error) {
     removeUnitTemporaries(dir, name);
-    await writeFailed(dir, name, error).catch(() => undefined);
-    throw error;
+    const located = locateSystemError(error, `${stage} unit ${name}`, dir);
+    await writeFailed(dir, name, located).catch(() => undefined);
+    throw located;
   }
+}
+
+/** File-system error codes that mean the machine, not the data: a full disk, a quota, a read-only or failing device. */
+const RESOURCE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EROFS', 'EIO', 'EMFILE', 'ENFILE']);
+
+/**
+ * A file-system error of a unit as one located message: the stage and unit, the file, the phase's
+ * directory, and what to do; other errors as they are.
+ */
+export function locateSystemError(error: unknown, what: string, dir: string): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (!(error instanceof Error) || typeof e.code !== 'string' || !RESOURCE_ERRORS.has(e.code)) return error;
+  const file = e.path ? ` ${e.path}` : '';
+  const fix =
+    e.code === 'ENOSPC' || e.code === 'EDQUOT'
+      ? `free space on the file system of ${dir} (or give --work on another) and run the same command again: units already done are kept, this one's temporaries were removed`
+      : 'fix the device and run the same command again: units already done are kept';
+  return new PipelineError(`${what}: ${e.code} while writing${file}: ${e.message}; ${fix}`, { code: e.code, path: e.path, dir }, { cause: error });
 }
 
 /** What a group unit's completion record carries besides its entries file. */
