@@ -24,7 +24,7 @@ import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import type { Candidate } from '../select/plan.ts';
 import { assembleManifest } from './assemble.ts';
 import { planSchedule, planShards } from './schedule.ts';
-import { applyLastBatch, bufferTokensOf, planBuild, type Census, type PlanDoc } from './select.ts';
+import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census, type PlanDoc } from './select.ts';
 
 /** What the plan reads of one census unit. */
 export interface UnitCensus {
@@ -179,8 +179,9 @@ export function assertLedger(accounts: Record<string, SourceAccount>): void {
  * Plans a build from its census units (in unit order).
  * @param inputs - identities of the inputs (from the bytes the units read), in listing order.
  * @param filesPerSource - input files per source (for the ledger).
- * @throws InputError when a source yielded no document; BudgetError when a cell's plan cannot be
- *   met or fewer rows than one global batch are packed; InvariantError when the ledger does not add up.
+ * @param maxRows - a bound on the rows (e.g. from the free disk space), checked before selecting.
+ * @throws InputError when a source yielded no document; BudgetError when the budgets imply more rows
+ *   than `maxRows` or row ids allow, a cell's plan cannot be met, or fewer rows than one global batch are packed; InvariantError when the ledger does not add up.
  */
 export function planFromCensus(
   loaded: LoadedRecipe,
@@ -188,10 +189,12 @@ export function planFromCensus(
   units: readonly UnitCensus[],
   inputs: InputIdentity[],
   filesPerSource: ReadonlyMap<string, number>,
+  maxRows?: { rows: number; why: string },
 ): BuildPlan {
   const { recipe } = loaded;
   const { output } = recipe;
   const census = censusOf(loaded, units, filesPerSource);
+  assertPlanSize(loaded, census, maxRows?.rows, maxRows?.why);
   const plan = planBuild(loaded, census);
   const schedule = planSchedule(
     plan.rows.map((r) => r.window),

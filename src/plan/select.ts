@@ -8,6 +8,7 @@ import type { CellSpec } from '../config/cells.ts';
 import type { CellAccount, SourceAccount } from '../manifest/ledger.ts';
 import { planPacking, type PackDoc, type PackPlan } from '../pack/plan.ts';
 import { planCellSelection, type Candidate, type CellSelection } from '../select/plan.ts';
+import { BudgetError } from '../core/errors.ts';
 import { fillToleranceTokens, maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
 import type { Schedule } from './schedule.ts';
 
@@ -30,6 +31,46 @@ export interface Census {
   /** In-cell documents in unit order (a candidate's `index` points here). */
   docs: PlanDoc[];
   accounts: Record<string, SourceAccount>;
+}
+
+/** Most rows a build may have: row ids are Int32 in the shards (docs/format.md §2). */
+export const MAX_ROWS = 2 ** 31 - 1;
+
+/**
+ * Tokens and rows a census's plans imply, before anything is selected: per cell its numeric plan,
+ * or what it holds for "all" (lastBatchPolicy fill may add at most one global batch), and at least
+ * one row per `rowTokens` of them.
+ */
+export function impliedSize(loaded: LoadedRecipe, census: Census): { tokens: number; rows: number } {
+  let tokens = 0;
+  census.cells.forEach((cell, i) => {
+    const available = census.candidates[i].reduce((s, c) => s + c.lengthTokens, 0);
+    tokens += cell.plannedTokens === 'all' ? available : cell.plannedTokens;
+  });
+  return { tokens, rows: Math.ceil(tokens / loaded.recipe.rowTokens) + loaded.recipe.output.globalBatchRows };
+}
+
+/**
+ * Refuses a plan that cannot be built before it is selected: more rows than row ids allow, or than
+ * `maxRows` (the caller's bound, e.g. from free disk space), with the numbers and the fix. A typo
+ * in a budget (and a large maxRepetition) would otherwise grow memory without bound.
+ * @throws BudgetError naming the implied tokens and rows, the bound and the recipe keys to check.
+ */
+export function assertPlanSize(loaded: LoadedRecipe, census: Census, maxRows = MAX_ROWS, why = 'row ids are 32-bit'): void {
+  const { tokens, rows } = impliedSize(loaded, census);
+  const limit = Math.min(maxRows, MAX_ROWS);
+  if (rows <= limit) return;
+  const cells = census.cells
+    .map((c, i) => ({ c, tokens: c.plannedTokens === 'all' ? census.candidates[i].reduce((s, x) => s + x.lengthTokens, 0) : c.plannedTokens }))
+    .sort((a, b) => b.tokens - a.tokens)
+    .slice(0, 3)
+    .map(
+      ({ c, tokens: t }) => `${c.source} ${c.bucket}: ${t.toLocaleString('en-US')} tokens${c.maxRepetition > 1 ? ` (maxRepetition ${c.maxRepetition})` : ''}`,
+    );
+  throw new BudgetError(
+    `The budgets imply ${tokens.toLocaleString('en-US')} tokens, at least ${rows.toLocaleString('en-US')} rows of ${loaded.recipe.rowTokens.toLocaleString('en-US')} tokens, over the limit of ${limit.toLocaleString('en-US')} rows (${why}); the largest cells: ${cells.join('; ')}. Check budgetTokens, scale and maxRepetition for a typo`,
+    { tokens, rows, limit },
+  );
 }
 
 /** Default best-fit buffer: 64 rows' worth of tokens. */

@@ -23,6 +23,7 @@ import { runGroupUnit, type GroupUnitResult } from '../census/group.ts';
 import { readDocTable, TokenFileReader, type CensusCounts } from '../census/store.ts';
 import { PipelineError } from '../core/errors.ts';
 import { faultPoint } from '../core/fault.ts';
+import { freeBytes, writeBytesEstimate } from './diskSpace.ts';
 import { sha256Hex, stableHash, stableStringify } from '../core/stableJson.ts';
 import { TOOL } from '../core/version.ts';
 import type { InputIdentity } from '../manifest/types.ts';
@@ -243,7 +244,17 @@ export function runPlan(run: RunRecord): Promise<CompletionRecord> {
     const { units, inputs } = await censusUnits(run);
     const files = new Map<string, number>();
     for (const input of run.inputs) files.set(input.source, (files.get(input.source) ?? 0) + 1);
-    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files);
+    // The rows the free disk space can hold, to refuse absurd budgets before selecting.
+    const free = await freeBytes(run.workDir);
+    const perRow = writeBytesEstimate(run, 1);
+    const maxRows =
+      free === null
+        ? undefined
+        : {
+            rows: Math.floor(free / perRow),
+            why: `the shards would need about ${perRow.toLocaleString('en-US')} bytes each in ${run.workDir}, where ${free.toLocaleString('en-US')} bytes are free`,
+          };
+    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows);
     const outputs: CompletionRecord['outputs'] = {};
     const put = async (file: string, text: string) => {
       await writeAtomic(path.join(dir, file), text);
