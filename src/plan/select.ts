@@ -67,8 +67,12 @@ export function assertPlanSize(loaded: LoadedRecipe, census: Census, maxRows = M
     .map(
       ({ c, tokens: t }) => `${c.source} ${c.bucket}: ${t.toLocaleString('en-US')} tokens${c.maxRepetition > 1 ? ` (maxRepetition ${c.maxRepetition})` : ''}`,
     );
+  const fix =
+    rows > MAX_ROWS
+      ? 'Check budgetTokens, scale and maxRepetition for a typo'
+      : 'Free space there (or give --work on another file system), or lower the budgets';
   throw new BudgetError(
-    `The budgets imply ${tokens.toLocaleString('en-US')} tokens, at least ${rows.toLocaleString('en-US')} rows of ${loaded.recipe.rowTokens.toLocaleString('en-US')} tokens, over the limit of ${limit.toLocaleString('en-US')} rows (${why}); the largest cells: ${cells.join('; ')}. Check budgetTokens, scale and maxRepetition for a typo`,
+    `The budgets imply ${tokens.toLocaleString('en-US')} tokens, at least ${rows.toLocaleString('en-US')} rows of ${loaded.recipe.rowTokens.toLocaleString('en-US')} tokens, over the limit of ${limit.toLocaleString('en-US')} rows (${why}); the largest cells: ${cells.join('; ')}. ${fix}`,
     { tokens, rows, limit },
   );
 }

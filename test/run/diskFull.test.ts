@@ -102,7 +102,7 @@ describe('a real full disk (a small tmpfs)', () => {
       const failed = await cli(['build-mix', '--out', out, '--workers', '1']);
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(
-        /^longmix: PipelineError: (Not enough disk space for the write stage|(census|plan|write) unit \w+: ENOSPC while writing|commit: ENOSPC while writing)/,
+        /^longmix: (BudgetError: The budgets imply .* Free space there|PipelineError: (Not enough disk space for the write stage|(census|plan|write) unit \w+: ENOSPC while writing|commit: ENOSPC while writing))/,
       );
       expect(failed.stderr).not.toMatch(/\n\s+at /);
       expect(await temporaries(out)).toEqual([]);
