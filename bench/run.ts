@@ -39,6 +39,7 @@ import { readLengthCensus } from '../src/census/lengthCensus.ts';
 import { positiveInt, positiveNumber } from '../src/cli/args.ts';
 import { PipelineError } from '../src/core/errors.ts';
 import { simulateCensusPacking, simulatePacking } from './packing.ts';
+import { buildBench } from './build.ts';
 import { tokenizerBench } from './tokenizer.ts';
 
 const repoPath = (rel: string) => path.relative(process.cwd(), fileURLToPath(new URL(`../${rel}`, import.meta.url)));
@@ -63,6 +64,11 @@ const opts = new Command('bench')
   .option('--tokenizer', 'print only the tokenizer comparisons (bench/tokenizer.ts)')
   .option('--no-tokenizer-compare', 'skip the tokenizer comparisons')
   .option('--tokenizer-corpus-mb <n>', 'size of the larger text corpus of the tokenizer comparisons, MB', positiveNumber, 20)
+  .option('--build', 'print only the build bench (bench/build.ts): units of work vs tokenizer only at 1 and 2 workers, unit and plan memory, Slurm')
+  .option('--no-build-bench', 'skip the build bench')
+  .option('--corpus-mb <n>', 'text in the build bench corpus, MB (made from ../shared/samples)', positiveNumber, 50)
+  .option('--plan-docs <n>', 'in-cell documents of the plan memory measurement', positiveInt, 1_000_000)
+  .option('--slurm-tasks <n>', 'array tasks of the Slurm measurement (when a cluster runs)', positiveInt, 2)
   .parse(process.argv)
   .opts<{
     recipe?: string;
@@ -76,6 +82,11 @@ const opts = new Command('bench')
     tokenizer?: boolean;
     tokenizerCompare: boolean;
     tokenizerCorpusMb: number;
+    build?: boolean;
+    buildBench: boolean;
+    corpusMb: number;
+    planDocs: number;
+    slurmTasks: number;
   }>();
 
 /** Phases 1 and 2: tokenizer-only and end-to-end throughput, printed as a table. */
@@ -198,11 +209,19 @@ async function throughput(): Promise<void> {
 async function main(): Promise<void> {
   // Read first, so that a bad census file fails before the long phases.
   const census = opts.lengths ? await readLengthCensus(opts.lengths) : undefined;
+  if (opts.build) {
+    await buildBench({ corpusMb: opts.corpusMb, samplesDir: SHARED_SAMPLES, planDocs: opts.planDocs, slurmTasks: opts.slurmTasks });
+    return;
+  }
   if (!opts.packingOnly) {
     await throughput();
     console.log('');
   }
   if (opts.tokenizer) return;
+  if (!opts.packingOnly && opts.buildBench && existsSync(SHARED_SAMPLES)) {
+    await buildBench({ corpusMb: opts.corpusMb, samplesDir: SHARED_SAMPLES, planDocs: opts.planDocs, slurmTasks: opts.slurmTasks });
+    console.log('');
+  }
   for (const line of simulatePacking(opts.simScale, opts.simBufferRows)) console.log(line);
   if (census) {
     console.log('');
