@@ -38,6 +38,8 @@ export interface CensusCounts {
   skipped: Record<SkippedReason, number>;
   /** Files left out whole under `onBadFile: skip`. */
   corruptFiles: CorruptFile[];
+  /** Documents not tokenized: their UTF-8 length proves they are shorter than the smallest bucket (documents, bytes). */
+  prefiltered: { documents: number; bytes: number };
 }
 
 /** The columnar document table of one unit (see the file header). */
@@ -72,6 +74,7 @@ export function emptyCounts(source: string, cellCount: number): CensusCounts {
     qualityFiltered: { documents: 0, chars: 0 },
     skipped: { blank_line: 0, empty_file: 0 },
     corruptFiles: [],
+    prefiltered: { documents: 0, bytes: 0 },
   };
 }
 

@@ -16,6 +16,7 @@ import type { InputFile } from '../read/files.ts';
 import { identityOf, openInput, type Opened } from '../read/identity.ts';
 import { readerContext, readFile } from '../read/index.ts';
 import { repositoryDocuments, type RepositoryEntry } from '../read/datasets/starcoder.ts';
+import { maxDocumentTokens } from '../tokenize/tokenBound.ts';
 import type { Tokenizer } from '../tokenize/tokenizer.ts';
 import { emptyCounts, emptyDocTable, type CensusCounts, type DocTable } from './store.ts';
 
@@ -99,6 +100,9 @@ class Collector {
   readonly docs: DocTable = emptyDocTable();
   readonly progress: CensusUnitProgress = { documents: 0, tokens: 0, inputBytes: 0 };
 
+  /** Fewest tokens of a document in any cell of the source. */
+  private readonly minTokens: number;
+
   constructor(
     private readonly source: SourceConfig,
     private readonly cells: readonly CellSpec[],
@@ -108,11 +112,20 @@ class Collector {
     private readonly onProgress?: (p: CensusUnitProgress) => void,
   ) {
     this.counts = emptyCounts(source.name, cells.length);
+    this.minTokens = Math.min(...cells.map((c) => c.min));
   }
 
   async take(item: ReadItem): Promise<void> {
     if (countItem(item, this.counts, this.onBadRecord) || item.kind !== 'doc') return;
     const { counts, docs, progress } = this;
+    // The byte prefilter: a document whose UTF-8 length proves it cannot reach the smallest bucket
+    // is counted, never tokenized (most web documents are far below a long source's 8k tokens).
+    const bytes = Buffer.byteLength(item.doc.text, 'utf8');
+    if (maxDocumentTokens(this.tokenizer.identity, bytes) < this.minTokens) {
+      counts.prefiltered.documents++;
+      counts.prefiltered.bytes += bytes;
+      return;
+    }
     const ids = await this.tokenizer.encodeDocument(item.doc.text);
     const lengthTokens = ids.length;
     counts.read.documents++;

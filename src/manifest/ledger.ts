@@ -87,6 +87,12 @@ export interface SourceAccount {
   skipped: Record<SkippedReason, number>;
   /** Files left out whole under `onBadFile: skip`, in input order. */
   corruptFiles: CorruptFile[];
+  /**
+   * Documents never tokenized because their UTF-8 length proves they cannot reach the source's
+   * smallest bucket (the tokenizer's proven bound, src/tokenize/tokenBound.ts: LLaMA-3 `bytes + 2`
+   * tokens): documents and UTF-8 bytes; their tokens are not counted anywhere (not in `read`).
+   */
+  prefiltered: { documents: number; bytes: number };
   /** Documents tokenized and their tokens. */
   read: DocTokens;
   /** Tokens in rows (uses of documents, repeats included). */
@@ -108,6 +114,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
     qualityFiltered: { documents: 0, chars: 0 },
     skipped: { blank_line: 0, empty_file: 0 },
     corruptFiles: [],
+    prefiltered: { documents: 0, bytes: 0 },
     read: zero(),
     placed: zero(),
     dropped: { too_short: zero(), too_long: zero(), outside_buckets: zero() },

@@ -112,6 +112,8 @@ function accountsOf(
     a.qualityFiltered.chars += counts.qualityFiltered.chars;
     for (const [reason, n] of Object.entries(counts.skipped)) a.skipped[reason as keyof typeof a.skipped] += n;
     a.corruptFiles.push(...counts.corruptFiles);
+    a.prefiltered.documents += counts.prefiltered.documents;
+    a.prefiltered.bytes += counts.prefiltered.bytes;
   }
   return accounts;
 }

@@ -23,7 +23,12 @@ export function skippedLines(manifest: Manifest): string[] {
     const filtered = a.qualityFiltered.documents ? [`${fmt(a.qualityFiltered.documents)} quality-filtered documents`] : [];
     const empty = Object.entries(a.skipped).flatMap(([reason, n]) => (n ? [`${reason} ${fmt(n)}`] : []));
     const corrupt = (a.corruptFiles ?? []).map((f) => `corrupt file ${f.path} left out at byte ${fmt(f.byteOffset)} (onBadFile: skip)`);
-    const all = [...bad, ...filtered, ...empty, ...corrupt];
+    const prefiltered = a.prefiltered?.documents
+      ? [
+          `${fmt(a.prefiltered.documents)} document${a.prefiltered.documents === 1 ? '' : 's'} (${fmt(a.prefiltered.bytes)} bytes) too short by their length in bytes, never tokenized`,
+        ]
+      : [];
+    const all = [...bad, ...filtered, ...empty, ...corrupt, ...prefiltered];
     return all.length ? [`${name}: ${all.join(', ')}`] : [];
   });
   return lines.length ? lines : ['None: 0 bad records, 0 quality-filtered documents, 0 blank lines and 0 empty files in every source.'];

@@ -16,7 +16,7 @@ describe('why a build lost or padded tokens', () => {
     expect(SAMPLE.rows.padTokens / (SAMPLE.rows.total * 4096)).toBeLessThan(0.01);
     expect(texts(SAMPLE)).toEqual([
       'over_budget: 24,456 tokens of papers, web, edu were not selected: the budgets (budgetTokens) were met without them; a larger budget uses them.',
-      'too_short: 1,192 tokens (7 documents) of web are shorter than lengthTokens.min: lower it to keep them.',
+      'too_short: 1,133 tokens (6 documents) of web are shorter than lengthTokens.min: lower it to keep them.',
       'too_long: 1,353 tokens (2 documents) of edu are longer than lengthTokens.max: raise it (a long-window source splits them at the row length) to keep them.',
     ]);
     expect(paddingByWindow(SAMPLE)).toEqual({ long: 50, short: 216 });

@@ -73,7 +73,7 @@ describe('report.html of the default build', () => {
     const m = one.manifest;
     const html = await renderReport(m, await collectRowStats(one.outDir, m));
     expect(html).toContain(
-      'Read 141,423 tokens = placed once 114,422 + too short 1,192 + too long 1,353 + outside buckets 0 + over budget 24,456 + truncated 0 + last batch 0; 0 tokens were placed again as repeats.',
+      'Read 141,364 tokens = placed once 114,422 + too short 1,133 + too long 1,353 + outside buckets 0 + over budget 24,456 + truncated 0 + last batch 0; 0 tokens were placed again as repeats.',
     );
     expect(html).toContain('<div class="kpi"><b>0.23%</b><span>padding (266 tokens)</span></div>');
     for (const [name, a] of Object.entries(m.sources)) {

@@ -121,7 +121,7 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     // The paper's mix in small: 28 rows, 7 whole global batches of 4 (22 long, 6 short), nothing
     // dropped from the last batch, padding 266 tokens (0.23%): filler closes the long rows' gaps.
     expect(manifest.rows).toMatchObject({ total: 28, long: 22, short: 6, padTokens: 266, dropped: { rows: 0, tokens: 0, policy: 'fill' } });
-    expect(manifest.totals.tokensDropped).toEqual({ too_short: 1192, too_long: 1353, outside_buckets: 0, over_budget: 24456, truncated: 0, last_batch: 0 });
+    expect(manifest.totals.tokensDropped).toEqual({ too_short: 1133, too_long: 1353, outside_buckets: 0, over_budget: 24456, truncated: 0, last_batch: 0 });
     expect(manifest.schedule).toMatchObject({ worldSize: 2, globalBatchRows: 4, steps: 7 });
     expect(manifest.rows.tokens).toBe(manifest.totals.tokensPlaced);
     expect(manifest.geometry.longRowFiller).toBe('edu');
@@ -129,7 +129,9 @@ describe('the embedded default build (pipelines/sample.yaml)', () => {
     // Every length range of the sample geometry occurs: short documents, short pages of a long
     // source and short-source documents too long for the window (dropped), long documents in two
     // buckets (3 : 4), and a book longer than a row (split).
-    expect(manifest.sources.web.dropped.too_short.documents).toBe(7);
+    expect(manifest.sources.web.dropped.too_short.documents).toBe(6);
+    // One web page is too short by its length in bytes alone: never tokenized, counted.
+    expect(manifest.sources.web.prefiltered).toEqual({ documents: 1, bytes: 290 });
     expect(manifest.sources.edu.dropped.too_long.documents).toBe(2);
     expect(manifest.sources.web.cells[0].dropped.over_budget.documents).toBeGreaterThan(0);
     expect(manifest.sources.papers.cells.map((c) => [c.bucket, c.plannedTokens])).toEqual([
