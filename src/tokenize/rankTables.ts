@@ -1,16 +1,16 @@
 /**
- * Lookup tables over a tiktoken ranks file (`base64(bytes) rank` per line; ids are ranks), for the
- * JavaScript byte-level BPE of ./bpe.ts:
+ * Merge tables over a tiktoken ranks file (`base64(bytes) rank` per line; ids are ranks), for the
+ * long-piece BPE of ./longPieces.ts (tiktoken itself encodes every other piece):
  *
  * - `byteRank`: the rank of each single byte (byte-level BPE vocabularies hold all 256);
- * - `pieceRank`: text → rank for every token whose bytes are well-formed UTF-8, so a whole
- *   pre-tokenizer piece that is a token is found without encoding it (tiktoken does this lookup
- *   before merging: a piece that is a token is that token, whatever the merges would give);
  * - `pairs`: (rank a, rank b) → rank of bytes(a) + bytes(b), for every token that splits into two
  *   tokens (every part of tiktoken's merge loop is a token, so this is all the loop looks up);
- * - the bytes of every token, to decode.
+ * - `wholeRank`: text → rank for the well-formed UTF-8 tokens of at least `minPieceBytes` bytes,
+ *   because tiktoken looks a whole piece up before merging it (a piece that is a token is that
+ *   token, whatever the merges would give; LLaMA-3 has one such token of 128 bytes: 128 spaces).
  *
- * Building them takes about 0.3 s and 40 MB for LLaMA-3's 128,000 ranks, once per thread.
+ * Building them takes about 0.3 s and 30 MB for LLaMA-3's 128,000 ranks, once per thread, and
+ * only when a document has a long piece.
  */
 import { InvariantError } from '../core/errors.ts';
 import { PairTable } from './mergeHeap.ts';
@@ -21,26 +21,20 @@ export interface RankTables {
   count: number;
   /** Rank of each byte value. */
   byteRank: Int32Array;
-  /** Well-formed UTF-8 token text → rank. */
-  pieceRank: Map<string, number>;
   /** Pair of ranks → rank of their concatenation (rank = merged id). */
   pairs: PairTable;
-  /** Bytes of rank r: `tokenBytes.subarray(offsets[r], offsets[r + 1])`. */
-  tokenBytes: Uint8Array;
-  /** Start of each rank's bytes in `tokenBytes`, length `count + 1`. */
-  offsets: Int32Array;
+  /** Well-formed UTF-8 token text of at least `minPieceBytes` bytes → rank. */
+  wholeRank: Map<string, number>;
 }
 
 /**
- * Parses a tiktoken ranks file and builds the tables.
- * @throws InvariantError when ranks are not exactly `0 … count-1`, a token is empty, or a byte
- *   value has no single-byte token (the JavaScript encoder relies on all three).
+ * The bytes of every rank of a tiktoken ranks file, index = rank.
+ * @throws InvariantError when ranks are not exactly `0 … count-1` or a token is empty.
  */
-export function buildRankTables(ranksText: string): RankTables {
+export function parseRanks(ranksText: string): Buffer[] {
   const lines = ranksText.split('\n').filter((line) => line.length > 0);
   const count = lines.length;
   const raw: Buffer[] = new Array(count);
-  let total = 0;
   for (const line of lines) {
     const space = line.indexOf(' ');
     const rank = Number(line.slice(space + 1));
@@ -49,24 +43,31 @@ export function buildRankTables(ranksText: string): RankTables {
       throw new InvariantError(`Expected ranks 0…${count - 1}, each once, with non-empty tokens; got line ${JSON.stringify(line.slice(0, 60))}`);
     }
     raw[rank] = bytes;
-    total += bytes.length;
   }
-  const tokenBytes = new Uint8Array(total);
-  const offsets = new Int32Array(count + 1);
+  return raw;
+}
+
+/**
+ * Parses a tiktoken ranks file and builds the tables.
+ * @param minPieceBytes - the shortest piece (UTF-8 bytes) the tables will merge; tokens at least
+ *   this long go into `wholeRank`.
+ * @throws InvariantError as {@link parseRanks}, or when a byte value has no single-byte token (the
+ *   merge loop starts from single bytes).
+ */
+export function buildRankTables(ranksText: string, minPieceBytes: number): RankTables {
+  const raw = parseRanks(ranksText);
+  const count = raw.length;
   const byLatin1 = new Map<string, number>();
-  const pieceRank = new Map<string, number>();
+  const wholeRank = new Map<string, number>();
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const byteRank = new Int32Array(256).fill(-1);
-  for (let rank = 0, at = 0; rank < count; rank++) {
+  for (let rank = 0; rank < count; rank++) {
     const bytes = raw[rank];
-    tokenBytes.set(bytes, at);
-    offsets[rank] = at;
-    at += bytes.length;
-    offsets[rank + 1] = at;
     byLatin1.set(bytes.toString('latin1'), rank);
     if (bytes.length === 1) byteRank[bytes[0]] = rank;
+    if (bytes.length < minPieceBytes) continue;
     try {
-      pieceRank.set(utf8.decode(bytes), rank);
+      wholeRank.set(utf8.decode(bytes), rank);
     } catch {
       // not well-formed UTF-8: a piece of text never equals it
     }
@@ -87,5 +88,5 @@ export function buildRankTables(ranksText: string): RankTables {
   }
   const pairs = new PairTable(triples.length / 3);
   for (let i = 0; i < triples.length; i += 3) pairs.set(triples[i], triples[i + 1], triples[i + 2], triples[i + 2]);
-  return { count, byteRank, pieceRank, pairs, tokenBytes, offsets };
+  return { count, byteRank, pairs, wholeRank };
 }
