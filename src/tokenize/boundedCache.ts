@@ -29,22 +29,6 @@ export class BoundedCache<V> {
     return value;
   }
 
-  /** The cached value of `key`, or undefined (then nothing changes). A hit in the old generation moves it to the young one. */
-  peek(key: string): V | undefined {
-    const value = this.young.get(key);
-    if (value !== undefined) return value;
-    const old = this.old.get(key);
-    if (old !== undefined) this.set(key, old);
-    return old;
-  }
-
-  /** Caches `value` for `key` (no-op when the cache is disabled). */
-  set(key: string, value: V): void {
-    if (this.entries === 0) return;
-    if (this.young.size >= this.half) [this.old, this.young] = [this.young, new Map()];
-    this.young.set(key, value);
-  }
-
   /** Number of keys held. */
   get size(): number {
     return this.young.size + this.old.size;
