@@ -28,17 +28,18 @@ export interface RankTables {
 }
 
 /**
- * The bytes of every rank of a tiktoken ranks file, index = rank.
+ * The bytes of every rank of a tiktoken ranks file, index = rank, each as a latin1 string (one
+ * character per byte: cheaper to hold and to key a Map with than 128,000 Buffers).
  * @throws InvariantError when ranks are not exactly `0 … count-1` or a token is empty.
  */
-export function parseRanks(ranksText: string): Buffer[] {
+export function parseRanks(ranksText: string): string[] {
   const lines = ranksText.split('\n').filter((line) => line.length > 0);
   const count = lines.length;
-  const raw: Buffer[] = new Array(count);
+  const raw: string[] = new Array(count);
   for (const line of lines) {
     const space = line.indexOf(' ');
     const rank = Number(line.slice(space + 1));
-    const bytes = Buffer.from(line.slice(0, space), 'base64');
+    const bytes = Buffer.from(line.slice(0, space), 'base64').toString('latin1');
     if (!Number.isInteger(rank) || rank < 0 || rank >= count || raw[rank] !== undefined || bytes.length === 0) {
       throw new InvariantError(`Expected ranks 0…${count - 1}, each once, with non-empty tokens; got line ${JSON.stringify(line.slice(0, 60))}`);
     }
@@ -57,17 +58,17 @@ export function parseRanks(ranksText: string): Buffer[] {
 export function buildRankTables(ranksText: string, minPieceBytes: number): RankTables {
   const raw = parseRanks(ranksText);
   const count = raw.length;
-  const byLatin1 = new Map<string, number>();
+  const rankOf = new Map<string, number>();
   const wholeRank = new Map<string, number>();
   const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
   const byteRank = new Int32Array(256).fill(-1);
   for (let rank = 0; rank < count; rank++) {
     const bytes = raw[rank];
-    byLatin1.set(bytes.toString('latin1'), rank);
-    if (bytes.length === 1) byteRank[bytes[0]] = rank;
+    rankOf.set(bytes, rank);
+    if (bytes.length === 1) byteRank[bytes.charCodeAt(0)] = rank;
     if (bytes.length < minPieceBytes) continue;
     try {
-      wholeRank.set(utf8.decode(bytes), rank);
+      wholeRank.set(utf8.decode(Buffer.from(bytes, 'latin1')), rank);
     } catch {
       // not well-formed UTF-8: a piece of text never equals it
     }
@@ -75,18 +76,27 @@ export function buildRankTables(ranksText: string, minPieceBytes: number): RankT
   const missing = byteRank.indexOf(-1);
   if (missing >= 0) throw new InvariantError(`Expected a single-byte token for every byte value, byte 0x${missing.toString(16)} has none`);
 
-  // Every split of every token into two tokens.
-  const triples: number[] = [];
+  // Every split of every token into two tokens, as (a, b, rank) triples.
+  let triples = new Int32Array(3 << 18);
+  let n = 0;
   for (let rank = 0; rank < count; rank++) {
-    const key = raw[rank].toString('latin1');
-    for (let k = 1; k < key.length; k++) {
-      const a = byLatin1.get(key.slice(0, k));
+    const bytes = raw[rank];
+    for (let k = 1; k < bytes.length; k++) {
+      const a = rankOf.get(bytes.slice(0, k));
       if (a === undefined) continue;
-      const b = byLatin1.get(key.slice(k));
-      if (b !== undefined) triples.push(a, b, rank);
+      const b = rankOf.get(bytes.slice(k));
+      if (b === undefined) continue;
+      if (n + 3 > triples.length) {
+        const grown = new Int32Array(triples.length * 2);
+        grown.set(triples);
+        triples = grown;
+      }
+      triples[n++] = a;
+      triples[n++] = b;
+      triples[n++] = rank;
     }
   }
-  const pairs = new PairTable(triples.length / 3);
-  for (let i = 0; i < triples.length; i += 3) pairs.set(triples[i], triples[i + 1], triples[i + 2], triples[i + 2]);
+  const pairs = new PairTable(n / 3);
+  for (let i = 0; i < n; i += 3) pairs.set(triples[i], triples[i + 1], triples[i + 2], triples[i + 2]);
   return { count, byteRank, pairs, wholeRank };
 }
