@@ -4,19 +4,26 @@
  *
  * **What tiktoken does wrong.** tiktoken 1.0.22 (WASM, the npm package) merges a piece with
  * `byte_pair_merge` from its `lib.rs`: a linear scan for the lowest-ranked pair per merge, so a
- * piece of n bytes takes O(n²). Measured (`pnpm bench --tokenizer`, "long pieces" table; µs per
- * piece, tiktoken WASM / this module): 128 characters: `a` 17 / 22, `東` 82 / 27, DNA 15 / 12;
- * 1,024: `a` 613 / 125, `東` 6,034 / 256; 400,000 `a`: over 300 s (../shared/LIBRARIES.md §1.4) /
- * 0.15 s. Native tiktoken 0.14.0 (Python) has a heap for long pieces, but there is no maintained
- * JavaScript binding of it; `@huggingface/tokenizers` (pure JS) keeps one object per symbol (45 s
- * on one word of 4 M `a`) and llama3-tokenizer-js overflowed the stack on 2 M `^`.
+ * piece of n bytes takes O(n²) time. Measured (`pnpm bench --tokenizer`, "long-piece threshold"
+ * table, one loaded 2-vCPU run; µs per piece, tiktoken WASM / this module): 64 bytes: `a` 11 / 9,
+ * `東` 6 / 3; 128 bytes: `a` 20 / 10, `東` 15 / 6; 256 bytes: `a` 65 / 25, `東` 41 / 11;
+ * 1,024 bytes: `a` 691 / 124, `東` 556 / 64; 400,000 `a`: over 300 s (../shared/LIBRARIES.md
+ * §1.4) / 0.13–0.15 s (native tiktoken 0.07–0.10 s). There is no maintained JavaScript binding of
+ * native tiktoken (which merges long pieces with a heap); `@huggingface/tokenizers` (pure JS) keeps
+ * one object per symbol (10.9 s and 544 MiB for one word of 1 M `a`, ./hfJson.ts) and
+ * llama3-tokenizer-js overflowed the stack on 2 M `^`. The Rust `tokenizers` binding is linear
+ * on such runs (§1.4) but is a native addon that builds a full `Encoding` per call (1.6–1.8 GB
+ * peak RSS on the measured corpus, §1.1); it was not tried here.
  *
  * **The threshold.** ./tiktokenEncoder.ts sends a piece here when it has at least
- * {@link LONG_PIECE_CHARS} UTF-16 units: from that length on this module is faster than tiktoken
- * on most character classes (the table above), and below it tiktoken costs at most about 3× this
- * module per character (`東`, 3 bytes a character, the worst class measured), so no document of
- * short pieces can be much slower than the same text merged here. Natural text rarely has such
- * pieces (none in the 3.1 MB of ../shared/samples).
+ * {@link LONG_PIECE_BYTES} UTF-8 bytes. Below that, tiktoken's time per byte is about flat (a call
+ * costs 5–20 µs whatever the piece: the library is not at fault there, even where this module is
+ * faster); from there on it grows with the piece, the quadratic term taking over (per byte, `a`:
+ * 0.17 µs at 64 bytes, 0.15 at 128, 0.25 at 256, 0.67 at 1,024). So no document of pieces under
+ * the threshold costs tiktoken more than about 0.15 µs a byte (`pnpm bench`'s "pieces of 127
+ * bytes" inputs, 3.3–3.8× native tiktoken, are the worst case of this choice; every other
+ * adversarial input was under 3× in the runs measured). Natural text rarely has a long piece:
+ * none among the 710,285 pieces of ../shared/samples.
  *
  * **What it computes.** Exactly tiktoken's `byte_pair_encode` for one piece: a piece that is a
  * token is that token; otherwise its UTF-8 bytes, as single-byte ranks, are merged lowest rank

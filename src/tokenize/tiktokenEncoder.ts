@@ -25,14 +25,17 @@
  *    always that one piece). Stretches hold at most about {@link MAX_STRETCH_CHARS} units, so
  *    tiktoken's WASM memory stays bounded whatever the document.
  *
- * Measured with the cache (`pnpm bench --tokenizer`): per piece is faster than stretches of
- * missed pieces (4.72 against 4.06 M tokens/s on ../shared/samples; the ids of a stretch must be
- * cut back into pieces to be cached, which costs what one call per piece saves). Without the
- * cache, stretches run at tiktoken's own speed, per piece at half of it.
+ * Per piece or in stretches, measured side by side (one thread, ../shared/samples, a fresh cache
+ * each pass, fastest of 4; M tokens/s): with the cache, one call per missed piece 4.72, stretches
+ * of consecutive missed pieces 4.06 (their ids must be cut back into pieces to be cached, which
+ * costs what the fewer calls save), so misses go one by one; without the cache, stretches 1.48,
+ * one call per piece 0.81, tiktoken alone on whole documents 1.52, so the cacheless mode uses
+ * stretches. `pnpm bench --tokenizer` prints the current figures against tiktoken alone and native.
  *
- * Memory: tiktoken's WASM instance, the cache (at most `pieceCacheEntries` entries of a key of
- * ≤ 32 units and its ids: under 300 bytes each, under 20 MB at the default 65,536), and
- * ./longPieces.ts's tables once a long piece has been seen.
+ * Memory: tiktoken's WASM instance (about 50 MiB of RSS), the cache (at most `pieceCacheEntries`
+ * entries of a key of ≤ 32 units and ≤ 96 ids, so under 600 bytes each and 40 MB at the default
+ * 65,536; an entry of one id, the usual case, holds it as a number: the bench measured 10–14 MiB
+ * on its corpora), and ./longPieces.ts's tables once a long piece has been seen.
  */
 import { BoundedCache } from './boundedCache.ts';
 import { IdBuffer } from './idBuffer.ts';
