@@ -26,8 +26,8 @@ export interface TiktokenTokenizerOptions {
 
 /**
  * Creates a tokenizer from a tiktoken spec (ranks, specials, pattern); loading the ranks into
- * tiktoken takes about 0.2 s. `free()` drops the piece cache and frees tiktoken's WASM memory;
- * the tokenizer cannot be used after it.
+ * tiktoken takes about 0.2 s. `free()` drops the piece cache and frees tiktoken's WASM memory
+ * (a second call does nothing); the tokenizer cannot encode or decode after it.
  * @throws InvariantError when the spec's pattern is not LLaMA-3's (the only pre-tokenizer
  *   ./llama3Split.ts implements).
  */
@@ -43,6 +43,7 @@ export function createTokenizer(spec: TiktokenSpec, options: TiktokenTokenizerOp
   const specialIds = new Set(Object.values(spec.specialTokens));
   const textDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
+  let freed = false;
   const encode = (text: string) => encoder.encode(text);
   return {
     identity: spec.identity,
@@ -59,7 +60,8 @@ export function createTokenizer(spec: TiktokenSpec, options: TiktokenTokenizerOp
     },
     free() {
       encoder.clearCache();
-      library.free();
+      if (!freed) library.free();
+      freed = true;
     },
   };
 }

@@ -97,6 +97,14 @@ describe('LLaMA-3 ids computed in JavaScript', () => {
     expect(ours.decode(await ours.encodeOrdinary(text))).toBe(text);
     expect(ours.decode([128_000, 9906])).toBe('<|begin_of_text|>Hello');
     expect(() => ours.decode([128_256])).toThrow(RangeError);
+    expect(() => ours.decode([-1])).toThrow(RangeError);
+    expect(() => ours.decode([1.5])).toThrow(RangeError);
+  });
+
+  it('frees tiktoken once, however often free() is called', () => {
+    const tokenizer = createTokenizer(spec);
+    tokenizer.free();
+    expect(() => tokenizer.free()).not.toThrow();
   });
 });
 
