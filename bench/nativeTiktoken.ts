@@ -38,7 +38,8 @@ export interface NativeResult {
   tiktoken: string;
   python: string;
   inputs: Record<string, NativeInput>;
-  corpus?: { tokens: number; wallS: number; cpuS: number };
+  /** Tokens and seconds over `repeat` passes; peak RSS of the encoder over the texts-loaded baseline, MiB. */
+  corpus?: { tokens: number; wallS: number; cpuS: number; peakExtraMiB: number };
 }
 
 function python(): string | { skipped: string } {

@@ -8,7 +8,9 @@ StackOverflow on runs of millions of white-space characters).
 - "fixtures": for each input, its length, the SHA-256 of its UTF-8 text and of its ids (little-endian
   uint32), the token count, and the first and last 8 ids.
 - "time": for each input, wall and CPU seconds of one encode_ordinary; with "corpus" (a JSON array of
-  texts), tokens/s over all of them, `repeat` passes, one thread.
+  texts), tokens/s over all of them, `repeat` passes, one thread, and the peak memory of the encoder:
+  the highest RSS sampled after each text of the first pass, less the RSS once the texts are loaded
+  and before the ranks are read ("peakExtraMiB").
 Writes one JSON object on stdout. Texts are built as scripts/adversarialTexts.ts builds them.
 """
 import base64
@@ -16,9 +18,15 @@ import hashlib
 import json
 import struct
 import sys
+import os
 import time
 
 import tiktoken
+
+
+def rss_mib():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 def make_text(spec):
@@ -32,6 +40,11 @@ def make_text(spec):
 
 def main():
     req = json.load(sys.stdin)
+    texts = None
+    if req.get("corpus"):
+        with open(req["corpus"], encoding="utf-8") as f:
+            texts = json.load(f)
+    baseline = rss_mib()
     ranks = {}
     with open(req["ranks"], "rb") as f:
         for line in f:
@@ -60,16 +73,17 @@ def main():
             entry["wallS"] = wall
             entry["cpuS"] = cpu
         out["inputs"][spec["name"]] = entry
-    if req.get("corpus"):
-        with open(req["corpus"], encoding="utf-8") as f:
-            texts = json.load(f)
-        enc.encode_ordinary(texts[0] if texts else "")  # warm-up
+    if texts is not None:
+        peak = rss_mib()
+        for text in texts:
+            enc.encode_ordinary(text)
+            peak = max(peak, rss_mib())
         tokens = 0
         wall, cpu = time.perf_counter(), time.process_time()
         for _ in range(req.get("repeat", 1)):
             for text in texts:
                 tokens += len(enc.encode_ordinary(text))
-        out["corpus"] = {"tokens": tokens, "wallS": time.perf_counter() - wall, "cpuS": time.process_time() - cpu}
+        out["corpus"] = {"tokens": tokens, "wallS": time.perf_counter() - wall, "cpuS": time.process_time() - cpu, "peakExtraMiB": peak - baseline}
     json.dump(out, sys.stdout)
 
 

@@ -43,6 +43,17 @@ export const MIXED_TEXTS: readonly AdversarialText[] = [
   runs('nbsp + Cyrillic 2M', ['\u00a0', 1], ['б', 2_000_000]),
 ];
 
+/**
+ * Pieces just short of the 128 UTF-8 bytes from which src/tokenize/longPieces.ts merges them (below
+ * it, tiktoken does, one call per piece, uncached): the worst case of that threshold, timed against
+ * native tiktoken in `pnpm bench`. Short enough for tiktoken WASM itself to be the test reference.
+ */
+export const THRESHOLD_TEXTS: readonly AdversarialText[] = [
+  runs('東 pieces of 127 bytes 1M', [' ' + '東'.repeat(42), 23_256]),
+  runs('^ pieces of 127 bytes 1M', ['x' + '^'.repeat(127), 7_813]),
+  runs('a pieces of 127 bytes 1M', [' ' + 'a'.repeat(126), 7_875]),
+];
+
 /** Builds the text an {@link AdversarialText} describes. */
 export function makeAdversarialText(spec: AdversarialText): string {
   if (spec.kind === 'runs') return spec.runs.map(([unit, count]) => unit.repeat(count)).join('');

@@ -11,9 +11,18 @@
  *   decode. The post-processor is ignored: BOS/EOS are added as ids from the identity.
  * - **Empty text encodes to no ids**, as SentencePiece and the Rust `Prepend` normalizer do
  *   (the JS `Prepend` would give one `▁`).
- * - **BPE in O(n log n) time and bounded stack** (./hfBpe.ts) where the model is one it
- *   implements (Phi-3's is): the library keeps one object per symbol and took 45 s on one word
- *   of 4 M `a`. Other models keep the library's BPE.
+ * - **Long words merged by own code** (./hfBpe.ts, O(n log n) time over typed arrays) from
+ *   {@link LONG_WORD_CHARS} UTF-16 units on, where the model is one it implements (Phi-3's is);
+ *   shorter words, and every word of other models, go to the library's BPE. The library's BPE is
+ *   a heap too, but over one object per symbol (and a copied neighbour per merge): its time per
+ *   character stays flat up to a few thousand characters and then grows, and its memory is about
+ *   500 bytes per character, so a long word stalls or crashes a worker. Measured (one word of
+ *   `▁` + `a`s, Node 20, CPU seconds, peak RSS growth; library / ./hfBpe.ts): 65,536 characters
+ *   0.44 s, 27 MiB / 0.06 s, 7 MiB; 262,144: 4.1 s, 114 MiB / 0.08 s, 6 MiB; 1,048,576: 10.9 s,
+ *   544 MiB / 0.95 s, 32 MiB; 4 M: 45 s; 16 M would need about 8 GiB. Time per character in µs,
+ *   library / ./hfBpe.ts, by word length 16 / 1,024 / 4,096 / 16,384 / 65,536 / 262,144: `a`
+ *   1.9 / 3.1 / 3.2 / 4.3 / 6.8 / 17.2 against 0.1–0.5; English words 5.1 / 5.6 / 5.5 / 6.5 /
+ *   10.6 / 11.0 against 0.1–0.7.
  * - **A word split without a regex** for the pre-tokenizer `Split(/M+[^M]*|[^M]+/, Isolated)` of
  *   one mark character M (Phi-3's, with M = `▁`): a cut before every M that follows another
  *   character. V8 runs the library's regex with one backtrack entry per character and throws
@@ -58,6 +67,12 @@ interface HfTokenizerParts {
 /** Words longer than this (UTF-16 units) are merged every time, never cached. */
 export const MAX_CACHED_WORD_CHARS = 64;
 
+/**
+ * Words of at least this many UTF-16 units are merged by ./hfBpe.ts, not by the library: from
+ * there on the library's time per character grows with the word (see the module comment).
+ */
+export const LONG_WORD_CHARS = 4096;
+
 /** Default bound of the word cache (entries, both generations together). */
 export const DEFAULT_WORD_CACHE_ENTRIES = 1 << 18;
 
@@ -66,10 +81,11 @@ export interface HfJsonOptions {
   /** Word cache bound in entries (0 disables the cache). Default {@link DEFAULT_WORD_CACHE_ENTRIES}. */
   wordCacheEntries?: number;
   /**
-   * Merge every word with the library's BPE even where ./hfBpe.ts implements the model (tests
-   * compare the two). Default false.
+   * Words of at least this many UTF-16 units go to ./hfBpe.ts where it implements the model, shorter
+   * ones to the library's BPE. Default {@link LONG_WORD_CHARS}; tests compare 1 (own code for every
+   * word) with Infinity (the library for every word).
    */
-  libraryBpe?: boolean;
+  longWordChars?: number;
 }
 
 /**
@@ -91,7 +107,8 @@ export function createHfJsonTokenizer(spec: HfJsonSpec, options: HfJsonOptions =
   const preTokenize = (text: string): string[] => (splitWords ? splitWords(text) : hf.pre_tokenizer ? hf.pre_tokenizer(text) : [text]);
   const { vocabSize } = spec.identity;
   const cache = new BoundedCache<Uint32Array>(options.wordCacheEntries ?? DEFAULT_WORD_CACHE_ENTRIES);
-  const heapBpe = options.libraryBpe ? undefined : createHfBpe(json.model);
+  const heapBpe = createHfBpe(json.model);
+  const longWordChars = options.longWordChars ?? LONG_WORD_CHARS;
 
   const libraryBpe = (word: string): Uint32Array => {
     const tokens = model([word]);
@@ -103,7 +120,7 @@ export function createHfJsonTokenizer(spec: HfJsonSpec, options: HfJsonOptions =
     }
     return ids;
   };
-  const encodeWord = heapBpe ?? libraryBpe;
+  const encodeWord = (word: string): Uint32Array => (heapBpe && word.length >= longWordChars ? heapBpe(word) : libraryBpe(word));
   const encodeOrdinary = async (text: string): Promise<Uint32Array> => {
     if (text.length === 0) return new Uint32Array(0);
     const out = new IdBuffer();

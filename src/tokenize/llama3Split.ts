@@ -2,6 +2,10 @@
  * The LLaMA-3 pre-tokenizer (Meta's `tokenizer.py` pattern, {@link LLAMA3_PATTERN} in ./llama3.ts)
  * as a hand-written scanner, without a regular expression.
  *
+ * Own code, because no library gives the pieces: tiktoken splits internally and returns only ids,
+ * and ./tiktokenEncoder.ts needs the pieces to key its cache and to find the long ones before
+ * tiktoken sees them (it is quadratic in a piece's length).
+ *
  * Why not the regex: V8's backtracking engine keeps one backtrack entry per iteration of
  * `\p{L}+` once the class can match astral characters (a variable-width body), and throws
  * "Maximum call stack size exceeded" on a run of a few million CJK characters, emoji or
@@ -49,6 +53,12 @@ for (const [ranges, cls] of [
 }
 
 const classOf = (cp: number) => classes[cp];
+
+/**
+ * True when UTF-16 code unit `c` is White_Space as tiktoken's regex classes it (`\s`; every
+ * White_Space character is in the BMP, so one code unit is one character; a surrogate is false).
+ */
+export const isLlama3Space = (c: number): boolean => classes[c] === SPACE;
 
 /** Code point at UTF-16 index `i` of well-formed `s`. */
 function codePointAt(s: string, i: number): number {

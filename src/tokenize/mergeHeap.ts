@@ -1,6 +1,9 @@
 /**
- * Byte-pair merging in O(n log n) time and O(1) stack, shared by the LLaMA-3 encoder (./bpe.ts,
- * tiktoken's rule) and the long words of the Phi-3 encoder (./hfJson.ts, Hugging Face's rule).
+ * Own code: byte-pair merging in O(n log n) time and O(1) stack, for the pieces and words on which
+ * the libraries fail: long LLaMA-3 pieces (./longPieces.ts, tiktoken's rule; tiktoken 1.0.22
+ * scans for the best pair once per merge, O(n²): over 300 s for 400,000 `a`,
+ * ../shared/LIBRARIES.md §1.4) and long Phi-3 words (./hfJson.ts, Hugging Face's rule; the
+ * measurements are in ./hfBpe.ts).
  *
  * Both rules are the same loop: while two adjacent symbols form a known pair, merge the pair of
  * lowest rank, the leftmost among equal ranks. tiktoken (`byte_pair_merge` in its `lib.rs`): the
@@ -12,10 +15,10 @@
  *
  * {@link mergeSymbols} scans linearly for the best pair on short inputs (as tiktoken does) and
  * keeps the pairs in an indexed binary heap on long ones (a priority queue over positions, keyed
- * by (rank, position), with decrease-key): each merge costs O(log n), where tiktoken 1.0.22's
- * scan costs O(n) (../shared/LIBRARIES.md §1.4: quadratic, 300 s for 400,000 `a`). Scratch
- * memory for n symbols: 32·n bytes (the symbols, links, keys and heap). test/tokenize/mergeHeap.test.ts
- * checks that the two ways give the same symbols.
+ * by (rank, position), with decrease-key): each merge costs O(log n). Scratch memory for n
+ * symbols: 28·n bytes (links, keys and heap), kept between calls up to 65,536 symbols (1.75 MiB)
+ * and allocated per call above that. test/tokenize/mergeHeap.test.ts checks that the two ways
+ * give the same symbols.
  */
 
 /** Below this many symbols a linear scan beats the heap. */
@@ -130,18 +133,34 @@ export function mergeByScan(sym: Int32Array, n: number, table: PairTable): Int32
   return sym.slice(0, n);
 }
 
-/** {@link mergeSymbols} with an indexed heap, O(n log n); exported for tests. */
-export function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32Array {
-  const next = new Int32Array(n);
-  const prev = new Int32Array(n);
-  const slotOf = new Int32Array(n); // PairTable slot of the pair that starts at this symbol, -1 if none
-  // Heap order: key = rank · 2^28 + position (exact in a double: rank < 2^25, position < 2^28).
-  const key = new Float64Array(n);
-  const heap = new Int32Array(n); // symbol positions, a binary min-heap by key
-  const where = new Int32Array(n).fill(-1); // position -> index in heap, -1 if absent
-  let size = 0;
+/** Scratch arrays of {@link mergeByHeap} up to this many symbols are kept for the next call (1.75 MiB). */
+const KEEP_SCRATCH_SYMBOLS = 1 << 16;
 
-  const siftUp = (at: number, p: number) => {
+/** The indexed heap of one merge: arrays over symbol positions, reused across calls of up to {@link KEEP_SCRATCH_SYMBOLS}. */
+class HeapScratch {
+  readonly next: Int32Array;
+  readonly prev: Int32Array;
+  /** PairTable slot of the pair that starts at this symbol, -1 if none. */
+  readonly slotOf: Int32Array;
+  /** Heap order: rank · 2^28 + position (exact in a double: rank < 2^25, position < 2^28). */
+  readonly key: Float64Array;
+  /** Symbol positions, a binary min-heap by key. */
+  readonly heap: Int32Array;
+  /** Position → index in heap, -1 if absent. */
+  readonly where: Int32Array;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.next = new Int32Array(capacity);
+    this.prev = new Int32Array(capacity);
+    this.slotOf = new Int32Array(capacity);
+    this.key = new Float64Array(capacity);
+    this.heap = new Int32Array(capacity);
+    this.where = new Int32Array(capacity);
+  }
+
+  siftUp(at: number, p: number): void {
+    const { key, heap, where } = this;
     const k = key[p];
     while (at > 0) {
       const parent = (at - 1) >> 1;
@@ -153,8 +172,10 @@ export function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32
     }
     heap[at] = p;
     where[p] = at;
-  };
-  const siftDown = (at: number, p: number) => {
+  }
+
+  siftDown(at: number, p: number): void {
+    const { key, heap, where, size } = this;
     const k = key[p];
     for (;;) {
       let child = 2 * at + 1;
@@ -168,55 +189,70 @@ export function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32
     }
     heap[at] = p;
     where[p] = at;
-  };
-  const remove = (p: number) => {
+  }
+
+  remove(p: number): void {
+    const { heap, where } = this;
     const at = where[p];
     where[p] = -1;
-    const last = heap[--size];
-    if (at === size) return;
-    siftDown(at, last);
-    if (where[last] === at) siftUp(at, last);
-  };
-  // Recomputes the pair that starts at p (its right neighbour is next[p]) and fixes the heap.
-  const update = (p: number) => {
-    const q = next[p];
+    const last = heap[--this.size];
+    if (at === this.size) return;
+    this.siftDown(at, last);
+    if (where[last] === at) this.siftUp(at, last);
+  }
+
+  /** Recomputes the pair that starts at p (its right neighbour is next[p]) and fixes the heap. */
+  update(p: number, sym: Int32Array, n: number, table: PairTable): void {
+    const q = this.next[p];
     const s = q < n ? table.find(sym[p], sym[q]) : -1;
-    slotOf[p] = s;
+    this.slotOf[p] = s;
+    const { key, where } = this;
     if (s < 0) {
-      if (where[p] >= 0) remove(p);
+      if (where[p] >= 0) this.remove(p);
       return;
     }
     const old = key[p];
     const k = table.rank[s] * POSITIONS + p;
     key[p] = k;
-    if (where[p] < 0) siftUp(size++, p);
-    else if (k < old) siftUp(where[p], p);
-    else siftDown(where[p], p);
-  };
+    if (where[p] < 0) this.siftUp(this.size++, p);
+    else if (k < old) this.siftUp(where[p], p);
+    else this.siftDown(where[p], p);
+  }
+}
 
+let kept: HeapScratch | undefined;
+
+/** {@link mergeSymbols} with an indexed heap, O(n log n); exported for tests. */
+export function mergeByHeap(sym: Int32Array, n: number, table: PairTable): Int32Array {
+  let h: HeapScratch;
+  if (n > KEEP_SCRATCH_SYMBOLS) h = new HeapScratch(n);
+  else h = kept && kept.capacity >= n ? kept : (kept = new HeapScratch(Math.max(n, 1024)));
+  const { next, prev, slotOf, key, heap, where } = h;
+  h.size = 0;
   for (let i = 0; i < n; i++) {
     next[i] = i + 1;
     prev[i] = i - 1;
+    where[i] = -1;
     const s = i + 1 < n ? table.find(sym[i], sym[i + 1]) : -1;
     slotOf[i] = s;
     if (s >= 0) {
       key[i] = table.rank[s] * POSITIONS + i;
-      heap[size] = i;
-      where[i] = size++;
+      heap[h.size] = i;
+      where[i] = h.size++;
     }
   }
-  for (let at = (size >> 1) - 1; at >= 0; at--) siftDown(at, heap[at]);
+  for (let at = (h.size >> 1) - 1; at >= 0; at--) h.siftDown(at, heap[at]);
 
-  while (size > 0) {
+  while (h.size > 0) {
     const p = heap[0];
     const q = next[p];
     sym[p] = table.merged[slotOf[p]];
-    if (where[q] >= 0) remove(q);
+    if (where[q] >= 0) h.remove(q);
     const after = next[q];
     next[p] = after;
     if (after < n) prev[after] = p;
-    update(p); // p is still in the heap: its key changes in place, or it leaves
-    if (prev[p] >= 0) update(prev[p]);
+    h.update(p, sym, n, table); // p is still in the heap: its key changes in place, or it leaves
+    if (prev[p] >= 0) h.update(prev[p], sym, n, table);
   }
 
   let count = 0;

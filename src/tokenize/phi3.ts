@@ -48,17 +48,19 @@
  * compares our ids with llama-tokenizer-js (whole documents) and with the SentencePiece rule on
  * every shared-sample document; all agree.
  *
- * Measured (2 vCPU shared with other jobs, Node 20; ../shared/samples: 102 documents, 3.10 MB,
- * 943,890 tokens; ±30% between runs): building the spec 0.4 s, the tokenizer 0.3 s; one thread
- * 0.9–1.2 MB/s (about 330 k tokens/s) with a cold word cache, 6–8 MB/s once the cache holds the
- * words (78,664 distinct words here); a TokenizerPool of 1 / 2 workers 1.1 / 1.4 MB/s cold (one
- * 0.93 MB book is 30% of the bytes and keeps one worker busy).
+ * Measured (`pnpm bench --tokenizer`, 2 vCPU shared with other jobs, Node 20; ../shared/samples:
+ * 102 documents, 3.10 MB, 943,890 tokens; ±30% between runs): building the spec 0.4 s, the
+ * tokenizer 0.3 s; one thread 1.4–1.5 MB/s (430–465 k tokens/s) with a cold word cache, 11.8 MB/s
+ * once the cache holds the words (78,664 distinct words here). The library's BPE makes most of
+ * the cold time: ./hfBpe.ts on every word would give 5.4 MB/s cold and 16.1 MB/s warm, but it is
+ * own code and the library is not at fault on words of ordinary length, so it merges only the long
+ * ones (./hfJson.ts `LONG_WORD_CHARS`, 4,096 characters).
  *
- * Long runs: words are merged by ./hfBpe.ts (an indexed heap over typed arrays, O(n log n)) and
- * split without a regex (./hfJson.ts); the library's BPE took 2.0 s for one word of 400,000 `a`
- * and 45 s for 4 M, and its regex split threw "Maximum call stack size exceeded" at 16 M. Now
- * (CPU seconds, same machine, loaded): 16 M characters of `a` 7.3 s, `^` 3.1 s, CJK 1.0 s, spaces
- * 6.1 s, `▁` 3.9 s, DNA 5.8 s; 8 M emoji 3.8 s. `pnpm bench` prints the current figures.
+ * Long runs: words of 4,096 characters or more are merged by ./hfBpe.ts (an indexed heap over
+ * typed arrays, O(n log n)) and words are split without a regex (./hfJson.ts); the library's BPE
+ * took 10.9 s and 544 MiB for one word of 1 M `a`, 45 s for 4 M, and its regex split threw
+ * "Maximum call stack size exceeded" at 16 M. `pnpm bench --tokenizer` prints the current
+ * figures for every adversarial document (16 M `a`: 8.5 s).
  */
 import { sha256Hex } from '../core/stableJson.ts';
 import { InvariantError } from '../core/errors.ts';

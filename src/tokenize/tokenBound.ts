@@ -7,8 +7,8 @@
  *
  * **LLaMA-3** (byte-level BPE, ./bpe.ts): the encoder cuts the UTF-8 bytes into pieces and every
  * piece into tokens; each token is a rank of the ranks file and every rank has at least one byte
- * (./rankTables.ts refuses an empty one), so the tokens partition the bytes and there are at most
- * `utf8Bytes` of them. With BOS and EOS: `tokens ≤ utf8Bytes + 2`. Tight: `"a"` gives 3.
+ * (checked on the pinned file by the test; ./rankTables.ts refuses an empty one), so the tokens
+ * partition the bytes and there are at most `utf8Bytes` of them. With BOS and EOS: `tokens ≤ utf8Bytes + 2`. Tight: `"a"` gives 3.
  *
  * **Phi-3** (LLaMA-2 SentencePiece BPE with byte fallback, ./phi3.ts through ./hfJson.ts):
  * 1. Non-empty text gets one dummy `▁` in front and every U+0020 becomes `▁`; empty text gives

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTokenizer } from '../../src/tokenize/bpe.ts';
 import { buildLlama3Spec } from '../../src/tokenize/llama3.ts';
 import type { TiktokenSpec, Tokenizer } from '../../src/tokenize/tokenizer.ts';
-import { HEADLINE_TEXTS, MIXED_TEXTS, makeAdversarialText, type AdversarialText } from '../../scripts/adversarialTexts.ts';
+import { HEADLINE_TEXTS, MIXED_TEXTS, THRESHOLD_TEXTS, makeAdversarialText, type AdversarialText } from '../../scripts/adversarialTexts.ts';
 import { sampleCorpus } from '../../scripts/sampleCorpus.ts';
 import { sharedSampleDocs, skipWithoutSharedSamples } from '../helpers/sharedSamples.ts';
 import { anyText } from './adversarialAlphabet.ts';
@@ -19,7 +19,7 @@ const NATIVE = JSON.parse(readFileSync(new URL('./fixtures/native-tiktoken-llama
 
 let spec: TiktokenSpec;
 let ours: Tokenizer;
-let wasm: Tiktoken; // tiktoken 1.0.22 (WASM): exact, but quadratic in the length of a piece
+let wasm: Tiktoken; // tiktoken 1.0.22 (WASM) alone on whole texts: exact, but quadratic in the length of a piece
 beforeAll(async () => {
   spec = await buildLlama3Spec();
   ours = createTokenizer(spec);
@@ -77,6 +77,10 @@ describe('LLaMA-3 ids computed in JavaScript', () => {
     for (const t of [...HEADLINE_TEXTS, ...MIXED_TEXTS]) await expectSameAsWasm(makeAdversarialText(scaledDown(t)), t.name);
   });
 
+  it('equal tiktoken (WASM) on pieces just short of the long-piece threshold, at full size', async () => {
+    for (const t of THRESHOLD_TEXTS) await expectSameAsWasm(makeAdversarialText(t), t.name);
+  });
+
   it('give the same ids with no piece cache and with a 2-entry cache', async () => {
     const none = createTokenizer(spec, { pieceCacheEntries: 0 });
     const tiny = createTokenizer(spec, { pieceCacheEntries: 2 });
@@ -93,6 +97,14 @@ describe('LLaMA-3 ids computed in JavaScript', () => {
     expect(ours.decode(await ours.encodeOrdinary(text))).toBe(text);
     expect(ours.decode([128_000, 9906])).toBe('<|begin_of_text|>Hello');
     expect(() => ours.decode([128_256])).toThrow(RangeError);
+    expect(() => ours.decode([-1])).toThrow(RangeError);
+    expect(() => ours.decode([1.5])).toThrow(RangeError);
+  });
+
+  it('frees tiktoken once, however often free() is called', () => {
+    const tokenizer = createTokenizer(spec);
+    tokenizer.free();
+    expect(() => tokenizer.free()).not.toThrow();
   });
 });
 
