@@ -12,6 +12,19 @@ import { skippedLines } from '../report/sectionsTokens.ts';
 
 export { fmt };
 
+/**
+ * One line per source that read only part of its dataset (early stop): units used of units in the
+ * dataset and why it stopped; nothing when every source read everything.
+ */
+function readingLines(manifest: Manifest): string[] {
+  const partial = Object.entries(manifest.sources).filter(([, a]) => a.reading && a.reading.stop === 'budgets_met');
+  return partial.map(
+    ([name, a], i) =>
+      `${i === 0 ? 'reading' : ''}`.padEnd(10) +
+      `${name}: ${fmt(a.reading.used)} of ${fmt(a.reading.units)} files used (the shortest seeded prefix holding ${a.reading.oversample} x every cell's plan)`,
+  );
+}
+
 /** `n noun` or `n nouns`, with thousands separators. */
 export const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
 
@@ -72,6 +85,7 @@ export function formatSummary(manifest: Manifest, outDir: string, seconds: numbe
     table(['cell (source bucket)', 'planned', 'available', 'achieved', 'placed', 'raised (fill)', 'split docs', 'as filler', 'pad:rows led'], cells),
     "pad:rows led = padding of the rows whose longest piece is from the cell (not padding inside the cell's documents)",
     '',
+    ...readingLines(manifest),
     `rows      ${fmt(manifest.rows.total)} (short ${fmt(manifest.rows.short)}, long ${fmt(manifest.rows.long)}), ${plural(manifest.rows.pieces, 'piece')}; ${plural(manifest.rows.dropped.rows, 'row')} dropped that did not fill the last global batch`,
     `schedule  ${plural(manifest.schedule.steps, 'step')} of ${plural(manifest.schedule.globalBatchRows, 'row')} over ${plural(manifest.schedule.worldSize, 'rank')}`,
     `tokens    read ${fmt(t.tokensRead)}, placed ${fmt(t.tokensPlaced)} (${fmt(t.tokensRepeated)} repeated), dropped ${fmt(t.tokensDropped.too_short)} too short + ${fmt(t.tokensDropped.too_long)} too long + ${fmt(t.tokensDropped.outside_buckets)} outside buckets + ${fmt(t.tokensDropped.over_budget)} over budget + ${fmt(t.tokensDropped.truncated)} truncated + ${fmt(t.tokensDropped.last_batch)} last batch`,

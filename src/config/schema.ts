@@ -64,6 +64,13 @@ export const SourceSchema = z.strictObject({
   maxFiles: positiveInt
     .optional()
     .describe('Read only the first N files in sorted order (local, then hub, then URLs): a deterministic sample of a large dataset.'),
+  oversample: z
+    .number()
+    .min(1)
+    .default(1.5)
+    .describe(
+      'Early stop: a source whose budgets are all numbers reads its files in a seeded order and stops once every cell holds at least oversample x its planned tokens; the build uses exactly the shortest such prefix of that order, whatever was read past it. Default 1.5; at least 1. A source with a budget of "all" (or StarCoder repositories) reads every file.',
+    ),
   textField: z
     .string()
     .min(1)

@@ -75,6 +75,19 @@ export interface CorruptFile {
   error: string;
 }
 
+/**
+ * How much of a source's dataset a build used (early stop): its units (input files, or StarCoder
+ * repository partitions) in the dataset, those the build used (a prefix of the seeded read order,
+ * the same whatever was read past it), and why it stopped there: `budgets_met` (every cell holds
+ * `oversample` × its plan), `exhausted` (the dataset ends first), `all_read` (a budget of "all").
+ */
+export interface SourceReading {
+  units: number;
+  used: number;
+  stop: 'budgets_met' | 'all_read' | 'exhausted';
+  oversample: number;
+}
+
 /** What happened to one source's input. */
 export interface SourceAccount {
   window: 'short' | 'long';
@@ -93,6 +106,8 @@ export interface SourceAccount {
    * tokens): documents and UTF-8 bytes; their tokens are not counted anywhere (not in `read`).
    */
   prefiltered: { documents: number; bytes: number };
+  /** How much of the dataset the build used (early stop). */
+  reading: SourceReading;
   /** Documents tokenized and their tokens. */
   read: DocTokens;
   /** Tokens in rows (uses of documents, repeats included). */
@@ -115,6 +130,7 @@ export function newAccount(window: 'short' | 'long', files: number, cells: reado
     skipped: { blank_line: 0, empty_file: 0 },
     corruptFiles: [],
     prefiltered: { documents: 0, bytes: 0 },
+    reading: { units: 0, used: 0, stop: 'all_read', oversample: 1 },
     read: zero(),
     placed: zero(),
     dropped: { too_short: zero(), too_long: zero(), outside_buckets: zero() },

@@ -18,7 +18,7 @@ import { recipeCells, type CellSpec } from '../config/cells.ts';
 import { BudgetError, InputError, InvariantError } from '../core/errors.ts';
 import { stableHash } from '../core/stableJson.ts';
 import type { CensusCounts } from '../census/store.ts';
-import { cellSums, lengthDropped, LENGTH_DROP_REASONS, newAccount, type SourceAccount } from '../manifest/ledger.ts';
+import { cellSums, lengthDropped, LENGTH_DROP_REASONS, newAccount, type SourceAccount, type SourceReading } from '../manifest/ledger.ts';
 import type { InputIdentity, Manifest } from '../manifest/types.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import type { Candidate } from '../select/plan.ts';
@@ -192,10 +192,12 @@ export function planFromCensus(
   inputs: InputIdentity[],
   filesPerSource: ReadonlyMap<string, number>,
   maxRows?: { rows: number; why: string },
+  reading?: ReadonlyMap<string, SourceReading>,
 ): BuildPlan {
   const { recipe } = loaded;
   const { output } = recipe;
   const census = censusOf(loaded, units, filesPerSource);
+  for (const [source, r] of reading ?? []) census.accounts[source].reading = { ...r };
   assertPlanSize(loaded, census, maxRows?.rows, maxRows?.why);
   const plan = planBuild(loaded, census);
   const schedule = planSchedule(

@@ -17,7 +17,8 @@ import { cleanWork, runCommit } from './commitStage.ts';
 import { openOutDir, prepareOutDir, previousManifest, WORK_DIR_NAME } from './outDir.ts';
 import { UnitPool, type StageProgress } from './pool.ts';
 import { createRunRecord, type RunRecord } from './runRecord.ts';
-import { doneRecord, planResult, type StageName } from './stages.ts';
+import { censusAvailable, doneRecord, planResult, type StageName } from './stages.ts';
+import { CensusQueue } from './earlyStop.ts';
 import { openRun, readRunRecord, type RunState } from './workDir.ts';
 import { assertFreeSpace, writeBytesEstimate } from './diskSpace.ts';
 
@@ -93,7 +94,10 @@ export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, work
       timings.push({ phase: 'group', seconds: since(start) });
       start = process.hrtime.bigint();
     }
-    await pool.run('census', await pending('census', run.census.length), report, run.census.length);
+    // Early stop: sources take turns, each in its seeded read order, until its budgets are met.
+    const queue = new CensusQueue(run, (u) => censusAvailable(run, u));
+    await queue.load();
+    await pool.run('census', { next: () => queue.next(), done: (u) => queue.doneUnit(u) }, report, run.census.length);
     timings.push({ phase: 'census', seconds: since(start) });
     start = process.hrtime.bigint();
     await pool.run('plan', await pending('plan', 1), report, 1);

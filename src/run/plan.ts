@@ -19,7 +19,8 @@ import { censusOf } from '../plan/reduce.ts';
 import type { BuildProgress } from './build.ts';
 import { UnitPool, type StageProgress } from './pool.ts';
 import { createRunRecord } from './runRecord.ts';
-import { censusUnits, doneRecord } from './stages.ts';
+import { censusAvailable, censusUnits, doneRecord } from './stages.ts';
+import { CensusQueue } from './earlyStop.ts';
 import { openRun } from './workDir.ts';
 
 /** One cell of the plan. Tokens include BOS/EOS. */
@@ -67,7 +68,9 @@ export async function planRecipe(
     try {
       const report = (p: StageProgress) => onProgress?.({ ...p, totalInputBytes, totalRows: 0 });
       await pool.run('group', await pending('group', run.group.length), report, run.group.length);
-      await pool.run('census', await pending('census', run.census.length), report, run.census.length);
+      const queue = new CensusQueue(run, (u) => censusAvailable(run, u));
+      await queue.load();
+      await pool.run('census', { next: () => queue.next(), done: (u) => queue.doneUnit(u) }, report, run.census.length);
     } finally {
       await pool.close();
     }

@@ -53,6 +53,16 @@ function errorOf(m: Extract<Message, { type: 'failed' }>): Error {
   return error;
 }
 
+/**
+ * Where a stage's units come from when they are not a fixed list: `next` gives the next unit to
+ * start (undefined: none for now, or none left), `done` learns that a unit finished (before `next`
+ * is asked again). Early stop (./earlyStop.ts) decides this way which units are worth reading.
+ */
+export interface UnitQueue {
+  next(): number | undefined;
+  done(index: number): Promise<void>;
+}
+
 interface Slot {
   worker: Worker;
   busy: { stage: StageName; index: number } | null;
@@ -92,8 +102,15 @@ export class UnitPool {
    * Runs `indices` of `stage` (in that order of starting) and resolves when all are done.
    * @throws the failure of the lowest-numbered failed unit (see the file header).
    */
-  run(stage: StageName, indices: readonly number[], onProgress?: (p: StageProgress) => void, totalUnits = indices.length): Promise<void> {
-    const queue = [...indices];
+  run(
+    stage: StageName,
+    units: readonly number[] | UnitQueue,
+    onProgress?: (p: StageProgress) => void,
+    totalUnits = Array.isArray(units) ? units.length : 0,
+  ): Promise<void> {
+    const list = Array.isArray(units) ? [...(units as readonly number[])] : null;
+    const queue: UnitQueue = list ? { next: () => list.shift(), done: async () => undefined } : (units as UnitQueue);
+    const indices = list ?? [];
     const partial = new Map<number, WorkerProgress>();
     const progress: StageProgress = { stage, unitsDone: totalUnits - indices.length, units: totalUnits, documents: 0, tokens: 0, inputBytes: 0, rows: 0 };
     const finished = { documents: 0, tokens: 0, inputBytes: 0, rows: 0 };
@@ -106,7 +123,7 @@ export class UnitPool {
     return new Promise<void>((resolve, reject) => {
       const next = (slot: Slot) => {
         slot.busy = null;
-        const index = failures.size === 0 ? queue.shift() : undefined;
+        const index = failures.size === 0 ? queue.next() : undefined;
         if (index !== undefined) {
           slot.busy = { stage, index };
           slot.worker.postMessage({ stage, index });
@@ -129,7 +146,16 @@ export class UnitPool {
           if (p) for (const k of ['documents', 'tokens', 'inputBytes', 'rows'] as const) finished[k] += p[k];
           progress.unitsDone++;
           report();
-        } else failures.set(m.index, errorOf(m));
+          queue.done(m.index).then(
+            () => next(slot),
+            (error: Error) => {
+              failures.set(m.index, error);
+              next(slot);
+            },
+          );
+          return;
+        }
+        failures.set(m.index, errorOf(m));
         next(slot);
       };
       this.onExit = (slot, error) => {
@@ -142,8 +168,12 @@ export class UnitPool {
           reject(failures.size ? failures.get(Math.min(...failures.keys()))! : error);
         } else if (!this.slots.some((s) => s.busy)) next(this.slots[0]);
       };
-      if (queue.length === 0) return resolve();
+      if (list && list.length === 0) return resolve();
       for (const slot of this.slots) next(slot);
+      if (!this.slots.some((s) => s.busy)) {
+        this.onMessage = this.onExit = null;
+        resolve();
+      }
     });
   }
 

@@ -27,12 +27,14 @@ import { freeBytes, writeBytesEstimate } from './diskSpace.ts';
 import { sha256Hex, stableHash, stableStringify } from '../core/stableJson.ts';
 import { TOOL } from '../core/version.ts';
 import type { InputIdentity } from '../manifest/types.ts';
+import type { SourceReading } from '../manifest/ledger.ts';
 import { planFromCensus, type ShardPlanned, type UnitCensus } from '../plan/reduce.ts';
 import type { ShardInfo } from '../shard/writer.ts';
 import type { Tokenizer } from '../tokenize/tokenizer.ts';
 import { writeShard } from '../write/index.ts';
 import { attemptId, digestFile, readDone, removeUnitTemporaries, writeAtomic, writeDone, writeFailed, writeRunning, type CompletionRecord } from './records.ts';
 import { cellsOfSource, loadedOf, type RunRecord } from './runRecord.ts';
+import { sourcePrefix, type SourcePrefix } from './earlyStop.ts';
 
 /** The stages, in order. `group` has units only when a StarCoder source groups repositories. */
 export const STAGES = ['group', 'census', 'plan', 'write', 'commit'] as const;
@@ -58,6 +60,22 @@ export function unitFingerprint(run: RunRecord, stage: StageName, index: number)
 /** The completion record of a unit when it is done in this run, else null. */
 export function doneRecord(run: RunRecord, stage: StageName, index: number): Promise<CompletionRecord | null> {
   return readDone(stageDir(run, stage), unitName(stage, index), unitFingerprint(run, stage, index));
+}
+
+/** A done census unit's in-cell tokens per cell (from its completion record), or null when it is not done. */
+export async function censusAvailable(run: RunRecord, index: number): Promise<number[] | null> {
+  const record = await doneRecord(run, 'census', index);
+  return record ? (record.result as CensusResult).counts.cells.map((c) => c.tokens) : null;
+}
+
+/** The census units each source's build uses (early stop, ./earlyStop.ts), by source; throws when a prefix is not known yet. */
+export async function usedPrefixes(run: RunRecord): Promise<SourcePrefix[]> {
+  const available = new Map<number, number[]>();
+  for (let i = 0; i < run.census.length; i++) {
+    const cells = await censusAvailable(run, i);
+    if (cells) available.set(i, cells);
+  }
+  return run.recipe.sources.map((s) => sourcePrefix(run, s.name, (u) => available.get(u) ?? null));
 }
 
 /** What a census unit's completion record carries besides its outputs. */
@@ -203,9 +221,22 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
  * its completion record.
  * @throws PipelineError naming the first unit that is not done or whose outputs do not match.
  */
-export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]; inputs: InputIdentity[] }> {
+export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]; inputs: InputIdentity[]; reading: Map<string, SourceReading> }> {
   const units: UnitCensus[] = [];
   const inputs: InputIdentity[] = [];
+  // Only the units of each source's prefix count (early stop): the same whatever was read past it.
+  const used = new Set<number>();
+  const reading = new Map<string, SourceReading>();
+  for (const prefix of await usedPrefixes(run)) {
+    if (prefix.used === null)
+      throw new PipelineError(
+        `the census of source "${prefix.source}" is not done: its read order has units without a completion record before its budgets are met; run the census stage first`,
+        { source: prefix.source },
+      );
+    for (const u of prefix.order.slice(0, prefix.used)) used.add(u);
+    const config = run.recipe.sources.find((s) => s.name === prefix.source)!;
+    reading.set(prefix.source, { units: prefix.order.length, used: prefix.used, stop: prefix.reason!, oversample: config.oversample });
+  }
   // Group units read StarCoder files: their identities and counts (bad records, skipped input)
   // belong to their source like a census unit's; they hold no document.
   const groupInputs = new Map<string, InputIdentity[]>();
@@ -217,6 +248,7 @@ export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]
     groupInputs.set(run.group[g].source, [...(groupInputs.get(run.group[g].source) ?? []), result.input]);
   }
   for (let i = 0; i < run.census.length; i++) {
+    if (!used.has(i)) continue;
     const grouped = groupInputs.get(run.census[i].source);
     if (grouped) {
       inputs.push(...grouped);
@@ -235,15 +267,16 @@ export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]
     // In unit order, which is listing order: each unit's files, then the files read beside them.
     inputs.push(...result.inputs);
   }
-  return { units, inputs };
+  return { units, inputs, reading };
 }
 
 /** Runs the plan: the manifest without shard infos, and one rows file per shard. */
 export function runPlan(run: RunRecord): Promise<CompletionRecord> {
   return attempt(run, 'plan', 0, async (dir) => {
-    const { units, inputs } = await censusUnits(run);
+    const { units, inputs, reading } = await censusUnits(run);
+    // Files per source: those of the units the build uses.
     const files = new Map<string, number>();
-    for (const input of run.inputs) files.set(input.source, (files.get(input.source) ?? 0) + 1);
+    for (const input of inputs) if (!input.role) files.set(input.source, (files.get(input.source) ?? 0) + 1);
     // The rows the free disk space can hold, to refuse absurd budgets before selecting.
     const free = await freeBytes(run.workDir);
     const perRow = writeBytesEstimate(run, 1);
@@ -254,7 +287,7 @@ export function runPlan(run: RunRecord): Promise<CompletionRecord> {
             rows: Math.floor(free / perRow),
             why: `the shards would need about ${perRow.toLocaleString('en-US')} bytes each in ${run.workDir}, where ${free.toLocaleString('en-US')} bytes are free`,
           };
-    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows);
+    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows, reading);
     const outputs: CompletionRecord['outputs'] = {};
     const put = async (file: string, text: string) => {
       await writeAtomic(path.join(dir, file), text);

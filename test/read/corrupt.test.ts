@@ -24,7 +24,16 @@ import { SHARED_SAMPLES, skipWithoutSharedSamples } from '../helpers/sharedSampl
 afterAll(removeTempDirs);
 
 const source = (format: 'jsonl' | 'parquet' | 'text'): SourceConfig =>
-  ({ name: 's', format, paths: [], window: 'short', budgetTokens: 'all', lengthTokens: { min: 2, max: 100 }, maxRepetition: 1 }) as SourceConfig;
+  ({
+    name: 's',
+    format,
+    paths: [],
+    window: 'short',
+    budgetTokens: 'all',
+    lengthTokens: { min: 2, max: 100 },
+    maxRepetition: 1,
+    oversample: 1.5,
+  }) as SourceConfig;
 
 async function fileOf(name: string, bytes: Buffer | Uint8Array): Promise<InputFile> {
   const absPath = path.join(await tempDir(), name);

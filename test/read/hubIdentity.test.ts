@@ -33,6 +33,7 @@ const source = {
   budgetTokens: 'all',
   lengthTokens: { min: 2, max: 100 },
   maxRepetition: 1,
+  oversample: 1.5,
 } as SourceConfig;
 
 describe('identity of hub files read by ranges', () => {

@@ -74,6 +74,7 @@ describe('cells', () => {
     budgetTokens: 7000,
     lengthTokens: { min: 8193, max: 200000 },
     maxRepetition: 1,
+    oversample: 1.5,
     ...over,
   });
 
