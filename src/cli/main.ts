@@ -61,14 +61,19 @@ program
     'Run one task of a stage of a build prepared by build-mix (what each array job of --executor slurm runs; a Kubernetes indexed job or AWS Batch array can run it too): the units u with u mod count = index that are not done.',
   )
   .requiredOption('--work <dir>', 'work directory of the build (holds run.json)')
-  .requiredOption('--stage <name>', 'census, plan, write or commit')
+  .requiredOption('--stage <name>', 'group, census, census-control, plan, write or commit')
   .option('--index <i>', 'task index (default LONGMIX_TASK_INDEX, else SLURM_ARRAY_TASK_ID)', nonNegativeInt)
   .option('--count <n>', 'number of tasks of the stage (default LONGMIX_TASK_COUNT)', positiveInt)
   .option('--workers <n>', 'worker threads of this task', workerCount, defaultWorkerCount())
-  .action(async (opts: { work: string; stage: string; index?: number; count?: number; workers: number }) => {
+  .option(
+    '--wave <k>',
+    'census: run the units of census wave k (early stop under Slurm); census-control: check wave k and submit what comes next',
+    nonNegativeInt,
+  )
+  .action(async (opts: { work: string; stage: string; index?: number; count?: number; workers: number; wave?: number }) => {
     const slot = taskSlotFrom(process.env, { index: opts.index, count: opts.count });
-    const { ran, skipped } = await runTask(userPath(opts.work), opts.stage as StageName, slot, opts.workers);
-    console.log(`longmix task: ${opts.stage} task ${slot.index} of ${slot.count}: ${ran} unit(s) run, ${skipped} already done`);
+    const { ran, skipped, note } = await runTask(userPath(opts.work), opts.stage as StageName, slot, opts.workers, undefined, opts.wave);
+    console.log(`longmix task: ${opts.stage} task ${slot.index} of ${slot.count}: ${ran} unit(s) run, ${skipped} already done${note ? `; ${note}` : ''}`);
   });
 
 program

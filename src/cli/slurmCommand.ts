@@ -6,7 +6,9 @@
 import type { LoadedRecipe } from '../config/load.ts';
 import { previousManifest, openOutDir, prepareOutDir } from '../run/outDir.ts';
 import { prepareRun } from '../run/build.ts';
-import { slurmJobs, submitJobs, waitForCommit, type SlurmOptions } from '../run/slurm.ts';
+import { afterCensusJobs, slurmJobs, submitJobs, waitForCommit, waveUnitsPerSource, type SlurmOptions } from '../run/slurm.ts';
+import { planWave, saveSlurmOptions } from '../run/waves.ts';
+import { targetsOf } from '../run/earlyStop.ts';
 import { openRun } from '../run/workDir.ts';
 import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import { formatSummary } from './summary.ts';
@@ -46,13 +48,16 @@ export async function buildOnSlurm(loaded: LoadedRecipe, outDir: string, workDir
     time: opts.time,
     sbatchArgs: opts.sbatchArg,
   };
-  const jobs = slurmJobs(run, options);
   if (opts.dryRun) {
-    for (const job of jobs)
-      console.log(
-        `# ---- ${job.stage} (${job.array === null ? 'one job' : `array of ${job.array} tasks`}; submitted with --dependency=afterok:<previous job> --kill-on-invalid-dep=yes after the first)\n${job.script}`,
-      );
-    console.log(`# nothing was submitted (--dry-run); the run would use ${run.census.length} census units over ${run.inputs.length} input files`);
+    const firstWave = run.recipe.sources.reduce((n, s) => {
+      const units = run.census.filter((u) => u.source === s.name).length;
+      return n + (targetsOf(run, s.name) === null ? units : Math.min(units, waveUnitsPerSource(options.tasks, run.recipe.sources.length)));
+    }, 0);
+    const jobs = [...slurmJobs(run, options, firstWave), ...afterCensusJobs(run, options)];
+    for (const job of jobs) console.log(`# ---- ${job.label} (${job.array === null ? 'one job' : `array of ${job.array} tasks`})\n${job.script}`);
+    console.log(
+      `# nothing was submitted (--dry-run). Each job runs after the previous one ends well (afterok, --kill-on-invalid-dep=yes; a wave's controller afterany); the controller of census wave k submits wave k+1 (${firstWave} units in the first, the next ones for the sources whose budgets are not met yet) or, once every source's read prefix is known, the plan, write and commit jobs. The run has ${run.census.length} census units over ${run.inputs.length} input files.`,
+    );
     return;
   }
   const lock = await openOutDir(run.outDir);
@@ -69,12 +74,17 @@ export async function buildOnSlurm(loaded: LoadedRecipe, outDir: string, workDir
     );
     return;
   }
+  await saveSlurmOptions(run, options);
+  const wave = await planWave(run, options.tasks, 0);
+  const jobs = wave.length
+    ? slurmJobs(run, options, wave.length)
+    : [...(run.group.length ? slurmJobs(run, options, 0).slice(0, 1) : []), ...afterCensusJobs(run, options)];
   const ids = await submitJobs(run, jobs);
   console.log(
-    `longmix build-mix: submitted ${jobs.map((j, i) => `${j.stage} ${ids[i]}${j.array === null ? '' : ` (${j.array} tasks)`}`).join(', ')}; logs in ${workDir}/logs`,
+    `longmix build-mix: submitted ${jobs.map((j, i) => `${j.label} ${ids[i]}${j.array === null ? '' : ` (${j.array} tasks)`}`).join(', ')}; logs in ${workDir}/logs`,
   );
   console.log(`progress: pnpm pipeline status ${outDir}${workDir.startsWith(outDir) ? '' : ` --work ${workDir}`}`);
   if (!opts.wait) return;
-  await waitForCommit(run, ids);
+  await waitForCommit(run);
   console.log(formatSummary((await previousManifest(run.outDir))!, outDir, Number(process.hrtime.bigint() - started) / 1e9));
 }

@@ -43,9 +43,10 @@ export interface SlurmOptions {
   sbatchArgs: string[];
 }
 
-/** One job of the chain: its stage, the script's text and, once submitted, its job id. */
+/** One job of the chain: its stage, label (job name suffix, script and log name), the script's text. */
 export interface SlurmJob {
   stage: StageName;
+  label: string;
   script: string;
   /** Array tasks (census, write) or null (plan, commit). */
   array: number | null;
@@ -56,55 +57,103 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Quotes a word for bash. */
 const q = (s: string) => (/^[A-Za-z0-9_./:=@%+,-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
 
+/** Job name prefix of a run's jobs: `longmix-<first 8 hex digits of the run id>-`. */
+export const jobPrefix = (runRecord: RunRecord) => `longmix-${runRecord.runId.slice(0, 8)}-`;
+
 /**
- * The sbatch scripts of a run, in submission order. Each runs `longmix task` with this machine's
- * Node.js and tsx from this checkout (the cluster's nodes must see the same paths, as they must
- * see the work directory).
+ * One sbatch script running `longmix task` with this machine's Node.js and tsx from this checkout
+ * (the cluster's nodes must see the same paths, as they must see the work directory).
+ * @param label - the job's name after the run prefix (and its log file's).
+ * @param args - the task's arguments after `--work` and `--stage`.
  */
-export function slurmJobs(runRecord: RunRecord, options: SlurmOptions): SlurmJob[] {
+function script(
+  runRecord: RunRecord,
+  options: SlurmOptions,
+  stage: StageName | 'census-control',
+  label: string,
+  array: number | null,
+  args: string[] = [],
+): SlurmJob {
   const work = runRecord.workDir;
-  const node = process.execPath;
   const tsx = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs');
   const main = path.join(ROOT, 'src', 'cli', 'main.ts');
-  const cpus = options.cpusPerTask ?? 1;
-  const name = `longmix-${runRecord.recipe.name}`;
-  const script = (stage: StageName, array: number | null): SlurmJob => {
-    const lines = [
-      '#!/bin/bash',
-      `#SBATCH --job-name=${q(`${name}-${stage}`)}`,
-      `#SBATCH --output=${q(path.join(work, 'logs', `${stage}-%${array === null ? 'j' : 'A_%a'}.log`))}`,
-      '#SBATCH --open-mode=append',
-      `#SBATCH --cpus-per-task=${cpus}`,
-      ...(array === null ? [] : [`#SBATCH --array=0-${array - 1}`]),
-      ...(options.partition ? [`#SBATCH --partition=${q(options.partition)}`] : []),
-      ...(options.mem ? [`#SBATCH --mem=${q(options.mem)}`] : []),
-      ...(options.time ? [`#SBATCH --time=${q(options.time)}`] : []),
-      ...options.sbatchArgs.map((a) => `#SBATCH ${q(a)}`),
-      'set -euo pipefail',
-      `cd ${q(ROOT)}`,
-      `exec ${q(node)} --import ${q(tsx)} ${q(main)} task --work ${q(work)} --stage ${stage} --count ${array ?? 1} --index "\${SLURM_ARRAY_TASK_ID:-0}" --workers ${cpus}`,
-      '',
-    ];
-    return { stage, script: lines.join('\n'), array };
-  };
-  const census = Math.max(1, Math.min(options.tasks, runRecord.census.length));
-  const group = runRecord.group.length ? [script('group', Math.min(options.tasks, runRecord.group.length))] : [];
-  return [...group, script('census', census), script('plan', null), script('write', options.tasks), script('commit', null)];
+  const cpus = stage === 'census-control' ? 1 : (options.cpusPerTask ?? 1);
+  const lines = [
+    '#!/bin/bash',
+    `#SBATCH --job-name=${q(`${jobPrefix(runRecord)}${label}`)}`,
+    `#SBATCH --output=${q(path.join(work, 'logs', `${label}-%${array === null ? 'j' : 'A_%a'}.log`))}`,
+    '#SBATCH --open-mode=append',
+    `#SBATCH --cpus-per-task=${cpus}`,
+    ...(array === null ? [] : [`#SBATCH --array=0-${array - 1}`]),
+    ...(options.partition ? [`#SBATCH --partition=${q(options.partition)}`] : []),
+    ...(options.mem ? [`#SBATCH --mem=${q(options.mem)}`] : []),
+    ...(options.time ? [`#SBATCH --time=${q(options.time)}`] : []),
+    ...options.sbatchArgs.map((a) => `#SBATCH ${q(a)}`),
+    'set -euo pipefail',
+    `cd ${q(ROOT)}`,
+    `exec ${q(process.execPath)} --import ${q(tsx)} ${q(main)} task --work ${q(work)} --stage ${stage} --count ${array ?? 1} --index "\${SLURM_ARRAY_TASK_ID:-0}" --workers ${cpus}${args.map((a) => ` ${q(a)}`).join('')}`,
+    '',
+  ];
+  return { stage: stage as StageName, label, script: lines.join('\n'), array };
+}
+
+/** The jobs after the census: plan, write (an array of `tasks`), commit. */
+export function afterCensusJobs(runRecord: RunRecord, options: SlurmOptions): SlurmJob[] {
+  return [
+    script(runRecord, options, 'plan', 'plan', null),
+    script(runRecord, options, 'write', 'write', options.tasks),
+    script(runRecord, options, 'commit', 'commit', null),
+  ];
 }
 
 /**
- * Submits the chain of jobs; returns their ids in order.
- * @throws PipelineError naming the stage when sbatch fails (with its message).
+ * Census units per source in one wave of early stop: the tasks shared over the sources still
+ * reading (at least 1 each), so that at most one wave is read past each source's prefix.
  */
-export async function submitJobs(runRecord: RunRecord, jobs: readonly SlurmJob[]): Promise<string[]> {
+export function waveUnitsPerSource(tasks: number, readingSources: number): number {
+  return Math.max(1, Math.floor(tasks / Math.max(1, readingSources)));
+}
+
+/**
+ * The census jobs of a wave: an array running the wave's units (listed in
+ * `<work>/slurm/census-wave-<k>.json`, task i running units i, i + n, …), then a one-CPU
+ * controller that, from the records, submits the next wave or, once every source's prefix is
+ * known, the jobs after the census.
+ */
+export function waveJobs(runRecord: RunRecord, options: SlurmOptions, wave: number, units: number): SlurmJob[] {
+  const tasks = Math.max(1, Math.min(options.tasks, units));
+  return [
+    script(runRecord, options, 'census', `census-w${wave}`, tasks, ['--wave', String(wave)]),
+    script(runRecord, options, 'census-control', `census-control-w${wave}`, null, ['--wave', String(wave)]),
+  ];
+}
+
+/**
+ * The sbatch scripts a submission starts with: the group array (StarCoder repositories, if any),
+ * then the census's first wave and its controller (which submits the rest).
+ */
+export function slurmJobs(runRecord: RunRecord, options: SlurmOptions, firstWaveUnits: number): SlurmJob[] {
+  const group = runRecord.group.length ? [script(runRecord, options, 'group', 'group', Math.min(options.tasks, runRecord.group.length))] : [];
+  return [...group, ...waveJobs(runRecord, options, 0, firstWaveUnits)];
+}
+
+/**
+ * Submits jobs as a chain (each after the previous one ends well: `afterok`, with
+ * `--kill-on-invalid-dep=yes`; a controller runs `afterany` its wave, so that it can report a
+ * failed unit), the first after `after` when given; returns their ids in order.
+ * @throws PipelineError naming the job when sbatch fails (with its message).
+ */
+export async function submitJobs(runRecord: RunRecord, jobs: readonly SlurmJob[], after?: string): Promise<string[]> {
   const dir = path.join(runRecord.workDir, 'slurm');
   await mkdir(dir, { recursive: true });
   await mkdir(path.join(runRecord.workDir, 'logs'), { recursive: true });
   const ids: string[] = [];
   for (const job of jobs) {
-    const file = path.join(dir, `${job.stage}.sbatch`);
+    const file = path.join(dir, `${job.label}.sbatch`);
     await writeFile(file, job.script, { mode: 0o755 });
-    const dependency = ids.length ? ['--dependency', `afterok:${ids[ids.length - 1]}`, '--kill-on-invalid-dep=yes'] : [];
+    const previous = ids.length ? ids[ids.length - 1] : after;
+    const kind = job.label.startsWith('census-control') ? 'afterany' : 'afterok';
+    const dependency = previous ? ['--dependency', `${kind}:${previous}`, '--kill-on-invalid-dep=yes'] : [];
     try {
       const { stdout } = await run('sbatch', ['--parsable', ...dependency, file]);
       ids.push(stdout.trim().split(';')[0]);
@@ -112,7 +161,7 @@ export async function submitJobs(runRecord: RunRecord, jobs: readonly SlurmJob[]
       const e = error as { stderr?: string; message: string; code?: string };
       const why = e.code === 'ENOENT' ? 'sbatch is not installed or not on PATH' : (e.stderr || e.message).trim();
       throw new PipelineError(
-        `sbatch refused the ${job.stage} job: ${why}${ids.length ? ` (jobs ${ids.join(', ')} were submitted; scancel them or let them fail)` : ''}`,
+        `sbatch refused the ${job.label} job: ${why}${ids.length ? ` (jobs ${ids.join(', ')} were submitted; scancel them or let them fail)` : ''}`,
         { stage: job.stage },
       );
     }
@@ -120,13 +169,19 @@ export async function submitJobs(runRecord: RunRecord, jobs: readonly SlurmJob[]
   return ids;
 }
 
-/** The ids among `ids` that Slurm still has pending or running (array tasks included). */
-async function queued(ids: readonly string[]): Promise<string[]> {
-  const { stdout } = await run('squeue', ['-h', '-o', '%i %T', '-j', ids.join(',')]).catch(() => ({ stdout: '' }));
+/** The jobs of a run Slurm still has pending or running (array tasks included), by their name prefix. */
+async function queued(runRecord: RunRecord): Promise<string[]> {
+  const { stdout } = await run('squeue', ['-h', '-o', '%i %j %T']).catch(() => ({ stdout: '' }));
   return stdout
     .split('\n')
-    .map((l) => l.trim())
-    .filter((l) => l && !/ (COMPLETED|CANCELLED|FAILED|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL|BOOT_FAIL|DEADLINE|PREEMPTED)$/.test(l));
+    .map((l) => l.trim().split(/\s+/))
+    .filter(
+      ([id, name, state]) =>
+        id &&
+        name?.startsWith(jobPrefix(runRecord)) &&
+        !/^(COMPLETED|CANCELLED|FAILED|TIMEOUT|OUT_OF_MEMORY|NODE_FAIL|BOOT_FAIL|DEADLINE|PREEMPTED)$/.test(state ?? ''),
+    )
+    .map(([id]) => id);
 }
 
 /**
@@ -134,16 +189,16 @@ async function queued(ids: readonly string[]): Promise<string[]> {
  * @param onTick - called every poll with the status text (for a progress line).
  * @throws PipelineError with the build's status (failed units and their errors) when the chain ended without a commit.
  */
-export async function waitForCommit(runRecord: RunRecord, ids: readonly string[], pollMs = 2000, onTick?: (status: string) => void): Promise<void> {
+export async function waitForCommit(runRecord: RunRecord, pollMs = 2000, onTick?: (status: string) => void): Promise<void> {
   for (;;) {
     if (await isCommitted(runRecord)) return;
-    const left = await queued(ids);
+    const left = await queued(runRecord);
     if (left.length === 0) {
       // One last look: the commit may have finished between the two checks.
       if (await isCommitted(runRecord)) return;
       const status = formatStatus(await buildStatus(runRecord.workDir));
       throw new PipelineError(
-        `the Slurm jobs ${ids.join(', ')} ended without committing the build:\n${status}\nFix what failed and run the same command again: units already done are not redone.`,
+        `the Slurm jobs of this build (named ${jobPrefix(runRecord)}…) ended without committing it:\n${status}\nFix what failed and run the same command again: units already done are not redone.`,
       );
     }
     onTick?.(`${left.length} job(s) queued or running`);

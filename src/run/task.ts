@@ -14,6 +14,7 @@ import { UnitPool, type StageProgress } from './pool.ts';
 import type { RunRecord } from './runRecord.ts';
 import { doneRecord, planResult, STAGES, type StageName } from './stages.ts';
 import { isCommitted, readRunRecord } from './workDir.ts';
+import { controlWave, waveUnits } from './waves.ts';
 
 /** Which task this is, of how many. */
 export interface TaskSlot {
@@ -68,14 +69,20 @@ export async function runTokenizerSpec(run: RunRecord): Promise<TokenizerSpec> {
  */
 export async function runTask(
   workDir: string,
-  stage: StageName,
+  stage: StageName | 'census-control',
   slot: TaskSlot,
   workers: number,
   onProgress?: (p: StageProgress) => void,
-): Promise<{ ran: number; skipped: number }> {
-  if (!STAGES.includes(stage)) throw new PipelineError(`Expected a stage among ${STAGES.join(', ')}, got "${stage}"`);
+  wave?: number,
+): Promise<{ ran: number; skipped: number; note?: string }> {
+  if (stage !== 'census-control' && !STAGES.includes(stage))
+    throw new PipelineError(`Expected a stage among ${STAGES.join(', ')} or census-control, got "${stage}"`);
   const run = await readRunRecord(workDir);
   if (!run) throw new PipelineError(`${workDir}: no run record (run.json); start the build with build-mix first`, { workDir });
+  if (stage === 'census-control') {
+    if (wave === undefined) throw new PipelineError('census-control needs --wave');
+    return { ran: 0, skipped: 0, note: await controlWave(run, wave) };
+  }
   if (stage === 'commit') {
     if (slot.index !== 0) return { ran: 0, skipped: 0 };
     if (await isCommitted(run)) {
@@ -92,11 +99,13 @@ export async function runTask(
   }
   const total = await unitCount(run, stage);
   if (total === null) throw new PipelineError(`the plan of ${workDir} is not done, so the write stage has no units yet; run the plan stage first`, { workDir });
+  // A census wave (Slurm early stop, ./waves.ts) lists its units; else the stage's units are all dealt.
+  const units = stage === 'census' && wave !== undefined ? await waveUnits(run, wave) : Array.from({ length: total }, (_, u) => u);
   const mine: number[] = [];
   let skipped = 0;
-  for (let u = slot.index; u < total; u += slot.count) {
-    if (await doneRecord(run, stage, u)) skipped++;
-    else mine.push(u);
+  for (let k = slot.index; k < units.length; k += slot.count) {
+    if (await doneRecord(run, stage, units[k])) skipped++;
+    else mine.push(units[k]);
   }
   if (mine.length === 0) return { ran: 0, skipped };
   const pool = new UnitPool(run, stage === 'census' ? await runTokenizerSpec(run) : null, Math.min(workers, mine.length));
