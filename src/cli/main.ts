@@ -31,7 +31,8 @@ import { buildStatus, formatStatus } from '../run/status.ts';
 import { WORK_DIR_NAME } from '../run/outDir.ts';
 import type { StageName } from '../run/stages.ts';
 import { DEFAULT_RECIPE, registerBuildMix } from './buildCommand.ts';
-import { formatPlan } from './plan.ts';
+import { formatEstimate, formatPlan } from './plan.ts';
+import { estimateRecipe } from '../run/estimate.ts';
 import { createProgress } from './progress.ts';
 import { fmt, formatReportLine, formatSummary } from './summary.ts';
 import { writeReport, type BuildTimings } from '../report/index.ts';
@@ -94,9 +95,26 @@ program
   .option('--scale <factor>', "multiply every numeric budget (overrides the recipe's scale)", positiveNumber)
   .option('--workers <n>', 'tokenizer worker threads', workerCount, defaultWorkerCount())
   .option('--lengths-out <file>', 'also write the length census (every in-range document length per cell, JSON) for `pnpm bench --lengths`')
+  .option(
+    '--estimate',
+    'read only a seeded sample of each source and project the whole build: yield per unit and per GB, units and bytes needed, whether the dataset holds enough, core-hours and disk',
+  )
+  .option('--sample-units <n>', 'with --estimate: census units (files) read per source', positiveInt, 4)
   .addHelpText('after', ENVIRONMENT_HELP)
-  .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string }, command: Command) => {
+  .action(async (opts: { recipe: string; scale?: number; workers: number; lengthsOut?: string; estimate?: boolean; sampleUnits: number }, command: Command) => {
     const loaded = await loadRecipe(recipePath(opts.recipe, command), { scale: opts.scale });
+    if (opts.estimate) {
+      const progress = createProgress();
+      try {
+        const estimate = await estimateRecipe(loaded, opts.workers, opts.sampleUnits, undefined, progress.update);
+        progress.stop();
+        console.log(formatEstimate(estimate, loaded.recipe.name, opts.sampleUnits));
+        if (estimate.sources.some((s) => s.cells.some((c) => !c.enough))) process.exitCode = 1;
+      } finally {
+        progress.stop();
+      }
+      return;
+    }
     if (opts.lengthsOut) opts.lengthsOut = userPath(opts.lengthsOut);
     if (opts.lengthsOut) assertCensusTarget(opts.lengthsOut);
     const progress = createProgress();

@@ -3,6 +3,7 @@
  * census, then every unmet plan with its fix.
  */
 import type { PlanReport } from '../run/plan.ts';
+import type { BuildEstimate } from '../run/estimate.ts';
 import { lengthDropped } from '../manifest/ledger.ts';
 import { fmt, table } from './summary.ts';
 
@@ -34,4 +35,55 @@ export function formatPlan(report: PlanReport, recipeName: string): { text: stri
     ...(problems.length ? ['', 'Plans that cannot be met:', ...problems] : ['', 'Every plan can be met.']),
   ].join('\n');
   return { text, ok: problems.length === 0 };
+}
+
+/** Bytes for people: B, kB, MB, GB, TB (powers of 1000). */
+const gb = (bytes: number) => {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let u = 0;
+  while (bytes >= 1000 && u < units.length - 1) [bytes, u] = [bytes / 1000, u + 1];
+  return `${bytes.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
+};
+
+/** Formats a {@link BuildEstimate}: per cell the yield and units needed, per source what it reads, then the whole build's cost. */
+export function formatEstimate(estimate: BuildEstimate, recipeName: string, sampleUnits: number): string {
+  const cells = estimate.sources.flatMap((s) =>
+    s.cells.map((c) => [
+      `${s.source} ${c.cell.bucket}`,
+      c.cell.plannedTokens === 'all' ? 'all' : fmt(c.cell.plannedTokens),
+      fmt(Math.round(c.tokensPerUnit)),
+      fmt(Math.round(c.tokensPerGB)),
+      c.unitsNeeded === null ? (c.cell.plannedTokens === 'all' ? 'all' : '∞') : fmt(c.unitsNeeded),
+      fmt(Math.round(c.projectedTokens)),
+      c.enough ? 'yes' : 'NO',
+    ]),
+  );
+  const sources = estimate.sources.map((s) => [
+    s.source,
+    `${fmt(s.sampledUnits)} of ${fmt(s.units)}`,
+    `${fmt(s.unitsToRead)} (${gb(s.bytesToRead)})`,
+    gb(s.datasetBytes),
+    fmt(Math.round(s.documentsToTokenize)),
+    s.coreHours.toFixed(s.coreHours < 1 ? 3 : 1),
+    gb(s.tokenStoreBytes),
+    s.note ?? '',
+  ]);
+  const t = estimate.totals;
+  const short = estimate.sources.flatMap((s) =>
+    s.cells
+      .filter((c) => !c.enough)
+      .map(
+        (c) => `  ${s.source} ${c.cell.bucket}: the dataset is projected to hold ${fmt(Math.round(c.projectedTokens))} tokens, less than its plan × oversample`,
+      ),
+  );
+  return [
+    `longmix plan --estimate: ${recipeName}, projected from the first ${sampleUnits} unit(s) of each source's seeded read order (tokens include BOS/EOS)`,
+    '',
+    table(['cell (source bucket)', 'planned', 'tokens/unit', 'tokens/GB', 'units needed', 'dataset holds', 'enough'], cells),
+    '',
+    table(['source', 'sampled units', 'units to read', 'dataset', 'docs to tokenize', 'core-hours', 'token store', ''], sources),
+    '',
+    `whole build: read ${gb(t.bytesToRead)} of input, tokenize ${fmt(Math.round(t.documentsToTokenize))} documents, about ${t.coreHours.toFixed(t.coreHours < 1 ? 3 : 1)} core-hours at the measured rate, ${gb(t.tokenStoreBytes)} of token stores in the work directory`,
+    ...(short.length ? ['', 'Cells the dataset cannot fill:', ...short] : []),
+  ].join('\n');
 }

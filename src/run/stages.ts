@@ -82,6 +82,8 @@ export async function usedPrefixes(run: RunRecord): Promise<SourcePrefix[]> {
 export interface CensusResult {
   counts: CensusCounts;
   inputs: InputIdentity[];
+  /** Wall time of the unit in its worker thread, seconds (a measurement, not part of the build's bytes; `plan --estimate` uses it). */
+  seconds: number;
 }
 
 /** What the plan's completion record carries. */
@@ -194,6 +196,7 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
     const tokensFile = `${name}.tokens`;
     const docsFile = `${name}.docs.json`;
     const writer = await TokenFileWriter.create(tmp(tokensFile));
+    const started = process.hrtime.bigint();
     let result;
     try {
       result = spec.partition
@@ -211,7 +214,7 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
     await rename(tmp(tokensFile), path.join(dir, tokensFile));
     await writeAtomic(path.join(dir, docsFile), JSON.stringify(result.docs));
     const outputs = { [tokensFile]: await digestFile(path.join(dir, tokensFile)), [docsFile]: await digestFile(path.join(dir, docsFile)) };
-    const censusResult: CensusResult = { counts: result.counts, inputs: result.inputs };
+    const censusResult: CensusResult = { counts: result.counts, inputs: result.inputs, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
     return { outputs, result: censusResult };
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Test helpers for whole builds: temporary output directories and a shared tokenizer spec.
  */
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { loadRecipe } from '../../src/config/load.ts';
@@ -42,4 +42,22 @@ export async function filesOf(dir: string): Promise<Record<string, Buffer>> {
     if (entry.isFile() && !entry.name.startsWith('.')) out[entry.name] = await readFile(path.join(dir, entry.name));
   }
   return out;
+}
+
+const WORDS = ['river', 'mountain', 'city', 'forest', 'ocean', 'desert', 'valley', 'island', 'bridge', 'garden'];
+
+/**
+ * Writes `files` JSONL files `part-NN.jsonl` of 20 documents each (30..119 words of a fixed
+ * vocabulary, varying by file and document) into `dir`; returns each file's texts.
+ */
+export async function writeWordFiles(dir: string, files: number): Promise<string[][]> {
+  const texts: string[][] = [];
+  for (let f = 0; f < files; f++) {
+    const docs = Array.from({ length: 20 }, (_, d) =>
+      Array.from({ length: 30 + ((f * 7 + d * 13) % 90) }, (_, w) => WORDS[(f + d + w) % WORDS.length]).join(' '),
+    );
+    texts.push(docs);
+    await writeFile(path.join(dir, `part-${String(f).padStart(2, '0')}.jsonl`), docs.map((text) => JSON.stringify({ text })).join('\n') + '\n');
+  }
+  return texts;
 }

@@ -12,24 +12,15 @@ import { readOrder } from '../../src/run/earlyStop.ts';
 import { createRunRecord } from '../../src/run/runRecord.ts';
 import { createTokenizerFromSpec } from '../../src/tokenize/registry.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
-import { filesOf, llama3Spec, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { filesOf, llama3Spec, removeTempDirs, tempDir, writeWordFiles } from '../helpers/build.ts';
 
 afterAll(removeTempDirs);
-
-const WORDS = ['river', 'mountain', 'city', 'forest', 'ocean', 'desert', 'valley', 'island', 'bridge', 'garden'];
 
 describe('early stop', () => {
   it('uses the shortest prefix of the seeded file order that meets oversample × the plan, whatever the worker count', async () => {
     const dir = await tempDir();
-    // 12 files of 20 documents each, 30..120 words.
-    const texts: string[][] = [];
-    for (let f = 0; f < 12; f++) {
-      const docs = Array.from({ length: 20 }, (_, d) =>
-        Array.from({ length: 30 + ((f * 7 + d * 13) % 90) }, (_, w) => WORDS[(f + d + w) % WORDS.length]).join(' '),
-      );
-      texts.push(docs);
-      await writeFile(path.join(dir, `part-${String(f).padStart(2, '0')}.jsonl`), docs.map((text) => JSON.stringify({ text })).join('\n') + '\n');
-    }
+    // 12 files of 20 documents each, 30..119 words.
+    const texts = await writeWordFiles(dir, 12);
     const budget = 3000;
     await writeFile(
       path.join(dir, 'r.yaml'),
@@ -69,7 +60,8 @@ describe('early stop', () => {
 
   it('a budget of "all" reads every file; a dataset too small for the oversample is read whole and says so', async () => {
     const dir = await tempDir();
-    for (let f = 0; f < 3; f++) await writeFile(path.join(dir, `p${f}.jsonl`), JSON.stringify({ text: WORDS.join(' ') }) + '\n');
+    for (let f = 0; f < 3; f++)
+      await writeFile(path.join(dir, `p${f}.jsonl`), JSON.stringify({ text: 'river mountain city forest ocean desert valley island bridge garden' }) + '\n');
     const recipe = (budget: string) =>
       `name: es\noriginalWindowTokens: 256\nrowTokens: 1024\noutput: { worldSize: 1, globalBatchRows: 1 }\nsources:\n  - { name: web, format: jsonl, paths: ['p*.jsonl'], window: short, budgetTokens: ${budget}, maxRepetition: 10, lengthTokens: { min: 2, max: 256 } }\n`;
     await writeFile(path.join(dir, 'all.yaml'), recipe('all'));

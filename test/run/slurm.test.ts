@@ -15,7 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAttemptRecords } from '../../src/run/records.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
-import { filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { filesOf, removeTempDirs, tempDir, writeWordFiles } from '../helpers/build.ts';
 import { skipWithoutSharedSamples } from '../helpers/sharedSamples.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -130,13 +130,7 @@ describe.skipIf(skip)('build-mix --executor slurm on a real single-node cluster'
 
   it('early stop in waves: the bytes of the local build, reading at most one wave past the prefix', async () => {
     const dir = await tempDir();
-    const words = ['river', 'mountain', 'city', 'forest', 'ocean', 'desert', 'valley', 'island'];
-    for (let f = 0; f < 12; f++) {
-      const docs = Array.from({ length: 20 }, (_, d) =>
-        Array.from({ length: 30 + ((f * 7 + d * 13) % 90) }, (_, w) => words[(f + d + w) % words.length]).join(' '),
-      );
-      await writeFile(path.join(dir, `part-${String(f).padStart(2, '0')}.jsonl`), docs.map((text) => JSON.stringify({ text })).join('\n') + '\n');
-    }
+    await writeWordFiles(dir, 12);
     const recipe = path.join(dir, 'r.yaml');
     await writeFile(
       recipe,
