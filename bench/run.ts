@@ -40,6 +40,7 @@ import { positiveInt, positiveNumber } from '../src/cli/args.ts';
 import { PipelineError } from '../src/core/errors.ts';
 import { simulateCensusPacking, simulatePacking } from './packing.ts';
 import { buildBench } from './build.ts';
+import { scaleBench } from './scale.ts';
 import { tokenizerBench } from './tokenizer.ts';
 
 const repoPath = (rel: string) => path.relative(process.cwd(), fileURLToPath(new URL(`../${rel}`, import.meta.url)));
@@ -69,6 +70,8 @@ const opts = new Command('bench')
   .option('--corpus-mb <n>', 'text in the build bench corpus, MB (made from ../shared/samples)', positiveNumber, 50)
   .option('--plan-docs <n>', 'in-cell documents of the plan memory measurement', positiveInt, 1_000_000)
   .option('--slurm-tasks <n>', 'array tasks of the Slurm measurement (when a cluster runs)', positiveInt, 2)
+  .option('--scale', 'print only the scale bench (bench/scale.ts): early stop and the byte prefilter on a RedPajama-v2-like corpus')
+  .option('--scale-files <n>', 'files of the scale bench corpus', positiveInt, 200)
   .parse(process.argv)
   .opts<{
     recipe?: string;
@@ -87,6 +90,8 @@ const opts = new Command('bench')
     corpusMb: number;
     planDocs: number;
     slurmTasks: number;
+    scale?: boolean;
+    scaleFiles: number;
   }>();
 
 /** Phases 1 and 2: tokenizer-only and end-to-end throughput, printed as a table. */
@@ -209,6 +214,10 @@ async function throughput(): Promise<void> {
 async function main(): Promise<void> {
   // Read first, so that a bad census file fails before the long phases.
   const census = opts.lengths ? await readLengthCensus(opts.lengths) : undefined;
+  if (opts.scale) {
+    await scaleBench({ samplesDir: SHARED_SAMPLES, files: opts.scaleFiles, workers: opts.workers });
+    return;
+  }
   if (opts.build) {
     await buildBench({ corpusMb: opts.corpusMb, samplesDir: SHARED_SAMPLES, planDocs: opts.planDocs, slurmTasks: opts.slurmTasks });
     return;

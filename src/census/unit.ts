@@ -112,7 +112,8 @@ class Collector {
     private readonly onProgress?: (p: CensusUnitProgress) => void,
   ) {
     this.counts = emptyCounts(source.name, cells.length);
-    this.minTokens = Math.min(...cells.map((c) => c.min));
+    // No prefilter: a bound of 0 tokens never skips a document.
+    this.minTokens = source.prefilter === false ? 0 : Math.min(...cells.map((c) => c.min));
   }
 
   async take(item: ReadItem): Promise<void> {

@@ -64,6 +64,12 @@ export const SourceSchema = z.strictObject({
   maxFiles: positiveInt
     .optional()
     .describe('Read only the first N files in sorted order (local, then hub, then URLs): a deterministic sample of a large dataset.'),
+  prefilter: z
+    .boolean()
+    .default(true)
+    .describe(
+      "Skip tokenizing a document whose UTF-8 length proves it cannot reach the source's smallest bucket (the tokenizer's proven bound: LLaMA-3 bytes + 2 tokens); it is counted as prefiltered. Default true; false tokenizes every document (for measurements).",
+    ),
   oversample: z
     .number()
     .min(1)

@@ -96,8 +96,13 @@ export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, work
     }
     // Early stop: sources take turns, each in its seeded read order, until its budgets are met.
     const queue = new CensusQueue(run, (u) => censusAvailable(run, u));
-    await queue.load();
-    await pool.run('census', { next: () => queue.next(), done: (u) => queue.doneUnit(u) }, report, run.census.length);
+    const remaining = await queue.load();
+    await pool.run(
+      'census',
+      { next: () => queue.next(), done: (u) => queue.doneUnit(u), alreadyDone: run.census.length - remaining },
+      report,
+      run.census.length,
+    );
     timings.push({ phase: 'census', seconds: since(start) });
     start = process.hrtime.bigint();
     await pool.run('plan', await pending('plan', 1), report, 1);

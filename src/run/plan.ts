@@ -69,8 +69,13 @@ export async function planRecipe(
       const report = (p: StageProgress) => onProgress?.({ ...p, totalInputBytes, totalRows: 0 });
       await pool.run('group', await pending('group', run.group.length), report, run.group.length);
       const queue = new CensusQueue(run, (u) => censusAvailable(run, u));
-      await queue.load();
-      await pool.run('census', { next: () => queue.next(), done: (u) => queue.doneUnit(u) }, report, run.census.length);
+      const remaining = await queue.load();
+      await pool.run(
+        'census',
+        { next: () => queue.next(), done: (u) => queue.doneUnit(u), alreadyDone: run.census.length - remaining },
+        report,
+        run.census.length,
+      );
     } finally {
       await pool.close();
     }

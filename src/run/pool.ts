@@ -61,6 +61,8 @@ function errorOf(m: Extract<Message, { type: 'failed' }>): Error {
 export interface UnitQueue {
   next(): number | undefined;
   done(index: number): Promise<void>;
+  /** Units of the stage done before this run of it (for progress). */
+  alreadyDone: number;
 }
 
 interface Slot {
@@ -109,10 +111,9 @@ export class UnitPool {
     totalUnits = Array.isArray(units) ? units.length : 0,
   ): Promise<void> {
     const list = Array.isArray(units) ? [...(units as readonly number[])] : null;
-    const queue: UnitQueue = list ? { next: () => list.shift(), done: async () => undefined } : (units as UnitQueue);
-    const indices = list ?? [];
+    const queue: UnitQueue = list ? { next: () => list.shift(), done: async () => undefined, alreadyDone: totalUnits - list.length } : (units as UnitQueue);
     const partial = new Map<number, WorkerProgress>();
-    const progress: StageProgress = { stage, unitsDone: totalUnits - indices.length, units: totalUnits, documents: 0, tokens: 0, inputBytes: 0, rows: 0 };
+    const progress: StageProgress = { stage, unitsDone: queue.alreadyDone, units: totalUnits, documents: 0, tokens: 0, inputBytes: 0, rows: 0 };
     const finished = { documents: 0, tokens: 0, inputBytes: 0, rows: 0 };
     const failures = new Map<number, Error>();
     const report = () => {

@@ -33,6 +33,7 @@ const source = (format: 'jsonl' | 'parquet' | 'text'): SourceConfig =>
     lengthTokens: { min: 2, max: 100 },
     maxRepetition: 1,
     oversample: 1.5,
+    prefilter: true,
   }) as SourceConfig;
 
 async function fileOf(name: string, bytes: Buffer | Uint8Array): Promise<InputFile> {

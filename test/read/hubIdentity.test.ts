@@ -34,6 +34,7 @@ const source = {
   lengthTokens: { min: 2, max: 100 },
   maxRepetition: 1,
   oversample: 1.5,
+  prefilter: true,
 } as SourceConfig;
 
 describe('identity of hub files read by ranges', () => {

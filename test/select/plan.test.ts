@@ -75,6 +75,7 @@ describe('cells', () => {
     lengthTokens: { min: 8193, max: 200000 },
     maxRepetition: 1,
     oversample: 1.5,
+    prefilter: true,
     ...over,
   });
 
