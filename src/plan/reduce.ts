@@ -24,6 +24,7 @@ import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import type { Candidate } from '../select/plan.ts';
 import { assembleManifest } from './assemble.ts';
 import { planSchedule, planShards } from './schedule.ts';
+import { spaceCopies } from './copySpacing.ts';
 import { applyLastBatch, bufferTokensOf, planBuild, type Census, type PlanDoc } from './select.ts';
 
 /** What the plan reads of one census unit. */
@@ -197,6 +198,7 @@ export function planFromCensus(
     output.globalBatchRows,
     recipe.seed,
   );
+  spaceCopies(schedule, plan.rows, recipe.packing.repeatSpacingRows ?? 0, (d) => `source "${census.docs[d].source}" document "${census.docs[d].id}"`);
   applyLastBatch(census, plan, schedule);
   if (schedule.order.length === 0) {
     throw new BudgetError(

@@ -72,6 +72,7 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
     longDocPolicy: recipe.packing.longDocPolicy,
     shortDocPolicy: recipe.packing.shortDocPolicy,
     fillerSource: recipe.packing.longRowFiller,
+    allowCopiesInRow: recipe.packing.allowCopiesInRow ?? false,
     cellCount: census.cells.length,
   });
   return { plan, selections };
