@@ -80,7 +80,7 @@ interface Entry {
   text: string;
 }
 
-/** Reads every file of a StarCoder source and yields one document per repository part. */
+/** Reads every file of a StarCoder source and yields one document per repository part (and the skip `empty_file` for a file without a record). */
 export async function* readStarcoderRepositories(
   ctx: ReaderContext,
   files: readonly InputFile[],
@@ -94,7 +94,9 @@ export async function* readStarcoderRepositories(
   try {
     const sinks: WriteStream[] = Array.from({ length: partitions }, (_, p) => createWriteStream(path.join(dir, `${p}.jsonl`)));
     for (const file of files) {
+      let records = 0;
       for await (const item of parquetRecords(ctx.source.name, file, [field, REPO, PATH], [], ctx.onRawBytes)) {
+        if (item.kind !== 'skipped') records++;
         if (item.kind !== 'record') {
           yield item;
           continue;
@@ -110,6 +112,8 @@ export async function* readStarcoderRepositories(
         const sink = sinks[fnv1a(repo) % partitions];
         if (!sink.write(JSON.stringify(entry) + '\n')) await once(sink, 'drain');
       }
+      // A file without a record is counted, as the other readers' files are (src/read/index.ts).
+      if (records === 0) yield { kind: 'skipped', skipped: { source: ctx.source.name, reason: 'empty_file', where: file.relPath } };
       onFileDone?.(file);
     }
     await Promise.all(sinks.map((s) => new Promise<void>((resolve, reject) => s.end((error?: Error | null) => (error ? reject(error) : resolve())))));
