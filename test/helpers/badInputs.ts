@@ -17,6 +17,32 @@
 import { gzipSync } from 'node:zlib';
 import { parquetWriteBuffer } from 'hyparquet-writer';
 import type { BadRecordReason } from '../../src/core/doc.ts';
+import { LLAMA3_PATTERN } from '../../src/tokenize/llama3.ts';
+import type { TiktokenSpec } from '../../src/tokenize/tokenizer.ts';
+
+/**
+ * A byte-level tokenizer (one id per byte, BOS 256, EOS 257) for builds that test reading: it
+ * starts at once in every worker thread, where the real vocabularies take about half a second,
+ * and the suite runs about a hundred builds. Its identity is its own (verify with it).
+ */
+export function byteTokenizerSpec(): TiktokenSpec {
+  const ranks = Array.from({ length: 256 }, (_, b) => `${Buffer.from([b]).toString('base64')} ${b}`).join('\n') + '\n';
+  return {
+    kind: 'tiktoken',
+    identity: {
+      name: 'llama3',
+      vocabSize: 258,
+      bosId: 256,
+      eosId: 257,
+      padId: 257,
+      vocabularySource: 'test: one id per byte',
+      vocabularySha256: '0'.repeat(64),
+    },
+    ranks,
+    specialTokens: { '<bos>': 256, '<eos>': 257 },
+    pattern: LLAMA3_PATTERN,
+  };
+}
 
 /** A source kind the suite covers: a reader format (and compression) or a dataset adapter. */
 export type SuiteFormat =
