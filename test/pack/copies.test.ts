@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { bestFitRows } from '../../src/pack/bestFitRows.ts';
-import { FillerPool, packChunked } from '../../src/pack/chunked.ts';
+import { FillerPool } from '../../src/pack/chunked.ts';
 import { CopyGuard, type CopyOf } from '../../src/pack/copies.ts';
 import { planPacking, type PackDoc, type PackOptions } from '../../src/pack/plan.ts';
 
