@@ -16,7 +16,7 @@ import type { InputFile } from '../read/files.ts';
 import { identityOf, openInput, type Opened } from '../read/identity.ts';
 import { readerContext, readFile } from '../read/index.ts';
 import { repositoryDocuments, type RepositoryEntry } from '../read/datasets/starcoder.ts';
-import { maxDocumentTokens } from '../tokenize/tokenBound.ts';
+import { documentTokenBound } from '../tokenize/tokenBound.ts';
 import type { Tokenizer } from '../tokenize/tokenizer.ts';
 import { emptyCounts, emptyDocTable, type CensusCounts, type DocTable } from './store.ts';
 
@@ -102,6 +102,8 @@ class Collector {
 
   /** Fewest tokens of a document in any cell of the source. */
   private readonly minTokens: number;
+  /** The tokenizer's proven tokens-from-bytes bound; absent: no prefilter (every document is tokenized). */
+  private readonly bound: ((utf8Bytes: number) => number) | undefined;
 
   constructor(
     private readonly source: SourceConfig,
@@ -112,8 +114,9 @@ class Collector {
     private readonly onProgress?: (p: CensusUnitProgress) => void,
   ) {
     this.counts = emptyCounts(source.name, cells.length);
-    // No prefilter: a bound of 0 tokens never skips a document.
+    // prefilter false: a minimum of 0 tokens never skips a document.
     this.minTokens = source.prefilter === false ? 0 : Math.min(...cells.map((c) => c.min));
+    this.bound = source.prefilter === false ? undefined : documentTokenBound(tokenizer.identity);
   }
 
   async take(item: ReadItem): Promise<void> {
@@ -121,11 +124,13 @@ class Collector {
     const { counts, docs, progress } = this;
     // The byte prefilter: a document whose UTF-8 length proves it cannot reach the smallest bucket
     // is counted, never tokenized (most web documents are far below a long source's 8k tokens).
-    const bytes = Buffer.byteLength(item.doc.text, 'utf8');
-    if (maxDocumentTokens(this.tokenizer.identity, bytes) < this.minTokens) {
-      counts.prefiltered.documents++;
-      counts.prefiltered.bytes += bytes;
-      return;
+    if (this.bound) {
+      const bytes = Buffer.byteLength(item.doc.text, 'utf8');
+      if (this.bound(bytes) < this.minTokens) {
+        counts.prefiltered.documents++;
+        counts.prefiltered.bytes += bytes;
+        return;
+      }
     }
     const ids = await this.tokenizer.encodeDocument(item.doc.text);
     const lengthTokens = ids.length;

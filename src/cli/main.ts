@@ -18,7 +18,6 @@ import { defaultOutDir, loadRecipe } from '../config/load.ts';
 import { PipelineError } from '../core/errors.ts';
 import { TOOL } from '../core/version.ts';
 import { defaultWorkerCount } from '../tokenize/pool.ts';
-import { verifyBuild } from '../verify/verify.ts';
 import { planRecipe } from '../run/plan.ts';
 import { inspectBuild } from './inspect.ts';
 import { existsSync, rmSync, statSync } from 'node:fs';
@@ -40,6 +39,7 @@ import { TIMINGS_FILE } from '../run/build.ts';
 import { assertCensusTarget, lengthCensusOf, writeLengthCensus } from '../census/lengthCensus.ts';
 import { ENVIRONMENT_HELP } from '../read/hub/options.ts';
 import { recipePath, userPath } from './paths.ts';
+import { runVerify } from './verifyCommand.ts';
 
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`expected a whole number >= 0, got "${value}"`);
@@ -138,37 +138,15 @@ program
 program
   .command('verify')
   .description(
-    'Re-read every shard; check checksums, row invariants, the schedule and totals against manifest.json, and that hf/megatron exports (in <dir>/hf and <dir>/megatron, or given) hold the same tokens.',
+    'Re-read every shard; check checksums, row invariants, the schedule and totals against manifest.json, and that the exports (the given ones, else <dir>/hf and every prefix in <dir>/megatron) hold the same tokens; print OK only when all of it holds. An export that did not finish is named with the commands that write it again.',
   )
   .argument('<dir>', 'build output directory')
   .option('--hf <dir>', 'HF datasets export to check (default <dir>/hf when present)')
-  .option('--megatron <prefix>', 'Megatron export prefix to check (default <dir>/megatron/<recipe> when present)')
+  .option('--megatron <prefix>', 'Megatron export prefix to check (default: every prefix in <dir>/megatron)')
   .action(async (dirArg: string, opts: { hf?: string; megatron?: string }) => {
-    const dir = userPath(dirArg);
-    if (opts.hf) opts.hf = userPath(opts.hf);
-    if (opts.megatron) opts.megatron = userPath(opts.megatron);
-    // Read (and lock-checked) once, before anything is printed.
-    const manifest = await readManifest(dir);
-    const report = await verifyBuild(dir);
-    console.log(
-      `OK ${dir}: ${fmt(report.shards)} shards, ${fmt(report.rows)} rows, ${fmt(report.tokens)} document tokens, ${fmt(report.padTokens)} padding tokens; every invariant holds`,
-    );
-    const defaultPrefix = path.join(dir, 'megatron', manifest.recipe.name);
-    // An export directory beside the build must be complete: a half-written one is an error, not skipped.
-    if (!opts.hf && existsSync(path.join(dir, 'hf')) && !existsSync(path.join(dir, 'hf', 'state.json')))
-      throw new PipelineError(`${path.join(dir, 'hf')}: incomplete HF export (no state.json); remove it or run export again`);
-    if (!opts.megatron && existsSync(path.join(dir, 'megatron')) && !existsSync(`${defaultPrefix}.idx`))
-      throw new PipelineError(
-        `${path.join(dir, 'megatron')}: incomplete Megatron export (no ${path.basename(defaultPrefix)}.idx); remove it or run export again`,
-      );
-    const hfDir = opts.hf ?? (existsSync(path.join(dir, 'hf', 'state.json')) ? path.join(dir, 'hf') : undefined);
-    const megatronPrefix = opts.megatron ?? (existsSync(`${defaultPrefix}.idx`) ? defaultPrefix : undefined);
-    if (hfDir || megatronPrefix) {
-      const exports = await verifyExports(dir, { hfDir, megatronPrefix });
-      console.log(
-        `OK exports: ${[hfDir && `hf ${hfDir}`, megatronPrefix && `megatron ${megatronPrefix}`].filter(Boolean).join(', ')} hold the same ${fmt(exports.rows)} rows token for token`,
-      );
-    }
+    // Everything is checked before anything is printed: OK means the build and every export.
+    const lines = await runVerify(userPath(dirArg), { hf: opts.hf && userPath(opts.hf), megatron: opts.megatron && userPath(opts.megatron) });
+    for (const line of lines) console.log(line);
   });
 
 program

@@ -161,6 +161,20 @@ export const PackingSchema = z.strictObject({
     .string()
     .optional()
     .describe('Name of a short-class source whose selected documents first fill the free space of long rows; the rest of it is packed into short rows.'),
+  allowCopiesInRow: z
+    .boolean()
+    .optional()
+    .describe(
+      'Copies of a document are its uses under maxRepetition > 1 (same source and document id, different use). false (the default when absent): two copies never share a row, filler included, so no row lets the model read one copy while it predicts the other (under longRowAttention: full it would; under document attention a row of copies is still wasted). true: the packer ignores copies. Pieces of one use of a split document may share a row either way.',
+    ),
+  repeatSpacingRows: z
+    .number()
+    .int()
+    .nonnegative()
+    .optional()
+    .describe(
+      'Rows holding different copies of a document are more than this many rows apart in the training order (global row_id), so that they are not read in the same or nearby steps (default 0 when absent: only the same row is ruled out). globalBatchRows - 1 keeps copies out of the same global batch. Split pieces of one use do not count. A build where the rows cannot be ordered so fails, naming the document.',
+    ),
 });
 
 /** Output options. */

@@ -33,6 +33,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { RecordBatchStreamWriter, type RecordBatch, type Schema } from 'apache-arrow';
 import { PipelineError } from '../core/errors.ts';
+import { faultPoint } from '../core/fault.ts';
 import { syncFile } from '../shard/writer.ts';
 import type { RowRecord } from '../shard/schema.ts';
 import {
@@ -161,6 +162,7 @@ export async function writeHfDataset(native: NativeBuild, targetDir: string, opt
       const [start, end] = hfFileRows(index, count, ordered.count);
       rows += await writeArrowStream(path.join(targetDir, name), schema, hfBatches(ordered.rows(start, end), schema, rowTokens));
       files.push(name);
+      await faultPoint(`export:hf:${name}:written`);
     }
   } finally {
     await ordered.close();

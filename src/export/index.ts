@@ -45,6 +45,7 @@ export {
   rowDifference,
 } from './hfFormat.ts';
 export { type MegatronExport } from './megatron.ts';
+export { findExports, type FoundExports, type IncompleteExport } from './discover.ts';
 export {
   MEGATRON_DTYPE_INT32,
   MEGATRON_DTYPE_UINT16,

@@ -24,6 +24,7 @@ import { endianness } from 'node:os';
 import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { InvariantError, PipelineError } from '../core/errors.ts';
+import { faultPoint } from '../core/fault.ts';
 import type { NativeBuild } from './index.ts';
 import { encodeMegatronIndex, megatronPaths, megatronSidecar, megatronTokenDtype } from './megatronFormat.ts';
 import { encodeNpyHeader } from './npy.ts';
@@ -175,7 +176,10 @@ export async function writeMegatronDataset(native: NativeBuild, prefix: string):
     await rm(scratch, { force: true });
     await writeSynced(tmp.sidecar, Buffer.from(megatronSidecar(native, prefix, placed.values), 'utf8'));
     await writeSynced(tmp.idx, encodeMegatronIndex(new Int32Array(total).fill(rowTokens), oneDocumentPerSequence(total), dtype.code));
-    for (const key of ['bin', 'docLens', 'docOffsets', 'sidecar', 'idx'] as const) await rename(tmp[key], files[key]);
+    for (const key of ['bin', 'docLens', 'docOffsets', 'sidecar', 'idx'] as const) {
+      await faultPoint(`export:megatron:before-rename-${key}`);
+      await rename(tmp[key], files[key]);
+    }
     return { prefix, files, sequences: total, tokens: total * rowTokens, docLensValues: placed.values, tokenDtype: dtype.name };
   } finally {
     await Promise.all([...Object.values(tmp), scratch].map((file) => rm(file, { force: true })));

@@ -60,6 +60,11 @@ export interface Manifest {
     tokens: number;
     padTokens: number;
     pieces: number;
+    /**
+     * Of the pieces, those that are documents cut by a `truncate` policy (they end without EOS).
+     * Absent in older manifests: read as 0.
+     */
+    truncatedPieces?: number;
     /** Rows left out because they did not fill the last global batch. */
     dropped: { rows: number; tokens: number; padTokens: number; policy: 'drop' | 'fill' };
   };

@@ -10,8 +10,12 @@
  *
  * `FillerPool`: a bounded buffer of short pieces (in stream order) from which a closing long row
  * takes, repeatedly, the longest piece that fits its free space.
+ *
+ * Both take an optional {@link CopyGuard}: a piece never joins a row that holds another copy of
+ * its document (a filler piece passes over such a row for the next longest that may join it).
  */
 import { bestFitRows, type PackItem, type RowPlan } from './bestFitRows.ts';
+import type { CopyGuard } from './copies.ts';
 import { CountIndex } from './countIndex.ts';
 
 export type { PackItem, RowPlan };
@@ -19,9 +23,16 @@ export type { PackItem, RowPlan };
 /**
  * Packs `items` (in stream order) into rows of `capacityTokens`.
  * @param onClose - called for each row as it closes (before it is returned), e.g. to add filler.
+ * @param copies - keeps copies of a document out of one row (./copies.ts).
  * @returns rows in closing order.
  */
-export function packChunked(items: readonly PackItem[], capacityTokens: number, bufferTokens: number, onClose?: (row: RowPlan) => void): RowPlan[] {
+export function packChunked(
+  items: readonly PackItem[],
+  capacityTokens: number,
+  bufferTokens: number,
+  onClose?: (row: RowPlan) => void,
+  copies?: CopyGuard,
+): RowPlan[] {
   const maxOpen = Math.max(1, Math.floor(bufferTokens / capacityTokens));
   const closed: RowPlan[] = [];
   let open: RowPlan[] = [];
@@ -34,7 +45,7 @@ export function packChunked(items: readonly PackItem[], capacityTokens: number, 
     }
   };
   const flush = (final: boolean) => {
-    open = bestFitRows(buffer, capacityTokens, open);
+    open = bestFitRows(buffer, capacityTokens, open, copies);
     buffer = [];
     buffered = 0;
     if (final) {
@@ -75,11 +86,13 @@ export class FillerPool {
   /**
    * @param items - filler pieces in stream order, each at most `maxPieceTokens` long.
    * @param bufferTokens - pieces held at once (bounded memory).
+   * @param copies - keeps copies of a document out of one row.
    */
   constructor(
     private readonly items: readonly PackItem[],
     maxPieceTokens: number,
     private readonly bufferTokens: number,
+    private readonly copies?: CopyGuard,
   ) {
     this.index = new CountIndex(maxPieceTokens + 1);
     this.refill();
@@ -96,17 +109,27 @@ export class FillerPool {
     }
   }
 
-  /** Fills `row` (of `capacityTokens`) with the longest buffered pieces that fit, in place. */
+  /**
+   * Fills `row` (of `capacityTokens`) with the longest buffered pieces that fit, in place: of
+   * each length, the first in stream order that the row may take (see the file header).
+   */
   fill(row: RowPlan, capacityTokens: number): void {
     for (;;) {
       const free = capacityTokens - row.usedTokens;
-      const length = free > 0 ? this.index.lastAtOrBefore(Math.min(free, this.index.size - 1)) : -1;
+      let length = free > 0 ? this.index.lastAtOrBefore(Math.min(free, this.index.size - 1)) : -1;
+      let at = -1;
+      for (; length > 0; length = this.index.lastAtOrBefore(length - 1)) {
+        const list = this.byLength.get(length)!;
+        at = this.copies ? list.findIndex((item) => !this.copies!.blocks(item.ref, row)) : 0;
+        if (at !== -1) break;
+      }
       if (length <= 0) return;
-      const item = this.byLength.get(length)!.shift()!;
+      const [item] = this.byLength.get(length)!.splice(at, 1);
       this.index.add(length, -1);
       this.buffered -= length;
       row.refs.push(item.ref);
       row.usedTokens += length;
+      this.copies?.place(item.ref, row);
       this.usedRefs.push(item.ref);
       this.refill();
     }

@@ -9,7 +9,9 @@
  *    (`derivedKey(seed, "pack", source, docId, repeat, part)`, so sources interleave) and packed by
  *    best-fit decreasing with a bounded buffer ({@link packChunked}); rows never mix classes.
  *    With a filler source, each long row, as it closes, takes the longest filler pieces that fit
- *    its free space ({@link FillerPool}); unused filler pieces go to short rows.
+ *    its free space ({@link FillerPool}); unused filler pieces go to short rows. Unless
+ *    `allowCopiesInRow`, no row takes two copies (uses) of one document, filler included
+ *    ({@link CopyGuard}); a copy goes to the best-fitting row it may join instead.
  * 3. A row's window is `long` when it holds a piece longer than `originalWindowTokens` (so
  *    `max(position_ids) + 1 > originalWindowTokens`, the trainer's RoPE switch), else `short`. A
  *    long-class row made only of split remainders that fit the window is thus labelled `short`.
@@ -19,6 +21,7 @@
 import { derivedKey, shuffled, SplitMix64 } from '../core/rng.ts';
 import { splitDocument } from './split.ts';
 import { FillerPool, packChunked, type PackItem, type RowPlan } from './chunked.ts';
+import { CopyGuard, type CopyOf } from './copies.ts';
 
 /** A selected use of a document, as the packer sees it. */
 export interface PackDoc {
@@ -45,6 +48,8 @@ export interface PlacedPiece {
   /** 0-based part number and number of parts (1 when the document is whole or truncated). */
   part: number;
   parts: number;
+  /** True when the piece is a document cut by a `truncate` policy (its tail dropped). */
+  truncated: boolean;
 }
 
 /** One output row: its pieces in order, then `numPad` padding tokens. */
@@ -84,6 +89,8 @@ export interface PackOptions {
   shortDocPolicy: 'split' | 'truncate';
   /** Source whose short pieces fill long rows first, if any. */
   fillerSource?: string;
+  /** Let copies (uses) of one document share a row (recipe `packing.allowCopiesInRow`); default false. */
+  allowCopiesInRow?: boolean;
   /** Number of cells (for the counts array). */
   cellCount: number;
 }
@@ -122,9 +129,10 @@ export function planPacking(docs: readonly PackDoc[], options: PackOptions): Pac
       counts.splitDocuments++;
     }
     const stream = d.window === 'long' ? streams.long : d.source === options.fillerSource ? streams.filler : streams.short;
+    const truncated = spans.length === 1 && spans[0].lengthTokens < d.lengthTokens;
     spans.forEach((span, part) => {
       const ref = pieces.length;
-      pieces.push({ doc: d.doc, repeat: d.repeat, cell: d.cell, ...span, part, parts: spans.length });
+      pieces.push({ doc: d.doc, repeat: d.repeat, cell: d.cell, ...span, part, parts: spans.length, truncated });
       stream.push({ key: derivedKey(options.seed, 'pack', d.source, d.id, String(d.repeat), String(part)), item: { ref, lengthTokens: span.lengthTokens } });
     });
   }
@@ -136,12 +144,13 @@ export function planPacking(docs: readonly PackDoc[], options: PackOptions): Pac
       const kb = keyOf.get(b.ref)!;
       return ka < kb ? -1 : ka > kb ? 1 : a.ref - b.ref;
     });
-  const filler = new FillerPool(inOrder(streams.filler.map((x) => x.item)), originalWindowTokens, options.bufferTokens);
+  const copies = options.allowCopiesInRow ? undefined : copyGuard(pieces);
+  const filler = new FillerPool(inOrder(streams.filler.map((x) => x.item)), originalWindowTokens, options.bufferTokens, copies);
   const fill = options.fillerSource ? (row: RowPlan) => filler.fill(row, rowTokens) : undefined;
-  const longRows = packChunked(inOrder(streams.long.map((x) => x.item)), rowTokens, options.bufferTokens, fill);
+  const longRows = packChunked(inOrder(streams.long.map((x) => x.item)), rowTokens, options.bufferTokens, fill, copies);
   for (const ref of filler.usedRefs) cells[pieces[ref].cell].fillerTokens += pieces[ref].lengthTokens;
   // Filler pieces that no long row took are packed into short rows with the other short sources.
-  const shortRows = packChunked(inOrder([...streams.short.map((x) => x.item), ...filler.remaining()]), rowTokens, options.bufferTokens);
+  const shortRows = packChunked(inOrder([...streams.short.map((x) => x.item), ...filler.remaining()]), rowTokens, options.bufferTokens, undefined, copies);
   const rows: PlannedRow[] = [];
   for (const plan of [...longRows, ...shortRows]) {
     const rowPieces = plan.refs.map((ref) => pieces[ref]);
@@ -152,4 +161,12 @@ export function planPacking(docs: readonly PackDoc[], options: PackOptions): Pac
     rows.push({ window: longest.lengthTokens > originalWindowTokens ? 'long' : 'short', pieces: rowPieces, numPad });
   }
   return { rows: shuffled(rows, new SplitMix64(derivedKey(options.seed, 'row-order'))), pieces: pieces.length, cells };
+}
+
+/** A guard over `pieces` that knows only the documents used more than once; undefined when there is none. */
+function copyGuard(pieces: readonly PlacedPiece[]): CopyGuard | undefined {
+  const repeated = new Set<number>();
+  for (const p of pieces) if (p.repeat > 0) repeated.add(p.doc);
+  if (repeated.size === 0) return undefined;
+  return new CopyGuard((ref): CopyOf | undefined => (repeated.has(pieces[ref].doc) ? pieces[ref] : undefined));
 }

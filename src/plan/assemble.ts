@@ -55,6 +55,7 @@ export function assembleManifest(
       tokens: kept.length * recipe.rowTokens - padTokens,
       padTokens,
       pieces: kept.reduce((s, r) => s + r.pieces.length, 0),
+      truncatedPieces: kept.reduce((s, r) => s + r.pieces.filter((p) => p.truncated).length, 0),
       dropped: {
         rows: dropped.length,
         tokens: dropped.reduce((s, r) => s + recipe.rowTokens - r.numPad, 0),

@@ -24,6 +24,8 @@ import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import type { Candidate } from '../select/plan.ts';
 import { assembleManifest } from './assemble.ts';
 import { planSchedule, planShards } from './schedule.ts';
+import { spaceCopies } from './copySpacing.ts';
+import { pieceBytes, rowBytes, safeRowsPerBatch } from '../shard/limits.ts';
 import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census, type PlanDoc } from './select.ts';
 
 /** What the plan reads of one census unit. */
@@ -205,6 +207,7 @@ export function planFromCensus(
     output.globalBatchRows,
     recipe.seed,
   );
+  spaceCopies(schedule, plan.rows, recipe.packing.repeatSpacingRows ?? 0, (d) => `source "${census.docs[d].source}" document "${census.docs[d].id}"`);
   applyLastBatch(census, plan, schedule);
   if (schedule.order.length === 0) {
     throw new BudgetError(
@@ -213,7 +216,14 @@ export function planFromCensus(
     );
   }
   assertLedger(census.accounts);
-  const shardPlans = planShards(schedule.order.length, output.globalBatchRows, output.worldSize, recipe.rowTokens, output.targetShardBytes);
+  const rowSizeBytes = schedule.order.map((i) =>
+    rowBytes(
+      recipe.rowTokens,
+      plan.rows[i].pieces.reduce((sum, piece) => sum + pieceBytes(census.docs[piece.doc].source, census.docs[piece.doc].id), 0),
+    ),
+  );
+  const rowsPerBatch = safeRowsPerBatch(output.rowsPerBatch, recipe.rowTokens);
+  const shardPlans = planShards(rowSizeBytes, output.globalBatchRows, output.worldSize, rowsPerBatch, output.targetShardBytes);
   const manifest = assembleManifest(loaded, tokenizer, inputs, census.accounts, plan, schedule, shardPlans, [], bufferTokensOf(loaded));
   const shards = shardPlans.map((shardPlan, index) => ({
     index,

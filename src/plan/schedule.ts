@@ -11,16 +11,17 @@
  *
  * Placement (`planShards`): global position `p` is in step `floor(p / G)` and goes to rank
  * `floor((p mod G) / (G / W))`. Each rank's rows, in position order, are cut into `m` shards of
- * equal size (±1 row), `m = ceil(rowsPerRank / floor(targetShardBytes / rowBytes))`, with
- * `rowBytes = 8·rowTokens + 1024` (an estimate: provenance of rows with many pieces can make a
- * file somewhat larger than the target); shard `r·m + k` is
- * rank r's k-th. So the shard count is a multiple of the world size, every rank holds the same
- * number of rows, and a loader with another world size re-splits the same global order from the
- * manifest's schedule without rewriting shards.
+ * equal size (±1 row); shard `r·m + k` is rank r's k-th. `m` is the smallest number (the same for
+ * every rank) for which every shard's estimated bytes (src/shard/limits.ts `shardBytes`: the
+ * token columns, each row's provenance, batch and schema overhead) are at most
+ * `min(targetShardBytes, MAX_SHARD_BYTES)`; a row whose estimate alone passes the target gets a
+ * shard of its own. So the shard count is a multiple of the world size, every rank holds the same
+ * number of rows, no shard passes the 2 GiB limit, and a loader with another world size re-splits
+ * the same global order from the manifest's schedule without rewriting shards.
  */
 import { derivedKey, shuffled, SplitMix64 } from '../core/rng.ts';
 import { ConfigError } from '../core/errors.ts';
-import { MAX_SHARD_BYTES, rowBytes } from '../shard/limits.ts';
+import { MAX_SHARD_BYTES, shardBytes } from '../shard/limits.ts';
 
 /** The global order: `order[p]` is the plan row at global position p; `dropped` are plan rows left out. */
 export interface Schedule {
@@ -63,27 +64,50 @@ export interface ShardPlan {
   positions: number[];
 }
 
+/** `positions` cut into `m` contiguous parts of equal size (±1). */
+function cut<T>(positions: readonly T[], m: number): T[][] {
+  return Array.from({ length: m }, (_, k) => positions.slice(Math.floor((k * positions.length) / m), Math.floor(((k + 1) * positions.length) / m)));
+}
+
 /**
  * Places global positions into shards (see the file header).
- * @throws ConfigError when a single row is larger than the 2 GiB shard limit.
+ * @param rowSizeBytes - estimated bytes of the row at each global position (src/shard/limits.ts
+ *   `rowBytes`, provenance included); its length is the number of rows.
+ * @param rowsPerBatch - rows per record batch the writer uses (for the batch overhead).
+ * @throws ConfigError when a single row's shard would pass `MAX_SHARD_BYTES`.
  */
-export function planShards(totalRows: number, globalBatchRows: number, worldSize: number, rowTokens: number, targetShardBytes: number): ShardPlan[] {
+export function planShards(
+  rowSizeBytes: readonly number[],
+  globalBatchRows: number,
+  worldSize: number,
+  rowsPerBatch: number,
+  targetShardBytes: number,
+): ShardPlan[] {
+  const totalRows = rowSizeBytes.length;
   const perRankPerStep = globalBatchRows / worldSize;
-  const rowsPerRank = totalRows / worldSize;
-  const bytes = rowBytes(rowTokens);
-  if (bytes > MAX_SHARD_BYTES) throw new ConfigError(`one row of ${rowTokens} tokens takes ${bytes} bytes, over the ${MAX_SHARD_BYTES}-byte shard limit`);
-  const target = Math.min(targetShardBytes, MAX_SHARD_BYTES);
-  const perShard = Math.max(1, Math.floor(target / bytes));
-  const shardsPerRank = Math.max(1, Math.ceil(rowsPerRank / perShard));
-  const shards: ShardPlan[] = [];
-  for (let rank = 0; rank < worldSize; rank++) {
-    const positions: number[] = [];
-    for (let p = 0; p < totalRows; p++) if (Math.floor((p % globalBatchRows) / perRankPerStep) === rank) positions.push(p);
-    for (let k = 0; k < shardsPerRank; k++) {
-      const from = Math.floor((k * positions.length) / shardsPerRank);
-      const to = Math.floor(((k + 1) * positions.length) / shardsPerRank);
-      shards.push({ rank, positions: positions.slice(from, to) });
-    }
+  const byRank: number[][] = Array.from({ length: worldSize }, () => []);
+  for (let p = 0; p < totalRows; p++) byRank[Math.floor((p % globalBatchRows) / perRankPerStep)].push(p);
+  const cap = Math.min(targetShardBytes, MAX_SHARD_BYTES);
+  const bytesOf = (positions: readonly number[]) =>
+    shardBytes(
+      positions.map((p) => rowSizeBytes[p]),
+      rowsPerBatch,
+    );
+  for (let p = 0; p < totalRows; p++) {
+    const alone = bytesOf([p]);
+    if (alone > MAX_SHARD_BYTES)
+      throw new ConfigError(
+        `the row at position ${p} takes about ${alone} bytes in a shard of its own, over the ${MAX_SHARD_BYTES}-byte shard limit; lower rowTokens`,
+        {
+          position: p,
+          bytes: alone,
+        },
+      );
   }
-  return shards;
+  const rowsPerRank = byRank[0].length;
+  const fits = (m: number) => byRank.every((positions) => cut(positions, m).every((part) => part.length <= 1 || bytesOf(part) <= cap));
+  let m = Math.max(1, ...byRank.map((positions) => Math.ceil(bytesOf(positions) / cap)));
+  while (m < rowsPerRank && !fits(m)) m++;
+  m = Math.max(1, Math.min(m, rowsPerRank));
+  return byRank.flatMap((positions, rank) => cut(positions, m).map((part) => ({ rank, positions: part })));
 }

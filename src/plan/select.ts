@@ -7,7 +7,7 @@ import type { LoadedRecipe } from '../config/load.ts';
 import type { CellSpec } from '../config/cells.ts';
 import type { CellAccount, SourceAccount } from '../manifest/ledger.ts';
 import { planPacking, type PackDoc, type PackPlan } from '../pack/plan.ts';
-import { planCellSelection, type Candidate, type CellSelection } from '../select/plan.ts';
+import { planCellSelection, truncationLimitTokens, type Candidate, type CellSelection } from '../select/plan.ts';
 import { BudgetError } from '../core/errors.ts';
 import { fillToleranceTokens, maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
 import type { Schedule } from './schedule.ts';
@@ -94,7 +94,7 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
   const packDocs: PackDoc[] = [];
   const selections = census.cells.map((cell, i) => {
     const planned = cell.plannedTokens === 'all' || raise[i] === 0 ? cell.plannedTokens : cell.plannedTokens + raise[i];
-    const selection = planCellSelection({ ...cell, plannedTokens: planned }, census.candidates[i], recipe.seed);
+    const selection = planCellSelection({ ...cell, plannedTokens: planned }, census.candidates[i], recipe.seed, truncationLimitTokens(recipe, cell.window));
     const byIndex = new Map(census.candidates[i].map((c) => [c.index, c]));
     for (const { index, repeat } of selection.selected) {
       packDocs.push({
@@ -117,6 +117,7 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
     longDocPolicy: recipe.packing.longDocPolicy,
     shortDocPolicy: recipe.packing.shortDocPolicy,
     fillerSource: recipe.packing.longRowFiller,
+    allowCopiesInRow: recipe.packing.allowCopiesInRow ?? false,
     cellCount: census.cells.length,
   });
   return { plan, selections };
@@ -139,7 +140,7 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
   if (recipe.output.lastBatchPolicy === 'fill' && plan.rows.length % recipe.output.globalBatchRows !== 0) {
     const cells = census.cells.map((cell, i) => {
       if (cell.plannedTokens === 'all') return { planned: null, capRaise: 0 };
-      return { planned: cell.plannedTokens, capRaise: Math.max(0, Math.floor(selections[i].availableTokens * cell.maxRepetition) - cell.plannedTokens) };
+      return { planned: cell.plannedTokens, capRaise: Math.max(0, Math.floor(selections[i].placeableTokens * cell.maxRepetition) - cell.plannedTokens) };
     });
     const found = searchFill(
       (extraTokens) => (extraTokens === 0 ? plan.rows.length : selectAndPack(loaded, census, raisesFor(cells, extraTokens)).plan.rows.length),

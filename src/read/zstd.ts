@@ -141,8 +141,24 @@ export async function zstdDecoder(onData: (decoded: Uint8Array) => void): Promis
     return true;
   };
 
-  /** Ends the current frame after its last block (and checksum). */
+  /**
+   * Makes fzstd decode what it holds: it keeps the first bytes of a frame until it has 18 of them
+   * (or the input ends), so a whole frame shorter than that (a few bytes of text, as `zstd`
+   * writes them) would otherwise never be decoded before the frame is checked, or at all.
+   */
+  const flush = () => {
+    try {
+      decoder.push(new Uint8Array(0), true);
+    } catch (error) {
+      throw new DecodeError(`${(error as Error).message} in the frame at byte ${frame?.start ?? unitStart}`, 'zstd', frame?.start ?? unitStart, {
+        cause: error,
+      });
+    }
+  };
+
+  /** Ends the current frame after its last block (and checksum): decodes what fzstd holds, then checks size and checksum. */
   const endFrame = (stored: number | null) => {
+    flush();
     const f = frame!;
     if (f.contentSize !== null && f.outputBytes !== f.contentSize) {
       fail(`the frame at byte ${f.start} decodes to ${f.outputBytes} bytes, its header says ${f.contentSize}`, f.start);

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { LoadedRecipe } from '../config/load.ts';
 import { BudgetError } from '../core/errors.ts';
-import { checkCellBudget } from '../select/plan.ts';
+import { checkCellBudget, placeableTokens, truncationLimitTokens } from '../select/plan.ts';
 import type { CellSpec } from '../config/cells.ts';
 import { buildTokenizerSpec } from '../tokenize/registry.ts';
 import type { TokenizerSpec } from '../tokenize/tokenizer.ts';
@@ -26,6 +26,7 @@ import { openRun } from './workDir.ts';
 /** One cell of the plan. Tokens include BOS/EOS. */
 export interface PlanCell {
   cell: CellSpec;
+  /** Tokens rows can hold of the cell's documents (under a truncate policy, each counted up to the truncation limit). */
   availableTokens: number;
   availableDocuments: number;
   /** Token length of every in-range document of the cell, census order (unit order, then document order). */
@@ -84,11 +85,13 @@ export async function planRecipe(
     for (const input of run.inputs) files.set(input.source, (files.get(input.source) ?? 0) + 1);
     const census = censusOf(loaded, units, files);
     const cells = census.cells.map((cell, i) => {
-      const availableTokens = census.candidates[i].reduce((s, c) => s + c.lengthTokens, 0);
+      // What rows can hold: under a truncate policy, documents count up to the truncation limit (as selection counts them).
+      const limit = truncationLimitTokens(loaded.recipe, cell.window);
+      const availableTokens = census.candidates[i].reduce((s, c) => s + placeableTokens(c.lengthTokens, limit), 0);
       const availableDocuments = census.candidates[i].length;
       let problem: BudgetError | null = null;
       try {
-        checkCellBudget(cell, availableTokens, availableDocuments);
+        checkCellBudget(cell, availableTokens, availableDocuments, limit);
       } catch (error) {
         if (!(error instanceof BudgetError)) throw error;
         problem = error;

@@ -352,6 +352,7 @@ export function runWrite(run: RunRecord, index: number, onRow?: (rowsWritten: nu
         padId: run.tokenizer.padId,
         longRowAttention: run.recipe.packing.longRowAttention,
         rowsPerBatch: run.recipe.output.rowsPerBatch,
+        vocabSize: run.tokenizer.vocabSize,
         shardMetadata: shardMetadata(run),
         onRow,
       });

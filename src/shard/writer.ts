@@ -2,12 +2,21 @@
  * Writes one Arrow IPC **stream** shard (readable by `pyarrow.ipc.open_stream`, HF datasets and
  * nnScaler). Lifecycle: `open` → `write(batch)`… → `close()` (or `abort()`): the file is written
  * under a temporary name the caller gives and fsynced; the caller renames it into place.
+ *
+ * Guards: every row is checked before it is encoded (./guard.ts: lengths, token ids against the
+ * vocabulary, piece lists), and the encoded bytes are counted as the Arrow writer emits them: a
+ * chunk that would take the file past `maxBytes` (default {@link MAX_SHARD_BYTES}, the 2 GiB that
+ * `fs.readFile`, readers with 32-bit offsets and many tools stop at) is refused before it reaches
+ * the file, and the write fails naming the shard, the rows and the fix.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { open, rm } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { makeData, RecordBatch, RecordBatchStreamWriter, Struct, vectorFromArray, FixedSizeList, Int32, type Schema } from 'apache-arrow';
+import { AsyncByteQueue, makeData, RecordBatch, RecordBatchStreamWriter, Struct, vectorFromArray, FixedSizeList, Int32, type Schema } from 'apache-arrow';
+import { ConfigError } from '../core/errors.ts';
+import { assertWritableRow } from './guard.ts';
+import { MAX_SHARD_BYTES } from './limits.ts';
 import type { RowRecord } from './schema.ts';
 
 /** What the manifest records of a finished shard. */
@@ -84,9 +93,47 @@ export async function sha256File(file: string): Promise<string> {
   return hash.digest('hex');
 }
 
+/** Thrown by {@link LimitedByteQueue} for the chunk that would pass its limit. */
+class ByteLimitReached extends Error {}
+
+/**
+ * The Arrow writer's output queue, counting bytes: a chunk that would take the total past
+ * `maxBytes` is refused (thrown, never queued); after that every chunk is dropped, so the writer
+ * can still be aborted.
+ */
+class LimitedByteQueue extends AsyncByteQueue {
+  /** Bytes queued so far. */
+  bytes = 0;
+  /** Bytes the refused chunk would have made, once one was refused. */
+  refusedAt: number | null = null;
+
+  constructor(private readonly maxBytes: number) {
+    super();
+  }
+
+  override write(value: Uint8Array): void {
+    if (this.refusedAt !== null) return;
+    if (this.bytes + value.byteLength > this.maxBytes) {
+      this.refusedAt = this.bytes + value.byteLength;
+      throw new ByteLimitReached();
+    }
+    this.bytes += value.byteLength;
+    super.write(value);
+  }
+}
+
+/** Limits a {@link ShardWriter} enforces. */
+export interface ShardLimits {
+  /** Every token id must be below it (the tokenizer's vocabulary size). */
+  vocabSize: number;
+  /** Largest file, bytes; default {@link MAX_SHARD_BYTES}. Tests inject a small one. */
+  maxBytes?: number;
+}
+
 /** An open shard being written. */
 export class ShardWriter {
   private readonly writer = new RecordBatchStreamWriter();
+  private readonly queue: LimitedByteQueue;
   private readonly done: Promise<void>;
   private rows = 0;
   private shortRows = 0;
@@ -97,6 +144,7 @@ export class ShardWriter {
   /**
    * Opens `tmpPath` for writing the shard that will be named `file`.
    * @param rank - the data-parallel rank that reads this shard.
+   * @param limits - the vocabulary size every token id must be below, and the largest file.
    */
   constructor(
     private readonly tmpPath: string,
@@ -104,17 +152,35 @@ export class ShardWriter {
     private readonly schema: Schema,
     private readonly rowTokens: number,
     private readonly rank: number,
+    private readonly limits: ShardLimits,
   ) {
     const sink = createWriteStream(this.tmpPath);
     sink.on('finish', () => (this.sizeBytes = sink.bytesWritten));
+    this.queue = new LimitedByteQueue(limits.maxBytes ?? MAX_SHARD_BYTES);
+    this.writer.reset(this.queue, schema);
     this.done = pipeline(this.writer.toNodeStream(), sink);
-    this.writer.reset(undefined, schema);
   }
 
-  /** Appends `rows` as one record batch. */
+  /**
+   * Appends `rows` as one record batch.
+   * @throws InvariantError naming the shard and row when a row is malformed (./guard.ts);
+   *   ConfigError naming the shard and the fix when the batch would take the file past `maxBytes`.
+   *   Nothing of a refused row or chunk reaches the file; call `abort()` after either.
+   */
   write(rows: readonly RowRecord[]): void {
     if (rows.length === 0) return;
-    this.writer.write(toBatch(this.schema, rows, this.rowTokens));
+    for (const row of rows) assertWritableRow(row, this.rowTokens, this.limits.vocabSize, this.file);
+    try {
+      this.writer.write(toBatch(this.schema, rows, this.rowTokens));
+    } catch (error) {
+      if (!(error instanceof ByteLimitReached)) throw error;
+      const maxBytes = this.limits.maxBytes ?? MAX_SHARD_BYTES;
+      throw new ConfigError(
+        `${this.file}: rows ${rows[0].rowId}..${rows[rows.length - 1].rowId} would take the shard to ${this.queue.refusedAt} bytes, past its limit of ${maxBytes} bytes (readers stop at 2 GiB); nothing past the limit was written. The plan's row-size estimate was too low for these rows: lower output.targetShardBytes so that each shard holds fewer rows`,
+        { file: this.file, maxBytes, bytes: this.queue.refusedAt },
+        { cause: error },
+      );
+    }
     for (const r of rows) {
       this.rows++;
       if (r.window === 'short') this.shortRows++;
@@ -125,7 +191,9 @@ export class ShardWriter {
 
   /** Stops writing and removes the temporary file (after a failure). */
   async abort(): Promise<void> {
-    this.writer.abort();
+    // Not writer.abort(): it rejects a promise inside apache-arrow's Node stream adapter that no
+    // one handles (an unhandled rejection). Closing ends the stream; the file is removed anyway.
+    this.writer.close();
     await this.done.catch(() => undefined);
     await rm(this.tmpPath, { force: true });
   }

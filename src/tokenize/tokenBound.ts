@@ -68,9 +68,17 @@ const BOUNDS: Record<string, { sha256: string; bound: (utf8Bytes: number) => num
  *   vocabulary is not the pinned one the proof checked), or `utf8Bytes` is not a non-negative integer.
  */
 export function maxDocumentTokens(identity: Pick<TokenizerIdentity, 'name' | 'vocabularySha256'>, utf8Bytes: number): number {
+  const bound = documentTokenBound(identity);
+  if (!bound) throw new RangeError(`No token bound is proven for tokenizer "${identity.name}" with vocabulary ${identity.vocabularySha256}`);
+  return bound(utf8Bytes);
+}
+
+/**
+ * The proven bound of the tokenizer `identity` describes, as a function of a document's UTF-8
+ * bytes (tokens, BOS and EOS included), or `undefined` when none is proven (an unknown name, or a
+ * vocabulary that is not the pinned one the proof checked): a build then tokenizes every document.
+ */
+export function documentTokenBound(identity: Pick<TokenizerIdentity, 'name' | 'vocabularySha256'>): ((utf8Bytes: number) => number) | undefined {
   const entry = Object.hasOwn(BOUNDS, identity.name) ? BOUNDS[identity.name] : undefined;
-  if (!entry || entry.sha256 !== identity.vocabularySha256) {
-    throw new RangeError(`No token bound is proven for tokenizer "${identity.name}" with vocabulary ${identity.vocabularySha256}`);
-  }
-  return entry.bound(utf8Bytes);
+  return entry && entry.sha256 === identity.vocabularySha256 ? entry.bound : undefined;
 }

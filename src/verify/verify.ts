@@ -2,32 +2,32 @@
  * `verify`: re-reads every shard of a build and checks it against its manifest. The tests call
  * this same code. Checks, in order, stopping at the first violation:
  *
- * - each shard's size and SHA-256 equal the manifest's, and it is under 2 GiB;
+ * - the manifest's tokenizer (vocabSize, BOS, EOS, pad, vocabulary SHA-256) is the one
+ *   `buildTokenizerSpec(name)` gives;
+ * - each shard's size and SHA-256 equal the manifest's, and it is at most `MAX_SHARD_BYTES`;
  * - the shard count is a multiple of the world size, every rank holds the same number of rows,
  *   each row's id and rank agree with the manifest's schedule, and every global batch carries the
  *   long rows the mix's ratio gives it;
- * - every row has exactly `rowTokens` input ids and position ids; `sum(piece_lens) + num_pad = rowTokens`;
- * - `doc_lens` equals `piece_lens` (document attention) or is one entry of their sum (`full`
- *   attention, long rows);
- * - position ids are `0..len-1` within each piece (or `0..used-1` over a `full` row) and 0 at
- *   every padding token;
- * - short rows: max position < original window; long rows: max position >= original window and
- *   a piece longer than the window;
- * - every token id is in `[0, vocabSize)`; a piece starting at token 0 starts with BOS;
+ * - every row passes the row checks of ./row.ts (shape, doc_lens, position ids, windows, token id
+ *   range, BOS/EOS only at document boundaries);
  * - each (source, document, start token, use) piece appears once in the whole output;
- * - per-source placed tokens and documents (pieces starting at token 0), row counts and padding
- *   equal the manifest's; each source's read tokens equal placed − repeated + truncated +
- *   last_batch + over_budget + too_short + too_long + outside_buckets.
+ * - per-source placed tokens and documents (pieces starting at token 0), row counts, padding and
+ *   truncated pieces equal the manifest's; each source's read tokens equal placed − repeated +
+ *   truncated + last_batch + over_budget + too_short + too_long + outside_buckets;
+ * - copies of a document keep apart as the recipe says (./copies.ts).
  */
 import path from 'node:path';
+import { TOKENIZERS } from '../config/schema.ts';
 import { cellSums, lengthDropped } from '../manifest/ledger.ts';
-import { InvariantError } from '../core/errors.ts';
 import { sha256Hex } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { readManifest } from '../manifest/write.ts';
-import type { RowRecord } from '../shard/schema.ts';
 import { readShardBytes, shardRows } from '../shard/reader.ts';
 import { MAX_SHARD_BYTES } from '../shard/limits.ts';
+import { buildTokenizerSpec, type TokenizerName } from '../tokenize/registry.ts';
+import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
+import { checkCopies } from './copies.ts';
+import { checkRow, fail, newTally } from './row.ts';
 
 /** What a successful verification saw. */
 export interface VerifyReport {
@@ -37,89 +37,49 @@ export interface VerifyReport {
   padTokens: number;
 }
 
-function fail(message: string, shard: string, row?: number): never {
-  throw new InvariantError(`${shard}${row === undefined ? '' : ` row ${row}`}: ${message}`, { shard, row });
+/** Options of {@link verifyBuild}. */
+export interface VerifyOptions {
+  /**
+   * The identity of the tokenizer the manifest names, as `buildTokenizerSpec(name)` gives it (tests
+   * pass one they built); by default built once per name and process (about 1 s).
+   */
+  tokenizer?: TokenizerIdentity;
 }
 
-interface Tally {
-  seen: Set<string>;
-  /** Tokens and uses (pieces starting at token 0) per source. */
-  placed: Map<string, number>;
-  docs: Map<string, number>;
-}
+const identities = new Map<string, Promise<TokenizerIdentity>>();
 
-function checkRow(row: RowRecord, manifest: Manifest, shard: string, tally: Tally): void {
-  const { rowTokens, originalWindowTokens, longRowAttention } = manifest.geometry;
-  const { vocabSize, bosId } = manifest.tokenizer;
-  const at = row.rowId;
-  if (row.window !== 'short' && row.window !== 'long') fail(`window is "${row.window}"`, shard, at);
-  if (row.inputIds.length !== rowTokens) fail(`input_ids has ${row.inputIds.length} tokens, expected ${rowTokens}`, shard, at);
-  if (row.positionIds.length !== rowTokens) fail(`position_ids has ${row.positionIds.length} entries, expected ${rowTokens}`, shard, at);
-  const n = row.pieceLens.length;
-  if (n === 0) fail('row holds no piece', shard, at);
-  for (const [name, list] of [
-    ['piece_source', row.pieceSource],
-    ['piece_doc_id', row.pieceDocId],
-    ['piece_start', row.pieceStart],
-    ['piece_repeat', row.pieceRepeat],
-    ['piece_part', row.piecePart],
-    ['piece_parts', row.pieceParts],
-  ] as const) {
-    if (list.length !== n) fail(`${name} has ${list.length} entries, piece_lens has ${n}`, shard, at);
-  }
-  const used = row.pieceLens.reduce((s, len) => s + len, 0);
-  if (used + row.numPad !== rowTokens) fail(`sum(piece_lens) ${used} + num_pad ${row.numPad} != ${rowTokens}`, shard, at);
-  const full = row.window === 'long' && longRowAttention === 'full';
-  const expectedDocLens = full ? [used] : row.pieceLens;
-  if (row.docLens.length !== expectedDocLens.length || row.docLens.some((len, i) => len !== expectedDocLens[i])) {
-    fail(`doc_lens [${row.docLens.join(', ')}] should be [${expectedDocLens.join(', ')}] (${full ? 'full' : 'document'} attention)`, shard, at);
-  }
-  let offset = 0;
-  let longestPiece = 0;
-  for (let p = 0; p < n; p++) {
-    const len = row.pieceLens[p];
-    if (!(len > 0)) fail(`piece ${p} has length ${len}`, shard, at);
-    for (let i = 0; i < len; i++) {
-      const expected = full ? offset + i : i;
-      if (row.positionIds[offset + i] !== expected)
-        fail(`position_ids[${offset + i}] is ${row.positionIds[offset + i]}, expected ${expected} (piece ${p})`, shard, at);
-    }
-    longestPiece = Math.max(longestPiece, len);
-    if (row.pieceStart[p] === 0 && row.inputIds[offset] !== bosId)
-      fail(`piece ${p} starts its document but its first id is ${row.inputIds[offset]}, not BOS ${bosId}`, shard, at);
-    const key = `${row.pieceSource[p]}\u0000${row.pieceDocId[p]}\u0000${row.pieceStart[p]}\u0000${row.pieceRepeat[p]}`;
-    if (tally.seen.has(key))
-      fail(
-        `piece ${p} (${row.pieceSource[p]} ${row.pieceDocId[p]} from token ${row.pieceStart[p]}, use ${row.pieceRepeat[p]}) appears twice in the output`,
-        shard,
-        at,
+/**
+ * Checks the manifest's tokenizer against the tokenizer longmix builds under that name: the ids
+ * every row is checked with (vocabSize, BOS, EOS, pad) and the vocabulary's SHA-256.
+ */
+async function checkTokenizer(manifest: Manifest, given?: TokenizerIdentity): Promise<void> {
+  const { name } = manifest.tokenizer;
+  if (!(TOKENIZERS as readonly string[]).includes(name))
+    fail(`tokenizer.name "${name}" is not a tokenizer longmix knows (${TOKENIZERS.join(', ')})`, 'manifest.json');
+  let identity = given;
+  if (!identity) {
+    if (!identities.has(name))
+      identities.set(
+        name,
+        buildTokenizerSpec(name as TokenizerName).then((spec) => spec.identity),
       );
-    tally.seen.add(key);
-    tally.placed.set(row.pieceSource[p], (tally.placed.get(row.pieceSource[p]) ?? 0) + len);
-    if (row.pieceStart[p] === 0) tally.docs.set(row.pieceSource[p], (tally.docs.get(row.pieceSource[p]) ?? 0) + 1);
-    offset += len;
+    identity = await identities.get(name)!;
   }
-  for (let i = offset; i < rowTokens; i++) if (row.positionIds[i] !== 0) fail(`padding position_ids[${i}] is ${row.positionIds[i]}, expected 0`, shard, at);
-  for (let i = 0; i < rowTokens; i++) {
-    const id = row.inputIds[i];
-    if (!(id >= 0 && id < vocabSize)) fail(`input_ids[${i}] = ${id} is outside [0, ${vocabSize})`, shard, at);
+  for (const key of ['vocabSize', 'bosId', 'eosId', 'padId', 'vocabularySha256'] as const) {
+    if (manifest.tokenizer[key] !== identity[key])
+      fail(`tokenizer.${key} is ${JSON.stringify(manifest.tokenizer[key])}, but tokenizer "${name}" has ${JSON.stringify(identity[key])}`, 'manifest.json');
   }
-  const maxPosition = full ? used - 1 : longestPiece - 1;
-  if (row.window === 'short' && maxPosition >= originalWindowTokens)
-    fail(`short row has max position ${maxPosition} >= original window ${originalWindowTokens}`, shard, at);
-  if (row.window === 'long' && maxPosition < originalWindowTokens)
-    fail(`long row has max position ${maxPosition} < original window ${originalWindowTokens}`, shard, at);
-  if (row.window === 'long' && longestPiece <= originalWindowTokens)
-    fail(`long row holds no piece longer than the original window ${originalWindowTokens}`, shard, at);
 }
 
 /**
  * Verifies the build in `dir`.
  * @throws PipelineError when the manifest is missing; InvariantError naming the shard and row of the first violation.
  */
-export async function verifyBuild(dir: string): Promise<VerifyReport> {
+export async function verifyBuild(dir: string, options: VerifyOptions = {}): Promise<VerifyReport> {
   const manifest = await readManifest(dir);
-  const tally: Tally = { seen: new Set(), placed: new Map(), docs: new Map() };
+  await checkTokenizer(manifest, options.tokenizer);
+  const tally = newTally();
+  const shardOfRow = new Map<number, string>();
   const { schedule } = manifest;
   const G = schedule.globalBatchRows;
   const W = schedule.worldSize;
@@ -156,6 +116,7 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
       const rank = Math.floor((p % G) / (G / W));
       if (rank !== shard.rank) fail(`position ${p} belongs to rank ${rank}, but the shard is rank ${shard.rank}'s`, shard.file, row.rowId);
       checkRow(row, manifest, shard.file, tally);
+      shardOfRow.set(row.rowId, shard.file);
       inShard++;
       rowsPerRank[rank]++;
       if (row.window === 'long') longPerStep[Math.floor(p / G)]++;
@@ -182,6 +143,8 @@ export async function verifyBuild(dir: string): Promise<VerifyReport> {
   total('document tokens', tokens, manifest.rows.tokens);
   total('padding tokens', padTokens, manifest.rows.padTokens);
   total('pieces', tally.seen.size, manifest.rows.pieces);
+  total('truncated pieces (whole-looking pieces without EOS)', tally.truncatedPieces, manifest.rows.truncatedPieces ?? 0);
+  checkCopies(manifest, tally, (rowId) => shardOfRow.get(rowId) ?? 'manifest.json');
   for (const [name, account] of Object.entries(manifest.sources)) {
     total(`tokens placed for source "${name}"`, tally.placed.get(name) ?? 0, account.placed.tokens);
     total(`documents placed for source "${name}"`, tally.docs.get(name) ?? 0, account.placed.documents);

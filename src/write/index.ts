@@ -19,6 +19,10 @@ export interface WriteOptions {
   /** `full`: long rows get one continuous position range and one doc_lens entry. */
   longRowAttention: 'document' | 'full';
   rowsPerBatch: number;
+  /** The tokenizer's vocabulary size: the writer refuses a token id at or above it. */
+  vocabSize: number;
+  /** Largest shard file, bytes; default `MAX_SHARD_BYTES` (src/shard/limits.ts). Tests inject a small one. */
+  maxShardBytes?: number;
   /** JSON stored in every shard's schema metadata. */
   shardMetadata: Record<string, unknown>;
   /** Called after each written row with the number of rows this shard has written so far. */
@@ -73,13 +77,18 @@ export async function layoutRow(
 
 /**
  * Writes one planned shard to `tmpPath` (fsynced), rows in position order, in record batches of
- * `rowsPerBatch` rows.
+ * `rowsPerBatch` rows. On any failure the temporary file is removed.
  * @returns the shard's info, named `shard.file`.
+ * @throws ConfigError naming the shard when its bytes would pass `maxShardBytes`; InvariantError
+ *   naming the shard and row when a laid-out row is malformed (a token id outside the vocabulary).
  */
 export async function writeShard(shard: ShardPlanned, readTokens: ReadTokens, tmpPath: string, options: WriteOptions): Promise<ShardInfo> {
   const schema = shardSchema(options.rowTokens, options.shardMetadata);
   const rowsPerBatch = safeRowsPerBatch(options.rowsPerBatch, options.rowTokens);
-  const writer = new ShardWriter(tmpPath, shard.file, schema, options.rowTokens, shard.rank);
+  const writer = new ShardWriter(tmpPath, shard.file, schema, options.rowTokens, shard.rank, {
+    vocabSize: options.vocabSize,
+    maxBytes: options.maxShardBytes,
+  });
   let written = 0;
   try {
     for (let start = 0; start < shard.rows.length; start += rowsPerBatch) {

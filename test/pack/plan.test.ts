@@ -47,7 +47,7 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
   // Short class over 4, 3, 3, 2: 4 opens D (4 free); d0's 3 best-fits D (1 free); d5's 3 opens E
   // (5 free); 2 best-fits E (3 free). Rows before the seeded shuffle: A, B, C, D, E; seed 7 gives A, C, B, D, E.
   const docs = [doc(0, 3, 'short'), doc(1, 2, 'short'), doc(2, 6, 'long'), doc(3, 11, 'long'), doc(4, 4, 'short'), doc(5, 3, 'short')];
-  const piece = (d: number, startToken: number, lengthTokens: number, part = 0, parts = 1) => ({
+  const piece = (d: number, startToken: number, lengthTokens: number, part = 0, parts = 1, truncated = false) => ({
     doc: d,
     repeat: 0,
     cell: d === 2 || d === 3 ? 1 : 0,
@@ -55,6 +55,7 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
     lengthTokens,
     part,
     parts,
+    truncated,
   });
 
   it('gives the exact rows, pieces and padding', () => {
@@ -124,7 +125,7 @@ describe('worked example: row 8 tokens, original window 4 tokens', () => {
   it('truncates instead of splitting when asked, counting the tail', () => {
     const plan = planPacking(docs, options({ longDocPolicy: 'truncate' }));
     expect(plan.cells[1]).toMatchObject({ truncatedDocuments: 1, truncatedTokens: 3, splitDocuments: 0 });
-    expect(plan.rows.flatMap((r) => r.pieces).filter((p) => p.doc === 3)).toEqual([piece(3, 0, 8)]);
+    expect(plan.rows.flatMap((r) => r.pieces).filter((p) => p.doc === 3)).toEqual([piece(3, 0, 8, 0, 1, true)]);
   });
 
   it('splits or truncates short-class documents at the original window', () => {

@@ -174,7 +174,9 @@ describe('verify', () => {
       positionIds: r.positionIds.slice(),
     }));
     rows[2].positionIds[5] = 99; // the shard's third row: piece 0's position 5 is now wrong
-    const writer = new ShardWriter(path.join(outDir, `${shard.file}.tmp`), shard.file, shardSchema(4096, {}), 4096, shard.rank);
+    const writer = new ShardWriter(path.join(outDir, `${shard.file}.tmp`), shard.file, shardSchema(4096, {}), 4096, shard.rank, {
+      vocabSize: manifest.tokenizer.vocabSize,
+    });
     writer.write(rows);
     Object.assign(shard, await writer.close());
     await rename(path.join(outDir, `${shard.file}.tmp`), path.join(outDir, shard.file));

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { planCellSelection, type Candidate } from '../../src/select/plan.ts';
+import { placeableTokens, planCellSelection, truncationLimitTokens, type Candidate } from '../../src/select/plan.ts';
 import { cellOf, sourceCells, type CellSpec } from '../../src/config/cells.ts';
 import { BudgetError } from '../../src/core/errors.ts';
 import type { SourceConfig } from '../../src/config/schema.ts';
@@ -61,6 +61,37 @@ describe('planCellSelection', () => {
     expect(() => planCellSelection(cell(3400, 2), candidates, 9176)).toThrow(
       '(3350 with maxRepetition 2); shortfall 50 tokens. Lower the budget to 3350 or set maxRepetition for "web" to 2.03.',
     );
+  });
+});
+
+describe('budgets under a truncate policy count the tokens that will be placed', () => {
+  // Truncated at 200 tokens, the six documents hold 100 + 200 + 40 + 200 + 75 + 200 = 815 placeable tokens.
+  it('selects until the placeable tokens reach the plan', () => {
+    expect(placeableTokens(900, 200)).toBe(200);
+    expect(placeableTokens(900)).toBe(900);
+    // Seed 9176 order: 2, 0, 5, 1, 3, 4 (lengths 40, 100, 310, 250, 900, 75; placeable 40, 100, 200, 200, 200, 75).
+    // Plan 700: counting whole lengths stops after 40 + 100 + 310 + 250 = 700 with only 540 tokens to place;
+    // counting placeable tokens, 540 < 700 takes document 3 too: 740.
+    const s = planCellSelection(cell(700), candidates, 9176, 200);
+    expect(s.selected.map((x) => x.index)).toEqual([2, 0, 5, 1, 3]);
+    expect(s).toMatchObject({ availableTokens: 1675, placeableTokens: 815, achievedTokens: 1600, overBudgetTokens: 75, overBudgetDocuments: 1 });
+    expect(planCellSelection(cell(700), candidates, 9176).selected.map((x) => x.index)).toEqual([2, 0, 5, 1]);
+  });
+
+  it('a plan above the placeable tokens fails, naming the truncation', () => {
+    expect(() => planCellSelection(cell(900), candidates, 9176, 200)).toThrow(
+      'Budget for source "web" bucket "2-1000" (2..1000 tokens): planned 900 tokens, but only 815 tokens in 6 documents are available (counted as placed: documents truncated at 200 tokens); shortfall 85 tokens. Lower the budget to 815 or set maxRepetition for "web" to 1.11.',
+    );
+    expect(planCellSelection(cell('all'), candidates, 9176, 200)).toMatchObject({ achievedTokens: 1675, placeableTokens: 815, overBudgetTokens: 0 });
+  });
+
+  it('the limit is the row for long sources and the original window for short ones, only under truncate', () => {
+    const recipe = (longDocPolicy: 'split' | 'truncate', shortDocPolicy: 'split' | 'truncate') =>
+      ({ rowTokens: 4096, originalWindowTokens: 512, packing: { longDocPolicy, shortDocPolicy, longRowAttention: 'document' } }) as const;
+    expect(truncationLimitTokens(recipe('truncate', 'split'), 'long')).toBe(4096);
+    expect(truncationLimitTokens(recipe('truncate', 'split'), 'short')).toBeUndefined();
+    expect(truncationLimitTokens(recipe('split', 'truncate'), 'short')).toBe(512);
+    expect(truncationLimitTokens(recipe('split', 'truncate'), 'long')).toBeUndefined();
   });
 });
 

@@ -152,7 +152,8 @@ export function* repositoryDocuments(source: string, entries: readonly Repositor
 /**
  * Reads every file of a StarCoder source and yields one document per repository part, grouping
  * through partition files in a temporary directory (the build does the same as units of work:
- * src/group/). K from the Parquet metadata's uncompressed content size.
+ * src/census/group.ts). K from the Parquet metadata's uncompressed content size. A file without
+ * a record yields the skip `empty_file`, as the other readers' files do (src/read/index.ts).
  */
 export async function* readStarcoderRepositories(
   ctx: ReaderContext,
@@ -167,7 +168,9 @@ export async function* readStarcoderRepositories(
   try {
     const sinks: WriteStream[] = Array.from({ length: partitions }, (_, p) => createWriteStream(path.join(dir, `${p}.jsonl`)));
     for (const file of files) {
+      let records = 0;
       for await (const item of starcoderEntries(ctx, file)) {
+        if (item.kind !== 'skipped') records++;
         if (item.kind !== 'entry') {
           yield item;
           continue;
@@ -175,6 +178,8 @@ export async function* readStarcoderRepositories(
         const sink = sinks[partitionOf(item.entry.repo, partitions)];
         if (!sink.write(JSON.stringify(item.entry) + '\n')) await once(sink, 'drain');
       }
+      // A file without a record is counted, as the other readers' files are (src/read/index.ts).
+      if (records === 0) yield { kind: 'skipped', skipped: { source: ctx.source.name, reason: 'empty_file', where: file.relPath } };
       onFileDone?.(file);
     }
     await Promise.all(sinks.map((s) => new Promise<void>((resolve, reject) => s.end((error?: Error | null) => (error ? reject(error) : resolve())))));
