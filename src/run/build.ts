@@ -24,7 +24,11 @@ import { assertFreeSpace, writeBytesEstimate } from './diskSpace.ts';
 
 /** Counters reported while a build runs (for a progress display). */
 export interface BuildProgress extends StageProgress {
-  /** Input bytes of the whole census (compressed sizes), for the read+tokenize phase's total. */
+  /**
+   * Input bytes (compressed sizes) the stage is expected to read in all: the group stage's files;
+   * for the census, what early stop is projected to read (src/run/earlyStop.ts `projection`),
+   * which moves as units finish. `inputBytes` and `units` are measured against it.
+   */
   totalInputBytes: number;
   /** Rows of the whole build, once planned (0 before). */
   totalRows: number;
@@ -77,7 +81,8 @@ const since = (start: bigint) => Number(process.hrtime.bigint() - start) / 1e9;
 
 /** Runs the census, plan and write stages of `run` on a local pool, skipping done units; returns their wall times. */
 export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, workers: number, onProgress?: (p: BuildProgress) => void): Promise<StageTiming[]> {
-  const totalInputBytes = run.inputs.reduce((s, i) => s + i.sizeBytes, 0);
+  // The group stage reads the files of its units; the census reports its own total (below).
+  const totalInputBytes = run.group.reduce((s, g) => s + run.inputs[g.input].sizeBytes, 0);
   let totalRows = 0;
   const report = (p: StageProgress) => onProgress?.({ ...p, totalInputBytes, totalRows });
   const pending = async (stage: StageName, count: number) => {
@@ -97,10 +102,19 @@ export async function runStagesLocally(run: RunRecord, spec: TokenizerSpec, work
     // Early stop: sources take turns, each in its seeded read order, until its budgets are met.
     const queue = new CensusQueue(run, (u) => censusAvailable(run, u));
     const remaining = await queue.load();
+    // The census bar's total is what early stop is expected to read (updated as units finish), and
+    // it counts the bytes of units done by an earlier attempt, so its rate is this attempt's.
+    const unitBytes = (u: number) => run.census[u].inputs.reduce((sum, i) => sum + run.inputs[i].sizeBytes, 0);
+    const doneBefore = run.census.reduce((sum, _, u) => sum + (queue.isStarted(u) ? unitBytes(u) : 0), 0);
+    let projection = { unitsDone: -1, units: 0, inputBytes: 0 };
+    const censusReport = (p: StageProgress) => {
+      if (p.unitsDone !== projection.unitsDone) projection = { unitsDone: p.unitsDone, ...queue.projection(unitBytes) };
+      onProgress?.({ ...p, units: projection.units, inputBytes: doneBefore + p.inputBytes, totalInputBytes: projection.inputBytes, totalRows });
+    };
     await pool.run(
       'census',
       { next: () => queue.next(), done: (u) => queue.doneUnit(u), alreadyDone: run.census.length - remaining },
-      report,
+      censusReport,
       run.census.length,
     );
     timings.push({ phase: 'census', seconds: since(start) });

@@ -52,10 +52,15 @@ export function targetsOf(run: RunRecord, source: string): number[] | null {
  * The prefix of a source's read order the build uses, from what is known of its units: `available`
  * gives a done unit's in-cell tokens per cell, or null for a unit not done. `used` is set once the
  * prefix is known: the first p units are all done and meet every target (`budgets_met`), or every
- * unit is done (`all_read` for a source that reads all, else `exhausted`).
+ * unit is done (`all_read` for a source that reads all, else `exhausted`). `order` is the source's
+ * read order (computed when not given).
  */
-export function sourcePrefix(run: RunRecord, source: string, available: (unit: number) => readonly number[] | null): SourcePrefix {
-  const order = readOrder(run, source);
+export function sourcePrefix(
+  run: RunRecord,
+  source: string,
+  available: (unit: number) => readonly number[] | null,
+  order: number[] = readOrder(run, source),
+): SourcePrefix {
   const targets = targetsOf(run, source);
   const sums = targets ? targets.map(() => 0) : [];
   for (let p = 0; p < order.length; p++) {
@@ -103,15 +108,15 @@ export class CensusQueue {
     return this.run.census.length - this.started.size;
   }
 
-  private known(source: string): boolean {
-    return sourcePrefix(this.run, source, (u) => this.available.get(u) ?? null).used !== null;
+  private known(source: string, order: number[]): boolean {
+    return sourcePrefix(this.run, source, (u) => this.available.get(u) ?? null, order).used !== null;
   }
 
   /** The next unit to start, or undefined when no source needs one more. */
   next(): number | undefined {
     for (let k = 0; k < this.orders.length; k++) {
       const { source, order } = this.orders[(this.turn + k) % this.orders.length];
-      if (this.known(source)) continue;
+      if (this.known(source, order)) continue;
       const unit = order.find((u) => !this.started.has(u));
       if (unit === undefined) continue;
       this.started.add(unit);
@@ -119,6 +124,42 @@ export class CensusQueue {
       return unit;
     }
     return undefined;
+  }
+
+  /**
+   * What the census is expected to read in all, for a progress display (never for the build's
+   * bytes): per source, every unit when it reads all; the units started once its prefix is known;
+   * otherwise the first units of its read order that the yield of its done units (in-cell tokens per
+   * unit, the scarcest cell) says meet its targets, at least those started, at most all (all when
+   * no done unit holds a token of some cell yet). `bytesOf` gives a unit's input bytes.
+   */
+  projection(bytesOf: (unit: number) => number): { units: number; inputBytes: number } {
+    let units = 0;
+    let inputBytes = 0;
+    for (const { source, order } of this.orders) {
+      const prefix = sourcePrefix(this.run, source, (u) => this.available.get(u) ?? null, order);
+      const started = order.filter((u) => this.started.has(u));
+      let take: number[] = order;
+      if (prefix.used !== null) take = started;
+      else if (prefix.targets) {
+        const done = order.filter((u) => this.available.has(u));
+        const sums = prefix.targets.map((_, c) => done.reduce((s, u) => s + this.available.get(u)![c], 0));
+        if (done.length && sums.every((t) => t > 0)) {
+          const ratio = Math.max(...prefix.targets.map((t, c) => t / sums[c]));
+          const needed = Math.min(order.length, Math.max(started.length, Math.ceil(done.length * ratio)));
+          const head = new Set(order.slice(0, needed));
+          take = [...head, ...started.filter((u) => !head.has(u))];
+        }
+      }
+      units += take.length;
+      inputBytes += take.reduce((s, u) => s + bytesOf(u), 0);
+    }
+    return { units, inputBytes };
+  }
+
+  /** Whether `unit` was started (or was done before this build began). */
+  isStarted(unit: number): boolean {
+    return this.started.has(unit);
   }
 
   /** Records that `unit` finished. */

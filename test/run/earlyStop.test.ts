@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadRecipe } from '../../src/config/load.ts';
 import { buildMix } from '../../src/run/build.ts';
-import { readOrder } from '../../src/run/earlyStop.ts';
+import { CensusQueue, readOrder } from '../../src/run/earlyStop.ts';
 import { createRunRecord } from '../../src/run/runRecord.ts';
 import { createTokenizerFromSpec } from '../../src/tokenize/registry.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
@@ -71,5 +71,41 @@ describe('early stop', () => {
     expect(all.manifest.sources.web.reading).toEqual({ units: 3, used: 3, stop: 'all_read', oversample: 1.5 });
     const big = await buildMix({ loaded: await loadRecipe(path.join(dir, 'big.yaml')), outDir: await tempDir(), workers: 1, tokenizerSpec: spec });
     expect(big.manifest.sources.web.reading).toEqual({ units: 3, used: 3, stop: 'exhausted', oversample: 1.5 });
+  });
+
+  it('projects what the census will read from the yield of the units done (for the progress bar)', async () => {
+    const dir = await tempDir();
+    await writeWordFiles(dir, 12);
+    await writeFile(
+      path.join(dir, 'r.yaml'),
+      `name: es\noriginalWindowTokens: 256\nrowTokens: 1024\noutput: { worldSize: 1, globalBatchRows: 1 }\nsources:\n  - { name: web, format: jsonl, paths: ['part-*.jsonl'], window: short, budgetTokens: 3000, oversample: 1.5, lengthTokens: { min: 2, max: 256 } }\n`,
+    );
+    const spec = await llama3Spec();
+    const run = await createRunRecord(await loadRecipe(path.join(dir, 'r.yaml')), spec.identity, [], path.join(dir, 'o'), path.join(dir, 'w'));
+    const order = readOrder(run, 'web');
+    const bytesOf = (u: number) => run.inputs[run.census[u].inputs[0]].sizeBytes;
+    const bytesOfFirst = (n: number) => order.slice(0, n).reduce((s, u) => s + bytesOf(u), 0);
+    // Every unit holds 1,000 in-cell tokens once done; the target is 1.5 × 3,000 = 4,500.
+    const done = new Set<number>();
+    const queue = new CensusQueue(run, async (u) => (done.has(u) ? [1000] : null));
+    expect(await queue.load()).toBe(12);
+    // Nothing done: the whole dataset.
+    expect(queue.projection(bytesOf)).toEqual({ units: 12, inputBytes: bytesOfFirst(12) });
+    const started = [queue.next()!, queue.next()!, queue.next()!];
+    expect(started).toEqual(order.slice(0, 3));
+    for (const u of started.slice(0, 2)) {
+      done.add(u);
+      await queue.doneUnit(u);
+    }
+    // 2 units hold 2,000 tokens: 4,500 needs ceil(2 × 4,500 / 2,000) = 5 units.
+    expect(queue.projection(bytesOf)).toEqual({ units: 5, inputBytes: bytesOfFirst(5) });
+    started.push(queue.next()!, queue.next()!, queue.next()!);
+    for (const u of started.slice(2, 5)) {
+      done.add(u);
+      await queue.doneUnit(u);
+    }
+    // The prefix is known (5 units, 5,000 tokens): what was started, the 6th running unit included.
+    expect(queue.next()).toBeUndefined();
+    expect(queue.projection(bytesOf)).toEqual({ units: 6, inputBytes: bytesOfFirst(6) });
   });
 });
