@@ -18,7 +18,6 @@ function fakeTty(): { stream: Writable; text: () => string } {
     },
   });
   Object.assign(stream, { isTTY: true, columns: 200 });
-  // eslint-disable-next-line no-control-regex
   return { stream, text: () => out.replace(/\u001b\[[0-9;?]*[A-Za-z]|\u001b[78]/g, '\n') };
 }
 
