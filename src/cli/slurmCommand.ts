@@ -63,7 +63,7 @@ export async function buildOnSlurm(loaded: LoadedRecipe, outDir: string, workDir
   const lock = await openOutDir(run.outDir);
   let state;
   try {
-    await prepareOutDir(run.outDir, run.formats);
+    await prepareOutDir(run.outDir, run.formats, run.runId);
     state = await openRun(run, opts.restart ?? false);
   } finally {
     lock.release();

@@ -4,22 +4,24 @@
  *
  * Why it works: a build's shards are named `shard-NNNNN-<build>.arrow` (src/plan/reduce.ts), so
  * the new shards are moved in beside the old ones without replacing any; an identical rebuild has
- * the same names and the same bytes. The manifest rename is the switch. Only then are the files
- * the previous manifest lists (and the new one does not) removed, and nothing else: a user's file
- * in the directory is never touched.
+ * the same names and the same bytes. The report and the exports have fixed names (`report.html`,
+ * `hf/`, `megatron/`), so they are swapped only while no manifest lists them: every manifest in
+ * the directory, at every moment, lists only files that are there and are its build's. Only files
+ * a manifest or a longmix record lists are removed: a user's file in the directory is never touched.
  *
  * Steps, each safe to redo after a crash (a journal in the work directory records what the
- * previous build owned, since after the switch its manifest is gone):
- * 1. journal: the previous build's shards, exports and report (written once);
+ * previous build owned, since after the switch its manifest is gone; a record in the output
+ * directory names the shards being moved in, so an abandoned publication's are swept, ./pending.ts):
+ * 1. journal; the pending-publication record (sweeping another run's abandoned one first);
  * 2. move each staged shard into the output directory (rename; across file systems a copy, fsync
  *    and rename), skipping those already moved;
- * 3. exports (`hf/`, `megatron/`): the previous build's listed export directory is moved aside,
- *    the staged one renamed in (the one step with a short window: an export directory of the
- *    previous build is replaced just before the manifest switch);
- * 4. `report.html`, then `manifest.json` (atomic rename: the commit point);
- * 5. remove what the journal lists that the new manifest does not.
+ * 3. the previous manifest is rewritten without its report and exports, which are then put aside;
+ * 4. the switch: the new manifest without its report and exports (atomic rename);
+ * 5. the new report and exports are moved in, then the new manifest is written whole;
+ * 6. the previous build's shards the new manifest does not list, the put-aside files and the
+ *    record are removed.
  */
-import { copyFile, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, mkdir, open, readFile, rename, rm, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../core/errors.ts';
@@ -27,6 +29,8 @@ import { faultPoint } from '../core/fault.ts';
 import { stableStringify } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { SHARD_FILE } from '../manifest/write.ts';
+import { withoutDerived } from '../manifest/identity.ts';
+import { clearPending, putAside, recordPending, sweepAbandoned } from './pending.ts';
 
 /** What a published build owns in its output directory, relative to it. */
 export interface BuildFiles {
@@ -70,8 +74,8 @@ export interface Publication {
   previous: Manifest | null;
   /** The journal file (in the work directory). */
   journalFile: string;
-  /** A directory for the previous exports moved aside (in the work directory, same file system as `extrasDir`). */
-  trashDir: string;
+  /** The run publishing (its `runId`): names its pending-publication record (./pending.ts). */
+  runId: string;
 }
 
 async function exists(file: string): Promise<boolean> {
@@ -128,15 +132,45 @@ async function journalOf(p: Publication): Promise<Journal> {
   return journal;
 }
 
+/** The manifest in `outDir` as its canonical text, or null. */
+async function currentManifestText(outDir: string): Promise<string | null> {
+  const text = await readFile(path.join(outDir, 'manifest.json'), 'utf8').catch(() => null);
+  if (text === null) return null;
+  try {
+    return stableStringify(JSON.parse(text));
+  } catch {
+    return text;
+  }
+}
+
+/** Moves a staged export directory in (rename; across file systems: copy, then rename, then remove). */
+async function moveTree(from: string, to: string): Promise<void> {
+  try {
+    await rename(from, to);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EXDEV') throw error;
+    const tmp = `${to}.tmp.move`;
+    await rm(tmp, { recursive: true, force: true });
+    await cp(from, tmp, { recursive: true });
+    await rename(tmp, to);
+    await rm(from, { recursive: true, force: true });
+  }
+}
+
 /**
  * Publishes the build (see the file header). Idempotent: after a crash at any point, calling it
  * again with the same publication finishes the job.
  * @throws PipelineError when a staged shard is missing from both the staging and the output
- *   directory, or an export directory in the way is not the previous build's.
+ *   directory, or an export directory or report in the way is not the previous build's.
  */
 export async function publish(p: Publication): Promise<void> {
   const journal = await journalOf(p);
   const fresh = buildFilesOf(p.manifest);
+  const manifestFile = path.join(p.outDir, 'manifest.json');
+  const previousExtras = [...journal.previous.exportDirs, ...journal.previous.files];
+  const extras = [...fresh.exportDirs, ...fresh.files];
+  await sweepAbandoned(p.outDir, p.runId, journal.previous);
+  await recordPending(p.outDir, p.runId, [...journal.previous.shards, ...fresh.shards], [...previousExtras, ...extras]);
   for (const file of fresh.shards) {
     const staged = path.join(p.shardsDir, file);
     const target = path.join(p.outDir, file);
@@ -145,29 +179,45 @@ export async function publish(p: Publication): Promise<void> {
       throw new PipelineError(`${file}: the staged shard is in neither ${p.shardsDir} nor ${p.outDir}; rerun the build (its write stage is redone)`, { file });
   }
   await faultPoint('commit:commit:shards-moved');
-  for (const dir of fresh.exportDirs) {
-    const staged = path.join(p.extrasDir, dir);
-    const target = path.join(p.outDir, dir);
-    if (!existsSync(staged)) continue; // moved in by an earlier attempt
-    if (existsSync(target)) {
-      if (!journal.previous.exportDirs.includes(dir))
-        throw new PipelineError(`${target} exists and is not an export of the previous longmix build in ${p.outDir}; move it away and rerun`, { dir: target });
-      await mkdir(p.trashDir, { recursive: true });
-      await rm(path.join(p.trashDir, dir), { recursive: true, force: true });
-      await rename(target, path.join(p.trashDir, dir));
+  const finalText = stableStringify(p.manifest);
+  const coreText = stableStringify(withoutDerived(p.manifest));
+  const isStaged = (name: string) => existsSync(path.join(p.extrasDir, name));
+  // Withdraw the previous build's report and exports: from its manifest first, then from the
+  // directory, so that no manifest ever lists a report or export of another build. (After an
+  // earlier attempt finished this step, the manifest already lists none, or is the new one whole.)
+  const current = await currentManifestText(p.outDir);
+  const finished = current === finalText && !extras.some(isStaged);
+  if (!finished) {
+    if (current !== null && current !== coreText) {
+      const listed = JSON.parse(current) as Manifest;
+      if (listed.report !== undefined || listed.exports !== undefined) await writeTextAtomic(manifestFile, stableStringify(withoutDerived(listed)));
     }
-    await rename(staged, target);
+    await faultPoint('commit:commit:extras-withdrawn');
+    for (const name of previousExtras) {
+      if (extras.includes(name) && !isStaged(name)) continue; // the new build's, moved in by an earlier attempt
+      if (existsSync(path.join(p.outDir, name))) await putAside(p.outDir, name);
+    }
+    await faultPoint('commit:commit:before-manifest');
+    // The switch: the new build's manifest, first without its report and exports.
+    if ((await currentManifestText(p.outDir)) !== coreText) await writeTextAtomic(manifestFile, coreText);
+    await faultPoint('commit:commit:after-manifest');
   }
-  for (const file of fresh.files) {
-    const staged = path.join(p.extrasDir, file);
-    if (await exists(staged)) await moveFile(staged, path.join(p.outDir, file));
+  for (const name of extras) {
+    if (!isStaged(name)) continue; // moved in by an earlier attempt
+    const target = path.join(p.outDir, name);
+    if (existsSync(target)) {
+      if (!journal.previous.exportDirs.includes(name) && !journal.previous.files.includes(name))
+        throw new PipelineError(`${target} exists and is not an export or report of the previous longmix build in ${p.outDir}; move it away and rerun`, {
+          file: target,
+        });
+      await putAside(p.outDir, name);
+    }
+    if (fresh.files.includes(name)) await moveFile(path.join(p.extrasDir, name), target);
+    else await moveTree(path.join(p.extrasDir, name), target);
   }
-  await faultPoint('commit:commit:before-manifest');
-  await writeTextAtomic(path.join(p.outDir, 'manifest.json'), stableStringify(p.manifest));
-  await faultPoint('commit:commit:after-manifest');
-  // The switch is done: remove what only the previous build owned.
+  await faultPoint('commit:commit:extras-moved');
+  await writeTextAtomic(manifestFile, finalText);
+  // The build is whole: remove what only the previous build owned.
   for (const file of journal.previous.shards) if (!fresh.shards.includes(file)) await rm(path.join(p.outDir, file), { force: true });
-  for (const file of journal.previous.files) if (!fresh.files.includes(file)) await rm(path.join(p.outDir, file), { force: true });
-  for (const dir of journal.previous.exportDirs) if (!fresh.exportDirs.includes(dir)) await rm(path.join(p.outDir, dir), { recursive: true, force: true });
-  await rm(p.trashDir, { recursive: true, force: true });
+  await clearPending(p.outDir);
 }

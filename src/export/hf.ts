@@ -58,7 +58,7 @@ export const HF_SCRATCH_FILE = 'rows.unordered.tmp';
 /** `description` of dataset_info.json: which build this is. */
 export function hfDescription(native: NativeBuild): string {
   const { tool, recipe } = native.manifest;
-  return `longmix build (${tool.name} ${tool.version}) of recipe "${recipe.name}" (recipe hash ${recipe.hash}); manifest.json sha256 ${native.manifestSha256}`;
+  return `longmix build (${tool.name} ${tool.version}) of recipe "${recipe.name}" (recipe hash ${recipe.hash}); build sha256 ${native.buildSha256} (manifest.json without report and exports)`;
 }
 
 /** Groups `rows` into HF record batches. */
@@ -167,7 +167,7 @@ export async function writeHfDataset(native: NativeBuild, targetDir: string, opt
   } finally {
     await ordered.close();
   }
-  const fingerprint = hfFingerprint(native.manifestSha256);
+  const fingerprint = hfFingerprint(native.buildSha256);
   await writeTextAtomic(path.join(targetDir, HF_INFO_FILE), hfDatasetInfo(rowTokens, hfDescription(native)));
   await writeTextAtomic(path.join(targetDir, HF_STATE_FILE), hfState(count, fingerprint, formatColumns));
   return { dir: targetDir, files, rows, fingerprint, formatColumns };

@@ -129,9 +129,9 @@ export function hfSchema(rowTokens: number): Schema {
   return new Schema(fields, new Map([[HF_METADATA_KEY, pythonJson({ info: { features: hfFeatures(rowTokens) } })]]));
 }
 
-/** `_fingerprint`: the first 16 hex digits (datasets' fingerprint length) of manifest.json's SHA-256. */
-export function hfFingerprint(manifestSha256: string): string {
-  return manifestSha256.slice(0, 16);
+/** `_fingerprint`: the first 16 hex digits (datasets' fingerprint length) of the build digest (src/manifest/identity.ts). */
+export function hfFingerprint(buildSha256: string): string {
+  return buildSha256.slice(0, 16);
 }
 
 /**

@@ -103,7 +103,7 @@ export async function verifyHfDataset(native: NativeBuild, hfDir: string): Promi
   const readText = async (name: string) => Buffer.from(await readExportFile(shown(name))).toString('utf8');
   const stateText = await readText(HF_STATE_FILE);
   const expectedText: [string, string, string][] = [
-    [HF_STATE_FILE, stateText, hfState(count, hfFingerprint(native.manifestSha256), recordedFormatColumns(stateText, schema))],
+    [HF_STATE_FILE, stateText, hfState(count, hfFingerprint(native.buildSha256), recordedFormatColumns(stateText, schema))],
     [HF_INFO_FILE, await readText(HF_INFO_FILE), hfDatasetInfo(rowTokens, hfDescription(native))],
   ];
   for (const [name, actual, expected] of expectedText) {

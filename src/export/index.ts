@@ -18,6 +18,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InvariantError, PipelineError } from '../core/errors.ts';
 import { sha256Hex } from '../core/stableJson.ts';
+import { buildSha256 } from '../manifest/identity.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { MANIFEST_FILE, readManifest } from '../manifest/write.ts';
 import { readShardBytes, shardRows } from '../shard/reader.ts';
@@ -73,8 +74,8 @@ export interface NativeShard {
 export interface NativeBuild {
   dir: string;
   manifest: Manifest;
-  /** SHA-256 (hex) of `manifest.json`'s bytes; it pins every shard's SHA-256. */
-  manifestSha256: string;
+  /** The build digest (src/manifest/identity.ts): SHA-256 of its manifest without `report` and `exports`; it pins every shard's SHA-256. */
+  buildSha256: string;
   /**
    * Yields the shards in manifest order, one in memory at a time.
    * @throws InvariantError when a shard is missing or its size or SHA-256 differs from the manifest's.
@@ -87,9 +88,8 @@ export interface NativeBuild {
  * manifest not yet written there (the commit stage exports a build before publishing it).
  * @throws PipelineError when it has no valid manifest (not a finished build).
  */
-export async function openNativeBuild(buildDir: string, staged?: { manifest: Manifest; manifestSha256: string }): Promise<NativeBuild> {
+export async function openNativeBuild(buildDir: string, staged?: { manifest: Manifest }): Promise<NativeBuild> {
   const manifest = staged ? staged.manifest : await readManifest(buildDir);
-  const manifestSha256 = staged ? staged.manifestSha256 : sha256Hex(await readFile(path.join(buildDir, MANIFEST_FILE)));
   async function* shards(): AsyncGenerator<NativeShard> {
     for (const [index, info] of manifest.shards.entries()) {
       const file = path.join(buildDir, info.file);
@@ -106,7 +106,7 @@ export async function openNativeBuild(buildDir: string, staged?: { manifest: Man
       yield { index, info, rows: shardRows(bytes, info.file) };
     }
   }
-  return { dir: buildDir, manifest, manifestSha256, shards };
+  return { dir: buildDir, manifest, buildSha256: buildSha256(manifest), shards };
 }
 
 /**

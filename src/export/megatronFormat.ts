@@ -122,10 +122,10 @@ export function readMegatronIndex(bytes: Uint8Array, file: string): MegatronInde
 }
 
 /** Identifies the sidecar: `format` and `formatVersion` of `<prefix>.longmix.json`. */
-export const MEGATRON_SIDECAR_FORMAT = { format: 'longmix-megatron', formatVersion: 1 } as const;
+export const MEGATRON_SIDECAR_FORMAT = { format: 'longmix-megatron', formatVersion: 2 } as const;
 
 /**
- * The text of `<prefix>.longmix.json` (canonical JSON): the build it came from (`manifestSha256`,
+ * The text of `<prefix>.longmix.json` (canonical JSON): the build it came from (`buildSha256`, src/manifest/identity.ts;
  * recipe), `rowTokens`, `originalWindowTokens`, `longRowAttention`, the tokenizer's ids,
  * `tokenDtype`, `rows`, `segments` (values in doc_lens.npy), the schedule's `worldSize`,
  * `globalBatchRows` and `steps`, and the four data files' base names.
@@ -136,7 +136,7 @@ export function megatronSidecar(native: NativeBuild, prefix: string, segments: n
   const files = megatronPaths(path.basename(prefix));
   return stableStringify({
     ...MEGATRON_SIDECAR_FORMAT,
-    manifestSha256: native.manifestSha256,
+    buildSha256: native.buildSha256,
     recipe: { name: manifest.recipe.name, hash: manifest.recipe.hash },
     rowTokens: manifest.geometry.rowTokens,
     originalWindowTokens: manifest.geometry.originalWindowTokens,

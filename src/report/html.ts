@@ -2,6 +2,7 @@
  * HTML building blocks of the report: escaping, tables, sections, and the page shell with its
  * inline style sheet. No script, no external resource: the page renders offline as it is.
  */
+import { REPORT_BUILD_META } from '../manifest/identity.ts';
 
 /** Escapes `&`, `<`, `>`, `"` and `'` for HTML text and attribute values. */
 export function escapeHtml(text: string): string {
@@ -79,13 +80,21 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
  * The whole page.
  * @param title - page and header title (escaped); `subtitle` likewise.
  * @param sections - section HTML, in order; `nav` lists their ids and headings.
+ * @param buildSha256 - the digest of the build the page shows (src/manifest/identity.ts).
  */
-export function page(title: string, subtitle: string, nav: readonly { id: string; heading: string }[], sections: readonly string[]): string {
+export function page(
+  title: string,
+  subtitle: string,
+  nav: readonly { id: string; heading: string }[],
+  sections: readonly string[],
+  buildSha256: string,
+): string {
   return [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     `<meta name="generator" content="${REPORT_GENERATOR}">`,
+    `<meta name="${REPORT_BUILD_META}" content="${buildSha256}">`,
     // No network at view time: nothing may be fetched, not even a favicon.
     `<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; img-src data:">`,
     '<link rel="icon" href="data:,">',

@@ -8,6 +8,7 @@
  * Cost: one pass over the shards (each read whole, one at a time: memory is one shard plus three
  * numbers per row), then about a dozen charts.
  */
+import { buildSha256 } from '../manifest/identity.ts';
 import { open } from 'node:fs/promises';
 import path from 'node:path';
 import { writeFileAtomic } from '../core/atomicFile.ts';
@@ -72,7 +73,7 @@ export async function renderReport(manifest: Manifest, stats: RowStats, options:
     await buildSection(manifest, options.timings),
   ];
   const subtitle = `${fmt(manifest.rows.total)} rows of ${fmt(g.rowTokens)} tokens (original window ${fmt(g.originalWindowTokens)}), ${fmt(manifest.shards.length)} shards · recipe sha256 ${manifest.recipe.hash.slice(0, 12)} · ${manifest.tool.name} ${manifest.tool.version}`;
-  return page(`longmix build report: ${manifest.recipe.name}`, subtitle, SECTIONS, sections);
+  return page(`longmix build report: ${manifest.recipe.name}`, subtitle, SECTIONS, sections, buildSha256(manifest));
 }
 
 /**

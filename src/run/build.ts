@@ -154,7 +154,7 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
     // already: they are this run's, not a user's.
     const publishing =
       (await readRunRecord(run.workDir).catch(() => null))?.runId === run.runId && existsSync(path.join(run.workDir, 'commit', 'journal.json'));
-    await prepareOutDir(run.outDir, publishing ? [] : run.formats);
+    await prepareOutDir(run.outDir, publishing ? [] : run.formats, run.runId);
     const state = await openRun(run, options.restart ?? false);
     if (state === 'done') {
       await cleanWork(run);

@@ -26,7 +26,7 @@ import { writeDone } from './records.ts';
 /** The commit's work files, in `<work>/commit/`. */
 const commitPaths = (run: RunRecord) => {
   const dir = stageDir(run, 'commit');
-  return { dir, extras: path.join(dir, 'extras'), journal: path.join(dir, 'journal.json'), trash: path.join(dir, 'trash') };
+  return { dir, extras: path.join(dir, 'extras'), journal: path.join(dir, 'journal.json') };
 };
 
 /**
@@ -65,7 +65,7 @@ async function stageExtras(run: RunRecord, manifest: Manifest): Promise<void> {
   const html = await renderReport(manifest, await collectRowStats(stageDir(run, 'write'), manifest));
   await writeFile(path.join(extras, REPORT_FILE), html);
   if (!run.formats.length) return;
-  const native = await openNativeBuild(stageDir(run, 'write'), { manifest, manifestSha256: sha256Hex(stableStringify(manifest)) });
+  const native = await openNativeBuild(stageDir(run, 'write'), { manifest });
   const hfDir = run.formats.includes('hf') ? path.join(extras, 'hf') : undefined;
   const megatronPrefix = run.formats.includes('megatron') ? path.join(extras, 'megatron', manifest.recipe.name) : undefined;
   if (hfDir) await writeHfDataset(native, hfDir, { formatColumns: NNSCALER_FORMAT_COLUMNS });
@@ -116,7 +116,7 @@ async function commit(run: RunRecord, previous: Manifest | null): Promise<Manife
     manifest,
     previous,
     journalFile: paths.journal,
-    trashDir: paths.trash,
+    runId: run.runId,
   });
   const text = stableStringify(manifest);
   await faultPoint('commit:commit:before-done');
@@ -138,6 +138,5 @@ export async function cleanWork(run: RunRecord): Promise<void> {
   for (const stage of ['census', 'plan', 'write'] as const) await rm(stageDir(run, stage), { recursive: true, force: true });
   const paths = commitPaths(run);
   await rm(paths.extras, { recursive: true, force: true });
-  await rm(paths.trash, { recursive: true, force: true });
   await rm(paths.journal, { force: true });
 }

@@ -8,6 +8,7 @@ import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { buildFilesOf } from '../commit/publish.ts';
+import { PENDING_FILE, readPending, sweepAbandoned, TRASH_DIR } from '../commit/pending.ts';
 import { PipelineError } from '../core/errors.ts';
 import { assertReplaceable, REPORT_FILE } from '../report/index.ts';
 import { TOOL } from '../core/version.ts';
@@ -19,7 +20,8 @@ import type { Manifest } from '../manifest/types.ts';
 export const WORK_DIR_NAME = '.longmix-work';
 
 /** Temporaries a killed longmix process may leave in an output directory (its own names only). */
-const TEMPORARY = /^(manifest\.json|report\.html|shard-\d{5,}(-[0-9a-f]{8})?\.arrow|tokens\.spill)\.tmp(\.[A-Za-z0-9._-]+)?$/;
+const TEMPORARY =
+  /^(manifest\.json|report\.html|shard-\d{5,}(-[0-9a-f]{8})?\.arrow|tokens\.spill|hf|megatron|\.longmix-publish\.json)\.tmp(\.[A-Za-z0-9._-]+)?$/;
 
 /**
  * Creates the output directory and takes its lock ({@link lockOutDir}): one build per directory.
@@ -54,9 +56,13 @@ export async function previousManifest(outDir: string): Promise<Manifest | null>
   return parsed as Manifest;
 }
 
-/** Whether `name` in an output directory is longmix's own when no manifest is there: lock, work directory, temporaries. */
-function isOwnLeftover(outDir: string, name: string): boolean {
+/**
+ * Whether `name` in an output directory is longmix's own when no manifest is there: lock, work
+ * directory, temporaries, a pending publication's record, put-aside files and the shards it lists.
+ */
+function isOwnLeftover(outDir: string, name: string, pendingShards: readonly string[]): boolean {
   if (name === LOCK_FILE || name === `${LOCK_FILE}.takeover` || TEMPORARY.test(name)) return true;
+  if (name === PENDING_FILE || name === TRASH_DIR || pendingShards.includes(name)) return true;
   if (name !== WORK_DIR_NAME) return false;
   const dir = path.join(outDir, name);
   return existsSync(path.join(dir, 'run.json')) || readdirSync(dir).length === 0;
@@ -67,14 +73,18 @@ function isOwnLeftover(outDir: string, name: string): boolean {
  * lock, work directory and temporaries) or hold a longmix build; an export directory the build
  * will write (`formats`) must not be there unless the previous build lists it, nor a
  * `report.html` that longmix did not write. Removes the
- * temporaries a killed build left.
+ * temporaries a killed build left, and, given the run's `runId`, the shards of a publication of
+ * another run that was abandoned (src/commit/pending.ts).
  * @returns the previous build's manifest, or null.
  * @throws PipelineError naming the directory and what is in the way.
  */
-export async function prepareOutDir(outDir: string, formats: readonly string[] = []): Promise<Manifest | null> {
+export async function prepareOutDir(outDir: string, formats: readonly string[] = [], runId?: string): Promise<Manifest | null> {
   const previous = await previousManifest(outDir);
+  if (runId !== undefined) await sweepAbandoned(outDir, runId, previous ? buildFilesOf(previous) : { shards: [], exportDirs: [], files: [] });
   if (previous === null) {
-    const foreign = (await readdir(outDir)).filter((name) => !isOwnLeftover(outDir, name)).sort();
+    const pending = await readPending(outDir);
+    const pendingShards = pending ? [...pending.shards, ...pending.extras] : [];
+    const foreign = (await readdir(outDir)).filter((name) => !isOwnLeftover(outDir, name, pendingShards)).sort();
     if (foreign.length > 0) {
       const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} entries)` : '');
       throw new PipelineError(
@@ -105,5 +115,5 @@ export function removeTemporariesSync(outDir: string): void {
   } catch {
     return;
   }
-  for (const name of names) if (TEMPORARY.test(name)) rmSync(path.join(outDir, name), { force: true });
+  for (const name of names) if (TEMPORARY.test(name)) rmSync(path.join(outDir, name), { force: true, recursive: true });
 }

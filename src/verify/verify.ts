@@ -22,6 +22,7 @@ import { cellSums, lengthDropped } from '../manifest/ledger.ts';
 import { sha256Hex } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { readManifest } from '../manifest/write.ts';
+import { buildSha256, reportBuildSha256 } from '../manifest/identity.ts';
 import { readShardBytes, shardRows } from '../shard/reader.ts';
 import { MAX_SHARD_BYTES } from '../shard/limits.ts';
 import { buildTokenizerSpec, type TokenizerName } from '../tokenize/registry.ts';
@@ -69,6 +70,15 @@ async function checkTokenizer(manifest: Manifest, given?: TokenizerIdentity): Pr
     if (manifest.tokenizer[key] !== identity[key])
       fail(`tokenizer.${key} is ${JSON.stringify(manifest.tokenizer[key])}, but tokenizer "${name}" has ${JSON.stringify(identity[key])}`, 'manifest.json');
   }
+}
+
+/** The report a manifest lists must be there and be this build's (its mark, src/manifest/identity.ts). */
+async function checkReport(dir: string, manifest: Manifest): Promise<void> {
+  const file = manifest.report;
+  if (file === undefined) return;
+  const mark = await reportBuildSha256(path.join(dir, file)).catch((error: Error) => fail(`cannot read the report the manifest lists: ${error.message}`, file));
+  if (mark !== buildSha256(manifest))
+    fail(`is not this build's report (made from build sha256 ${mark ?? 'unknown'}); pnpm pipeline report ${dir} writes it again`, file);
 }
 
 /**
@@ -162,5 +172,6 @@ export async function verifyBuild(dir: string, options: VerifyOptions = {}): Pro
   }
   for (const name of tally.placed.keys())
     if (!(name in manifest.sources)) fail(`rows hold source "${name}", which the manifest does not list`, 'manifest.json');
+  await checkReport(dir, manifest);
   return { shards: manifest.shards.length, rows, tokens, padTokens };
 }

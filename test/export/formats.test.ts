@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { RecordBatchStreamReader } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvariantError, PipelineError } from '../../src/core/errors.ts';
-import { sha256Hex } from '../../src/core/stableJson.ts';
+import { sha256Hex, stableStringify } from '../../src/core/stableJson.ts';
 import type { Manifest } from '../../src/manifest/types.ts';
 import { shardRows } from '../../src/shard/reader.ts';
 import {
@@ -21,6 +21,12 @@ import {
 } from '../../src/export/index.ts';
 import type { RowRecord } from '../../src/shard/schema.ts';
 import { buildInTemp, removeTempDirs, tempDir } from '../helpers/build.ts';
+
+/** The build digest, computed here from its definition: SHA-256 of the manifest's canonical JSON without `report` and `exports`. */
+function buildDigest(manifestText: string): string {
+  const { report: _report, exports: _exports, ...core } = JSON.parse(manifestText) as Record<string, unknown>;
+  return sha256Hex(stableStringify(core));
+}
 
 const SAMPLE = fileURLToPath(new URL('../../pipelines/sample.yaml', import.meta.url));
 
@@ -80,7 +86,7 @@ describe('exportHf (datasets save_to_disk layout)', () => {
       'dataset_info.json',
       'state.json',
     ]);
-    const manifestSha = sha256Hex(await readFile(path.join(buildDir, 'manifest.json')));
+    const manifestSha = buildDigest(await readFile(path.join(buildDir, 'manifest.json'), 'utf8'));
     // json.dump(state, indent=2, sort_keys=True) as datasets writes it; no trailing newline.
     expect(await readFile(path.join(hfDir, 'state.json'), 'utf8')).toBe(`{
   "_data_files": [
@@ -132,7 +138,7 @@ describe('exportHf (datasets save_to_disk layout)', () => {
     const info = JSON.parse(infoText);
     expect(info).toEqual({
       citation: '',
-      description: `longmix build (${manifest.tool.name} ${manifest.tool.version}) of recipe "sample" (recipe hash ${manifest.recipe.hash}); manifest.json sha256 ${manifestSha}`,
+      description: `longmix build (${manifest.tool.name} ${manifest.tool.version}) of recipe "sample" (recipe hash ${manifest.recipe.hash}); build sha256 ${manifestSha} (manifest.json without report and exports)`,
       features,
       homepage: '',
       license: '',
@@ -254,9 +260,9 @@ describe('exportMegatron (indexed dataset + segments)', () => {
     expect(sidecar).toEqual({
       files: { docLens: 'sample.doc_lens.npy', docOffsets: 'sample.doc_offsets.npy', index: 'sample.idx', tokens: 'sample.bin' },
       format: 'longmix-megatron',
-      formatVersion: 1,
+      formatVersion: 2,
       longRowAttention: 'document',
-      manifestSha256: sha256Hex(await readFile(path.join(buildDir, 'manifest.json'))),
+      buildSha256: buildDigest(await readFile(path.join(buildDir, 'manifest.json'), 'utf8')),
       originalWindowTokens: 512,
       recipe: { hash: manifest.recipe.hash, name: 'sample' },
       rowTokens: 4096,

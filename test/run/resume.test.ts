@@ -4,43 +4,19 @@
  * temporary behind, and the output directory holds a complete, verifiable build at every moment
  * (the previous one until the new manifest is in place, the new one after).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SplitMix64 } from '../../src/core/rng.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
 import { filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { cli, ROOT } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SAMPLE = path.join(ROOT, 'pipelines/sample.yaml');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
 afterAll(removeTempDirs);
-
-interface Outcome {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI; with `killAfterMs`, sends SIGKILL after that long. */
-function cli(args: string[], env: Record<string, string> = {}, killAfterMs?: number): Promise<Outcome> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = killAfterMs === undefined ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
-    child.on('close', (code, signal) => {
-      if (timer) clearTimeout(timer);
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-}
 
 /** Every file under `dir` whose name marks a temporary (`.tmp`). */
 async function temporaries(dir: string): Promise<string[]> {
@@ -79,6 +55,7 @@ async function resumeAndCheck(out: string, what: string): Promise<void> {
   expect(Object.keys(files), what).toEqual(Object.keys(reference));
   for (const name of Object.keys(reference)) expect(files[name].equals(reference[name]), `${what}: ${name}`).toBe(true);
   expect(await temporaries(out), what).toEqual([]);
+  expect((await readdir(out)).filter((name) => name.startsWith('.')).sort(), what).toEqual(['.longmix-work']);
   // The work directory keeps only the run record, the commit's record and the logs.
   expect((await readdir(path.join(out, '.longmix-work'))).sort(), what).toEqual(['commit', 'run.json', 'timings.json']);
   expect(await readdir(path.join(out, '.longmix-work', 'commit')), what).toEqual(['commit.done.json']);
@@ -97,8 +74,10 @@ const POINTS = [
   'write:s00003:before-done',
   'commit:commit:start',
   'commit:commit:shards-moved',
+  'commit:commit:extras-withdrawn',
   'commit:commit:before-manifest',
   'commit:commit:after-manifest',
+  'commit:commit:extras-moved',
   'commit:commit:before-done',
 ];
 

@@ -53,8 +53,9 @@ def read_sidecar(path_prefix: str) -> dict:
             sidecar = json.load(f)
     except FileNotFoundError as error:
         raise ValueError(f"{path}: missing; {path_prefix} is not a longmix Megatron export (pnpm pipeline export DIR --megatron PREFIX)") from error
-    if sidecar.get("format") != "longmix-megatron" or sidecar.get("formatVersion") != 1:
-        raise ValueError(f"{path}: format {sidecar.get('format')!r} version {sidecar.get('formatVersion')!r}, expected 'longmix-megatron' version 1")
+    # Version 2 names its build by `buildSha256` where version 1 had `manifestSha256`; this loader reads neither.
+    if sidecar.get("format") != "longmix-megatron" or sidecar.get("formatVersion") not in (1, 2):
+        raise ValueError(f"{path}: format {sidecar.get('format')!r} version {sidecar.get('formatVersion')!r}, expected 'longmix-megatron' version 1 or 2")
     return sidecar
 
 
