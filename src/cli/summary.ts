@@ -6,11 +6,11 @@
  */
 import { cellSums, lengthDropped } from '../manifest/ledger.ts';
 import type { Manifest } from '../manifest/types.ts';
-import { explainBuild, fmt, pct } from '../report/explain.ts';
+import { explainBuild, fmt, pct, plural } from '../report/explain.ts';
 import { orderedSources } from '../report/flows.ts';
 import { skippedLines } from '../report/sectionsTokens.ts';
 
-export { fmt };
+export { fmt, plural };
 
 /**
  * One line per source that read only part of its dataset (early stop): units used of units in the
@@ -24,9 +24,6 @@ function readingLines(manifest: Manifest): string[] {
       `${name}: ${fmt(a.reading.used)} of ${fmt(a.reading.units)} files used (the shortest seeded prefix holding ${a.reading.oversample} x every cell's plan)`,
   );
 }
-
-/** `n noun` or `n nouns`, with thousands separators. */
-export const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
 
 /** Formats rows as an aligned text table (first column left-aligned, the rest right-aligned). */
 export function table(header: string[], rows: string[][]): string {

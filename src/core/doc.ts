@@ -72,7 +72,7 @@ export type SkippedReason = 'blank_line' | 'empty_file';
 
 /**
  * Input that holds no record: a JSONL line that is empty or only whitespace (`blank_line`), or an
- * input file that yields no record at all (`empty_file`, e.g. a 0-byte file or a gzip of nothing).
+ * input file that yields no record at all (`empty_file`, e.g. a 0-byte JSONL file or a gzip of nothing; a 0-byte gzip, zstd or Parquet file is corrupt instead).
  * Counted per source in the manifest (`skipped`), so nothing passes unseen.
  */
 export interface SkippedInput {

@@ -8,7 +8,7 @@ import type { CellSpec } from '../config/cells.ts';
 import type { CellAccount, SourceAccount } from '../manifest/ledger.ts';
 import { planPacking, type PackDoc, type PackPlan } from '../pack/plan.ts';
 import { planCellSelection, truncationLimitTokens, type Candidate, type CellSelection } from '../select/plan.ts';
-import { BudgetError } from '../core/errors.ts';
+import { BudgetError, PipelineError } from '../core/errors.ts';
 import { fillToleranceTokens, maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
 import type { Schedule } from './schedule.ts';
 
@@ -54,7 +54,9 @@ export function impliedSize(loaded: LoadedRecipe, census: Census): { tokens: num
  * Refuses a plan that cannot be built before it is selected: more rows than row ids allow, or than
  * `maxRows` (the caller's bound, e.g. from free disk space), with the numbers and the fix. A typo
  * in a budget (and a large maxRepetition) would otherwise grow memory without bound.
- * @throws BudgetError naming the implied tokens and rows, the bound and the recipe keys to check.
+ * @throws BudgetError naming the implied tokens and rows, the bound and the recipe keys to check,
+ *   when the rows pass what row ids allow (a typo); PipelineError with the same numbers when they
+ *   pass `maxRows` only (not enough disk).
  */
 export function assertPlanSize(loaded: LoadedRecipe, census: Census, maxRows = MAX_ROWS, why = 'row ids are 32-bit'): void {
   const { tokens, rows } = impliedSize(loaded, census);
@@ -67,12 +69,15 @@ export function assertPlanSize(loaded: LoadedRecipe, census: Census, maxRows = M
     .map(
       ({ c, tokens: t }) => `${c.source} ${c.bucket}: ${t.toLocaleString('en-US')} tokens${c.maxRepetition > 1 ? ` (maxRepetition ${c.maxRepetition})` : ''}`,
     );
-  const fix =
-    rows > MAX_ROWS
-      ? 'Check budgetTokens, scale and maxRepetition for a typo'
-      : 'Free space there (or give --work on another file system), or lower the budgets';
+  if (rows <= MAX_ROWS) {
+    const all = census.cells.every((c) => c.plannedTokens === 'all');
+    throw new PipelineError(
+      `Not enough disk space for this build: it needs about ${rows.toLocaleString('en-US')} rows (${tokens.toLocaleString('en-US')} tokens in rows of ${loaded.recipe.rowTokens.toLocaleString('en-US')}, and one global batch that lastBatchPolicy fill may add), room for ${limit.toLocaleString('en-US')} (${why}); the largest cells: ${cells.join('; ')}. Free space there, give --work on another file system, or build less (${all ? 'maxFiles, or numeric budgetTokens' : 'lower budgetTokens or scale, or maxFiles'}).`,
+      { tokens, rows, limit },
+    );
+  }
   throw new BudgetError(
-    `The budgets imply ${tokens.toLocaleString('en-US')} tokens, at least ${rows.toLocaleString('en-US')} rows of ${loaded.recipe.rowTokens.toLocaleString('en-US')} tokens, over the limit of ${limit.toLocaleString('en-US')} rows (${why}); the largest cells: ${cells.join('; ')}. ${fix}`,
+    `The budgets imply ${tokens.toLocaleString('en-US')} tokens, about ${rows.toLocaleString('en-US')} rows of ${loaded.recipe.rowTokens.toLocaleString('en-US')} tokens, over the limit of ${limit.toLocaleString('en-US')} rows (${why}); the largest cells: ${cells.join('; ')}. Check budgetTokens, scale and maxRepetition for a typo`,
     { tokens, rows, limit },
   );
 }

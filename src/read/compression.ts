@@ -127,8 +127,9 @@ export function detectCodec(head: Uint8Array, relPath: string): Codec {
   if (!byName) return 'none';
   if (byName.codec) {
     const start = head.subarray(0, 8);
+    const what = head.length === 0 ? 'is 0 bytes long' : `starts with ${hex(start)} "${printable(start)}"`;
     throw new CorruptInputError(
-      `${relPath}: named ${byName.extensions[0]} but is not ${byName.name} data (starts with ${hex(start)} "${printable(start)}", expected ${hex(new Uint8Array(byName.magic[0] as number[]))}); a broken download or a mislabelled file: fetch it again or rename it`,
+      `${relPath}: named ${byName.extensions[0]} but is not ${byName.name} data (${what}, expected ${hex(new Uint8Array(byName.magic[0] as number[]))}); a broken download or a mislabelled file: fetch it again or rename it`,
       relPath,
       0,
       0,

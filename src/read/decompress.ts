@@ -107,7 +107,7 @@ export async function openDecoded(
   onRawBytes?: (bytesRead: number) => void,
 ): Promise<{ codec: Codec; bytes: AsyncGenerator<Buffer> }> {
   const head = await readHead(absPath);
-  const codec = head.length === 0 ? 'none' : detectCodec(head, relPath);
+  const codec = detectCodec(head, relPath);
   const file = createReadStream(absPath, { highWaterMark: codec === 'none' ? 1 << 20 : DECODE_PIECE_BYTES });
   async function* raw(): AsyncGenerator<Buffer> {
     let bytesRead = 0;

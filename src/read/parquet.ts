@@ -2,7 +2,7 @@
  * Parquet reader (hyparquet + hyparquet-compressors: snappy, gzip, zstd, brotli, lz4). Reads only
  * the columns asked for, row group by row group and page by page (src/read/parquetPages.ts), so
  * memory is bounded by one page per column (at most `MAX_PARQUET_PAGE_BYTES`) plus a 4 MiB
- * read-ahead block, whatever the size of a row group. A 0-byte file holds no record.
+ * read-ahead block, whatever the size of a row group. A 0-byte file is no Parquet file (corrupt).
  */
 import { asyncBufferFromFile, parquetSchema, type AsyncBuffer, type DecodedArray, type FileMetaData } from 'hyparquet';
 import { getTreePath, isFlatColumn } from 'hyparquet/src/schema.js';
@@ -43,10 +43,21 @@ export async function openParquetBuffer(file: InputFile): Promise<AsyncBuffer> {
   return (await isCached(cached, file.hub)) ? asyncBufferFromFile(cached) : hubRangeReader(file.hub, options);
 }
 
-/** The metadata of a Parquet file, or null for a 0-byte file; see {@link readParquetFooter} for errors. */
-export async function parquetFileMetadata(file: InputFile, buffer?: AsyncBuffer): Promise<FileMetaData | null> {
+/**
+ * The metadata of a Parquet file.
+ * @throws CorruptInputError (byte 0) for a 0-byte file, which is no Parquet file (one ends with its
+ *   footer and the magic `PAR1`): the sign of a broken download; see {@link readParquetFooter} for the rest.
+ */
+export async function parquetFileMetadata(file: InputFile, buffer?: AsyncBuffer): Promise<FileMetaData> {
   buffer ??= await openParquetBuffer(file);
-  return buffer.byteLength === 0 ? null : readParquetFooter(buffer, file.relPath);
+  if (buffer.byteLength === 0)
+    throw new CorruptInputError(
+      `${file.relPath}: 0 bytes long, not a Parquet file (one ends with its footer and "PAR1"); a broken download: fetch it again`,
+      file.relPath,
+      0,
+      0,
+    );
+  return readParquetFooter(buffer, file.relPath);
 }
 
 /** A column being read page by page: the current page and the next value in it. */
@@ -60,7 +71,7 @@ interface Cursor {
 /**
  * Reads the given columns of one Parquet file, row group by row group and page by page, as records
  * (`where` = `<relPath>#<row>`, 0-based rows). Columns in `optional` are read when present and flat.
- * A 0-byte file yields nothing.
+ * A 0-byte file is corrupt (see {@link parquetFileMetadata}).
  * @throws InputError when a required column is missing or nested (a list or struct), or when a page
  *   is above `MAX_PARQUET_PAGE_BYTES`; CorruptInputError (file, byte offset, records yielded so far)
  *   when the file is too short, truncated, or a footer or page does not decode.
@@ -74,7 +85,6 @@ export async function* parquetRecords(
 ): AsyncGenerator<RecordItem> {
   const buffer = await openParquetBuffer(file);
   const metadata = await parquetFileMetadata(file, buffer);
-  if (!metadata) return;
   const schema = parquetSchema(metadata);
   const present = new Map(schema.children.map((child) => [child.element.name, child]));
   const flat = (name: string) => isFlatColumn(getTreePath(schema, [name]));

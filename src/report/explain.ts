@@ -16,6 +16,9 @@ export const fmt = (n: number) => n.toLocaleString('en-US');
 /** `part / whole` as a percentage with two decimals ("0.00%" when whole is 0). */
 export const pct = (part: number, whole: number) => (whole ? `${((100 * part) / whole).toFixed(2)}%` : '0.00%');
 
+/** `n` and a noun in the singular or plural (`1 short row`, `2 short rows`). */
+export const plural = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
+
 /** Padding above this share of the row tokens gets an explanation. */
 export const LARGE_PADDING_SHARE = 0.01;
 
@@ -72,9 +75,20 @@ function paddingNotes(manifest: Manifest): Note[] {
   }
   if (byWindow.short > 0 && byWindow.short >= pad / 4) {
     const shortTokens = manifest.rows.short * rowTokens - byWindow.short;
+    const numeric = shortSources.some(([, a]) => a.cells.some((c) => c.plannedTokens !== 'all'));
+    const part = fmt(byWindow.short % rowTokens);
+    const budgets = numeric
+      ? `change the short sources' budgetTokens by about ${part} tokens (the part-filled row)`
+      : `their budgets are "all", so every short document read is placed: give a short source a numeric budgetTokens about ${part} tokens below what it placed (the part-filled row), or read more short documents`;
+    const fill =
+      manifest.rows.long === 0
+        ? ''
+        : filler === null
+          ? ', or set packing.longRowFiller to one of them (long rows then take some of their documents)'
+          : `, or raise "${filler}"'s budget`;
     notes.push({
       topic: 'padding',
-      text: `${fmt(byWindow.short)} padding tokens are in short rows: the short documents (${fmt(shortTokens)} tokens in ${fmt(manifest.rows.short)} short rows) do not fill whole rows; change the short sources' budgetTokens by about ${fmt(byWindow.short % rowTokens)} tokens (the part-filled row) or ${filler === null ? 'set packing.longRowFiller to one of them' : `raise "${filler}"'s budget`}.`,
+      text: `${fmt(byWindow.short)} padding tokens are in short rows: the short documents (${fmt(shortTokens)} tokens in ${plural(manifest.rows.short, 'short row')}) do not fill whole rows; ${budgets}${fill}.`,
     });
   }
   if (manifest.rows.total < 100)

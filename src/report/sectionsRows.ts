@@ -4,7 +4,7 @@
  */
 import type { Manifest } from '../manifest/types.ts';
 import { lengthChart, rankChart, rowCountChart, scheduleChart, timingChart } from './charts.ts';
-import { fmt } from './explain.ts';
+import { fmt, plural } from './explain.ts';
 import { orderedSources } from './flows.ts';
 import { figure, htmlTable, para, section } from './html.ts';
 import { renderSvg } from './render.ts';
@@ -133,12 +133,12 @@ export async function scheduleSection(manifest: Manifest, stats: RowStats): Prom
       figure(
         'chart-schedule',
         await renderSvg(scheduleChart(steps, G), 'schedule'),
-        `${fmt(manifest.schedule.steps)} steps of ${fmt(G)} rows (row_id = step × ${fmt(G)} + slot); every step carries the mix's share of long rows as closely as whole rows allow.`,
+        `${plural(manifest.schedule.steps, 'step')} of ${plural(G, 'row')} (row_id = step × ${fmt(G)} + slot); every step carries the mix's share of long rows as closely as whole rows allow.`,
       ),
       figure(
         'chart-ranks',
         await renderSvg(rankChart(rankValues), 'ranks'),
-        `Rows each of the ${fmt(manifest.schedule.worldSize)} data-parallel ranks reads (from the manifest's shards).`,
+        `Rows each of the ${plural(manifest.schedule.worldSize, 'data-parallel rank')} reads (from the manifest's shards).`,
       ),
       `<div class="wide">${htmlTable(['shard', 'rank', 'rows', 'long', 'short', 'tokens', 'padding', 'bytes'], shown, manifest.shards.length > 200 ? `First 200 of ${fmt(manifest.shards.length)} shards.` : undefined)}</div>`,
     ].join('\n'),
@@ -185,6 +185,12 @@ export async function buildSection(manifest: Manifest, timings?: BuildTimings): 
           timings.throughput.map((t) => [t.label, Math.round(t.value), t.unit]),
         ),
       );
-  } else parts.push(para('Timings: not recorded (this report was written from a finished build, not by the build itself).', 'muted'));
+  } else
+    parts.push(
+      para(
+        "Timings: left out of this page so that a rebuild gives the same bytes. The build prints them (its stages line); pnpm pipeline report DIR --timings writes the page with the last local run's.",
+        'muted',
+      ),
+    );
   return section('build', 'The build', parts.join('\n'));
 }

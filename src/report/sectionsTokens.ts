@@ -5,7 +5,7 @@
 import { cellSums } from '../manifest/ledger.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { flowChart, mixChart, windowShareChart } from './charts.ts';
-import { explainBuild, fmt, pct } from './explain.ts';
+import { explainBuild, fmt, pct, plural } from './explain.ts';
 import { cellFlows, cellMix, orderedSources, sourceFlows } from './flows.ts';
 import { escapeHtml, figure, htmlTable, para, section } from './html.ts';
 import { renderSvg } from './render.ts';
@@ -45,7 +45,7 @@ export function summarySection(manifest: Manifest): string {
     kpi(pct(t.padTokens, rowTokens), `padding (${fmt(t.padTokens)} tokens)`),
     kpi(fmt(t.tokensRead), 'tokens read'),
     kpi(fmt(dropped), 'tokens dropped, by reason below'),
-    kpi(`${fmt(manifest.schedule.steps)} × ${fmt(manifest.schedule.globalBatchRows)}`, `steps × rows, ${fmt(manifest.schedule.worldSize)} ranks`),
+    kpi(`${fmt(manifest.schedule.steps)} × ${fmt(manifest.schedule.globalBatchRows)}`, `steps × rows, ${plural(manifest.schedule.worldSize, 'rank')}`),
   ];
   const notes = explainBuild(manifest);
   const body = notes.length
@@ -168,7 +168,7 @@ export async function mixSection(manifest: Manifest, stats: RowStats): Promise<s
       figure(
         'chart-windows',
         await renderSvg(windowShareChart(shares), 'windows'),
-        `Window classes: ${fmt(manifest.rows.long)} long rows (a piece longer than the original window of ${fmt(manifest.geometry.originalWindowTokens)} tokens: the trainer switches to rescaled RoPE) and ${fmt(manifest.rows.short)} short rows; long rows also carry the filler.`,
+        `Window classes: ${plural(manifest.rows.long, 'long row')} (a piece longer than the original window of ${fmt(manifest.geometry.originalWindowTokens)} tokens: the trainer switches to rescaled RoPE) and ${plural(manifest.rows.short, 'short row')}${manifest.geometry.longRowFiller !== null && manifest.rows.long > 0 ? `; long rows also carry the filler "${manifest.geometry.longRowFiller}"` : ''}.`,
       ),
     ].join('\n'),
   );

@@ -125,10 +125,25 @@ async function attempt(
     return record;
   } catch (error) {
     removeUnitTemporaries(dir, name);
-    const located = locateSystemError(error, `${stage} unit ${name}`, dir);
+    const located = locateSystemError(error, `${stage} unit ${name}${unitSubject(run, stage, index)}`, dir);
     await writeFailed(dir, name, located).catch(() => undefined);
     throw located;
   }
+}
+
+/** What a unit works on, for messages: ` (input <file>)`, ` (partition N of <source>)`, ` (shard N)`, or nothing. */
+function unitSubject(run: RunRecord, stage: StageName, index: number): string {
+  if (stage === 'census') {
+    const spec = run.census[index];
+    if (!spec) return '';
+    if (spec.partition) return ` (partition ${spec.partition.index} of source "${spec.source}")`;
+    return spec.inputs.length ? ` (input ${spec.inputs.map((i) => run.inputs[i].relPath).join(', ')})` : '';
+  }
+  if (stage === 'group') {
+    const spec = run.group[index];
+    return spec ? ` (input ${run.inputs[spec.input].relPath})` : '';
+  }
+  return stage === 'write' ? ` (shard ${index})` : '';
 }
 
 /** File-system error codes that mean the machine, not the data: a full disk, a quota, a read-only or failing device. */
@@ -288,7 +303,7 @@ export function runPlan(run: RunRecord): Promise<CompletionRecord> {
         ? undefined
         : {
             rows: Math.floor(free / perRow),
-            why: `the shards would need about ${perRow.toLocaleString('en-US')} bytes each in ${run.workDir}, where ${free.toLocaleString('en-US')} bytes are free`,
+            why: `a row takes about ${perRow.toLocaleString('en-US')} bytes of shards and exports in ${run.workDir}, where ${free.toLocaleString('en-US')} bytes are free`,
           };
     const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows, reading);
     const outputs: CompletionRecord['outputs'] = {};

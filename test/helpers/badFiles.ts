@@ -199,7 +199,11 @@ export function inputCases(next: () => string): BadInputCase[] {
   return cases;
 }
 
-/** 0-byte files of every format, each beside a good file. */
+/**
+ * 0-byte files of every format, each beside a good file: an empty file where the format allows one
+ * (JSON Lines, text: kind `empty`), corrupt where it does not (gzip, zstd and Parquet files always
+ * hold a header or footer: a 0-byte one is a broken download; kind `file`).
+ */
 export function emptyCases(next: () => string): BadInputCase[] {
   return [...JSONL_FORMATS, ...PARQUET_FORMATS, ...TEXT_FORMATS].map((format) => {
     const dir = next();
@@ -208,6 +212,7 @@ export function emptyCases(next: () => string): BadInputCase[] {
       : PARQUET_FORMATS.includes(format)
         ? `${dir}/a.parquet`
         : textFile(format, dir, 'empty', Buffer.alloc(0)).path;
-    return withCompanion(`${format} 0-byte file`, format, 'empty', dir, { path: named, bytes: Buffer.alloc(0) });
+    const kind = /\.(gz|zst|parquet)$/.test(named) ? 'file' : 'empty';
+    return withCompanion(`${format} 0-byte file`, format, kind, dir, { path: named, bytes: Buffer.alloc(0) });
   });
 }

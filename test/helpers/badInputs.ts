@@ -12,7 +12,8 @@
  *   read, whatever `onBadRecord` says (`onBadFile: skip` is the lead's to enable);
  * - `input`: the file cannot be read at all and no policy skips it (an unsupported compression,
  *   a Parquet file without the text column, a RedPajama-v2 layout or signals problem);
- * - `empty`: a 0-byte file: the skip `empty_file`, counted, under any policy.
+ * - `empty`: a 0-byte file of a format that allows one (JSON Lines, text): the skip `empty_file`,
+ *   counted, under any policy (0-byte gzip, zstd and Parquet files are `file` cases).
  */
 import type { BadRecordReason } from '../../src/core/doc.ts';
 import { emptyCases, fileCases, inputCases } from './badFiles.ts';

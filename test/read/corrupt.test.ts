@@ -1,7 +1,8 @@
 /**
  * Broken input files at the reader: every truncated or corrupt variant gives one CorruptInputError
  * with the file, the compressed byte offset and the records read before the break (never a stack
- * trace of another type, never a hang); 0-byte files of every format are `empty_file`.
+ * trace of another type, never a hang); 0-byte JSON Lines and text files are `empty_file`, 0-byte
+ * gzip, zstd and Parquet files (which always hold a header or footer) are corrupt.
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -271,16 +272,43 @@ describe('Parquet pages above the page limit', () => {
 describe('0-byte files and files with no record', () => {
   it.each([
     ['jsonl', 'a.jsonl'],
-    ['jsonl', 'a.jsonl.gz'],
-    ['jsonl', 'a.jsonl.zst'],
-    ['parquet', 'a.parquet'],
     ['text', 'a.txt'],
-    ['text', 'a.txt.gz'],
   ] as const)('%s %s of 0 bytes is the skip empty_file', async (format, name) => {
     const file = await fileOf(name, Buffer.alloc(0));
     const items: ReadItem[] = [];
     for await (const item of readSources([{ config: source(format), files: [file] }])) items.push(item);
     expect(items).toEqual([{ kind: 'skipped', skipped: { source: 's', reason: 'empty_file', where: name } }]);
+  });
+
+  it.each([
+    [
+      'jsonl',
+      'a.jsonl.gz',
+      'a.jsonl.gz: named .gz but is not gzip data (is 0 bytes long, expected 1f 8b); a broken download or a mislabelled file: fetch it again or rename it',
+    ],
+    [
+      'jsonl',
+      'a.jsonl.zst',
+      'a.jsonl.zst: named .zst but is not zstd data (is 0 bytes long, expected 28 b5 2f fd); a broken download or a mislabelled file: fetch it again or rename it',
+    ],
+    [
+      'text',
+      'a.txt.gz',
+      'a.txt.gz: named .gz but is not gzip data (is 0 bytes long, expected 1f 8b); a broken download or a mislabelled file: fetch it again or rename it',
+    ],
+    ['parquet', 'a.parquet', 'a.parquet: 0 bytes long, not a Parquet file (one ends with its footer and "PAR1"); a broken download: fetch it again'],
+  ] as const)('%s %s of 0 bytes is corrupt (the format always holds a header or footer), at byte 0', async (format, name, message) => {
+    const file = await fileOf(name, Buffer.alloc(0));
+    const read = async () => {
+      for await (const item of readSources([{ config: source(format), files: [file] }])) void item;
+    };
+    const error = await read().then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(CorruptInputError);
+    expect((error as CorruptInputError).message).toBe(message);
+    expect((error as CorruptInputError).byteOffset).toBe(0);
   });
 
   it('a text file that decompresses to nothing is empty_file too', async () => {

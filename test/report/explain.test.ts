@@ -48,7 +48,18 @@ describe('why a build lost or padded tokens', () => {
       m.rows.padTokens += 3000;
     });
     expect(texts(short)[0]).toBe(
-      `padding: 3,216 padding tokens are in short rows: the short documents (21,360 tokens in 6 short rows) do not fill whole rows; change the short sources' budgetTokens by about 3,216 tokens (the part-filled row) or raise "edu"'s budget.`,
+      `padding: 3,216 padding tokens are in short rows: the short documents (21,360 tokens in 6 short rows) do not fill whole rows; change the short sources' budgetTokens by about 3,216 tokens (the part-filled row), or raise "edu"'s budget.`,
+    );
+    // Budgets of "all" cannot be changed by a number of tokens; without long rows there is nothing to fill.
+    const all = edited((m) => {
+      m.sources.edu.cells[0].padTokens += 3000;
+      m.rows.padTokens += 3000;
+      for (const a of Object.values(m.sources)) for (const c of a.cells) if (a.window === 'short') c.plannedTokens = 'all';
+      m.rows.long = 0;
+      m.geometry.longRowFiller = null;
+    });
+    expect(texts(all)[0]).toBe(
+      `padding: 3,216 padding tokens are in short rows: the short documents (21,360 tokens in 6 short rows) do not fill whole rows; their budgets are "all", so every short document read is placed: give a short source a numeric budgetTokens about 3,216 tokens below what it placed (the part-filled row), or read more short documents.`,
     );
   });
 

@@ -131,9 +131,9 @@ describe('the generated bad inputs', () => {
     expect({ cases: cases.length, record: count('record'), file: count('file'), input: count('input'), empty: count('empty') }).toEqual({
       cases: 110,
       record: 64,
-      file: 21,
+      file: 30,
       input: 12,
-      empty: 13,
+      empty: 4,
     });
     expect(new Set(cases.map((c) => c.id)).size).toBe(cases.length);
   });

@@ -66,7 +66,7 @@ async function contentBytes(files: readonly InputFile[], field: string): Promise
   let total = 0;
   for (const file of files) {
     const metadata = await parquetFileMetadata(file);
-    for (const rg of metadata?.row_groups ?? [])
+    for (const rg of metadata.row_groups)
       for (const col of rg.columns) if (col.meta_data?.path_in_schema.join('.') === field) total += Number(col.meta_data.total_uncompressed_size);
   }
   return total;
