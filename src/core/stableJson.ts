@@ -38,3 +38,35 @@ export function stableHash(value: unknown): string {
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
+
+/**
+ * {@link stableHash} of the object `{ ...fields, [arrayKey]: [...items] }` without holding the
+ * array or its text: each item is made (by the iterable) and serialized in turn. Equal to
+ * `stableHash({ ...fields, [arrayKey]: Array.from(items) })` byte for byte (an item `undefined`
+ * is not allowed: canonical JSON would write it as `null`).
+ * @param arrayKey - must not be a key of `fields`.
+ * @throws TypeError on non-finite numbers, or an `undefined` item.
+ */
+export function stableHashStreaming(fields: Record<string, unknown>, arrayKey: string, items: Iterable<unknown>): string {
+  const hash = createHash('sha256');
+  const keys = [...Object.keys(fields).filter((k) => fields[k] !== undefined), arrayKey].sort();
+  // At depth d, JSON.stringify(…, null, 2) indents by 2·d spaces; JSON text has no raw newline
+  // inside a string, so re-indenting a value's lines places it at another depth exactly.
+  const at = (text: string, depth: number) => text.replaceAll('\n', '\n' + '  '.repeat(depth));
+  hash.update('{');
+  keys.forEach((key, k) => {
+    hash.update(`${k > 0 ? ',' : ''}\n  ${JSON.stringify(key)}: `);
+    if (key !== arrayKey) {
+      hash.update(at(JSON.stringify(canonicalize(fields[key]), null, 2), 1));
+      return;
+    }
+    let count = 0;
+    for (const item of items) {
+      if (item === undefined) throw new TypeError(`Expected no undefined item in ${arrayKey}`);
+      hash.update(`${count++ > 0 ? ',' : '['}\n    ${at(JSON.stringify(canonicalize(item), null, 2), 2)}`);
+    }
+    hash.update(count > 0 ? '\n  ]' : '[]');
+  });
+  hash.update('\n}\n');
+  return hash.digest('hex');
+}

@@ -7,7 +7,12 @@
  *
  * Document ids: within a source, the first document (in unit order, then document order) with a
  * given id keeps it; a later one gets `@<location>` appended (`<idPath>:<line>` or
- * `<idPath>#<row>`), so ids are unique and never depend on how inputs were split into tasks.
+ * `<idPath>#<row>`), so ids are unique and never depend on how inputs were split into tasks
+ * (src/plan/docs.ts does it from the units' id hashes).
+ *
+ * Memory: the documents stay in the units' columnar tables and the plan in typed arrays
+ * (src/plan/docs.ts, src/pack/rows.ts); a shard's rows become objects only when that shard's
+ * rows file is made ({@link BuildPlan.shard}), one shard at a time.
  *
  * Shard files are named `shard-<index>-<build>.arrow`, `<build>` the first 8 hex digits of the
  * plan's SHA-256: a new build's shards never take the names of the previous build's (which stays
@@ -16,17 +21,19 @@
 import type { LoadedRecipe } from '../config/load.ts';
 import { recipeCells, type CellSpec } from '../config/cells.ts';
 import { BudgetError, InputError, InvariantError } from '../core/errors.ts';
-import { stableHash } from '../core/stableJson.ts';
+import { stableHashStreaming } from '../core/stableJson.ts';
 import type { CensusCounts } from '../census/store.ts';
+import type { DocColumns } from '../census/docTable.ts';
 import { cellSums, lengthDropped, LENGTH_DROP_REASONS, newAccount, type SourceAccount, type SourceReading } from '../manifest/ledger.ts';
 import type { InputIdentity, Manifest } from '../manifest/types.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
-import type { Candidate } from '../select/plan.ts';
 import { assembleManifest } from './assemble.ts';
-import { planSchedule, planShards } from './schedule.ts';
-import { spaceCopies } from './copySpacing.ts';
+import { planSchedule, planShards, type Schedule, type ShardPlan } from './schedule.ts';
+import { spaceCopiesInColumns } from './copySpacing.ts';
 import { pieceBytes, rowBytes, safeRowsPerBatch } from '../shard/limits.ts';
-import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census, type PlanDoc } from './select.ts';
+import type { PackColumns } from '../pack/rows.ts';
+import { CensusDocs } from './docs.ts';
+import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census } from './select.ts';
 
 /** What the plan reads of one census unit. */
 export interface UnitCensus {
@@ -34,7 +41,8 @@ export interface UnitCensus {
   unit: number;
   source: string;
   counts: CensusCounts;
-  docs: { cell: number[]; lengthTokens: number[]; id: string[]; idWhere: (string | null)[] };
+  /** Its document table (src/census/docTable.ts), keys made with the recipe's seed. */
+  docs: DocColumns;
 }
 
 /** One piece of a planned row: tokens `[offsetTokens, offsetTokens + lengthTokens)` of a unit's token file. */
@@ -67,12 +75,21 @@ export interface ShardPlanned {
   rows: RowPlan[];
 }
 
+/** A planned shard without its rows. */
+export type ShardSummary = Omit<ShardPlanned, 'rows'>;
+
 /** The plan of a build. */
 export interface BuildPlan {
   /** The manifest without shard infos (`shards` is empty until the commit fills it in). */
   manifest: Manifest;
-  shards: ShardPlanned[];
-  /** First 8 hex digits of the plan's SHA-256 (in shard file names). */
+  /** The shards, in index order. */
+  shards: ShardSummary[];
+  /** Shard `index` with its rows, made on each call (one shard's rows in memory at a time). */
+  shard(index: number): ShardPlanned;
+  /**
+   * First 8 hex digits of the SHA-256 of the canonical JSON of `{ manifest, shards }` (every
+   * shard with its rows, `file` empty), in shard file names.
+   */
   buildId: string;
 }
 
@@ -121,7 +138,7 @@ function accountsOf(
 }
 
 /**
- * Reads the units into the planner's census: final ids, candidates per cell, token locations.
+ * Reads the units into the planner's census: final ids, the documents of each cell, token locations.
  * @throws InputError naming a source from which no document was read at all.
  */
 export function censusOf(loaded: LoadedRecipe, units: readonly UnitCensus[], filesPerSource: ReadonlyMap<string, number>): Census {
@@ -129,21 +146,6 @@ export function censusOf(loaded: LoadedRecipe, units: readonly UnitCensus[], fil
   const firstCell = new Map<string, number>();
   cells.forEach((c, i) => firstCell.set(c.source, firstCell.get(c.source) ?? i));
   const accounts = accountsOf(loaded, cells, units, filesPerSource);
-  const candidates: Candidate[][] = cells.map(() => []);
-  const docs: PlanDoc[] = [];
-  const seen = new Map<string, Set<string>>();
-  for (const { unit, source, docs: table } of units) {
-    const ids = seen.get(source) ?? seen.set(source, new Set()).get(source)!;
-    let offsetTokens = 0;
-    for (let i = 0; i < table.cell.length; i++) {
-      let id = table.id[i];
-      if (ids.has(id)) id = `${id}@${table.idWhere[i] ?? table.id[i]}`;
-      ids.add(id);
-      candidates[firstCell.get(source)! + table.cell[i]].push({ index: docs.length, id, lengthTokens: table.lengthTokens[i] });
-      docs.push({ source, id, unit, offsetTokens });
-      offsetTokens += table.lengthTokens[i];
-    }
-  }
   for (const s of loaded.recipe.sources) {
     const a = accounts[s.name];
     if (a.read.documents === 0 && a.qualityFiltered.documents === 0) {
@@ -158,7 +160,18 @@ export function censusOf(loaded: LoadedRecipe, units: readonly UnitCensus[], fil
       );
     }
   }
-  return { cells, candidates, docs, accounts };
+  const docs = new CensusDocs(units, loaded.recipe.seed);
+  const sizes = new Int32Array(cells.length);
+  docs.forEach((_doc, source, cell) => sizes[firstCell.get(source)! + cell]++);
+  const members = Array.from(sizes, (n) => new Int32Array(n));
+  const lengths = Array.from(sizes, (n) => new Int32Array(n));
+  sizes.fill(0);
+  docs.forEach((doc, source, cell, lengthTokens) => {
+    const i = firstCell.get(source)! + cell;
+    members[i][sizes[i]] = doc;
+    lengths[i][sizes[i]++] = lengthTokens;
+  });
+  return { cells, docs, members, lengths, accounts };
 }
 
 /**
@@ -202,57 +215,76 @@ export function planFromCensus(
   for (const [source, r] of reading ?? []) census.accounts[source].reading = { ...r };
   assertPlanSize(loaded, census, maxRows?.rows, maxRows?.why);
   const plan = planBuild(loaded, census);
+  const { rows, pieces } = plan;
   const schedule = planSchedule(
-    plan.rows.map((r) => r.window),
+    Array.from(rows.long, (long) => (long ? 'long' : 'short')),
     output.globalBatchRows,
     recipe.seed,
   );
-  spaceCopies(schedule, plan.rows, recipe.packing.repeatSpacingRows ?? 0, (d) => `source "${census.docs[d].source}" document "${census.docs[d].id}"`);
+  const { docs } = census;
+  spaceCopiesInColumns(schedule, plan, recipe.packing.repeatSpacingRows ?? 0, (d) => `source "${docs.source(d)}" document "${docs.id(d)}"`);
   applyLastBatch(census, plan, schedule);
   if (schedule.order.length === 0) {
     throw new BudgetError(
-      `No row to write: ${plan.rows.length} rows were packed, fewer than one global batch of ${output.globalBatchRows} rows; lower output.globalBatchRows (and worldSize) or raise the budgets`,
-      { rows: plan.rows.length, globalBatchRows: output.globalBatchRows },
+      `No row to write: ${rows.count} rows were packed, fewer than one global batch of ${output.globalBatchRows} rows; lower output.globalBatchRows (and worldSize) or raise the budgets`,
+      { rows: rows.count, globalBatchRows: output.globalBatchRows },
     );
   }
   assertLedger(census.accounts);
-  const rowSizeBytes = schedule.order.map((i) =>
-    rowBytes(
-      recipe.rowTokens,
-      plan.rows[i].pieces.reduce((sum, piece) => sum + pieceBytes(census.docs[piece.doc].source, census.docs[piece.doc].id), 0),
-    ),
-  );
+  // pieceBytes(source, id) = pieceBytes(source, "") + the id's UTF-8 bytes, without decoding the id.
+  const sourceBytes = new Map(recipe.sources.map((s) => [s.name, pieceBytes(s.name, '')]));
+  const rowSizeBytes = schedule.order.map((r) => {
+    let provenance = 0;
+    for (let k = rows.first[r]; k < rows.first[r + 1]; k++) {
+      const doc = pieces.doc[rows.refs[k]];
+      provenance += sourceBytes.get(docs.source(doc))! + docs.idBytes(doc);
+    }
+    return rowBytes(recipe.rowTokens, provenance);
+  });
   const rowsPerBatch = safeRowsPerBatch(output.rowsPerBatch, recipe.rowTokens);
   const shardPlans = planShards(rowSizeBytes, output.globalBatchRows, output.worldSize, rowsPerBatch, output.targetShardBytes);
   const manifest = assembleManifest(loaded, tokenizer, inputs, census.accounts, plan, schedule, shardPlans, [], bufferTokensOf(loaded));
-  const shards = shardPlans.map((shardPlan, index) => ({
+  const shardOf = (index: number, file: string) => shardRows(census, plan, schedule, shardPlans[index], index, file);
+  const buildId = stableHashStreaming(
+    { manifest },
+    'shards',
+    (function* () {
+      for (let index = 0; index < shardPlans.length; index++) yield shardOf(index, '');
+    })(),
+  ).slice(0, 8);
+  const shards = shardPlans.map((shardPlan, index) => ({ index, file: shardFileName(index, buildId), rank: shardPlan.rank }));
+  return { manifest, shards, shard: (index) => shardOf(index, shards[index].file), buildId };
+}
+
+/** Shard `index` of the plan with its rows as objects (their keys in the order of the rows files). */
+function shardRows(census: Census, plan: PackColumns, schedule: Schedule, shardPlan: ShardPlan, index: number, file: string): ShardPlanned {
+  const { docs } = census;
+  const { rows, pieces } = plan;
+  return {
     index,
-    file: '',
+    file,
     rank: shardPlan.rank,
     rows: shardPlan.positions.map((p): RowPlan => {
-      const row = plan.rows[schedule.order[p]];
+      const r = schedule.order[p];
       return {
         rowId: p,
-        window: row.window,
-        numPad: row.numPad,
-        pieces: row.pieces.map((piece) => {
-          const doc = census.docs[piece.doc];
+        window: rows.long[r] ? 'long' : 'short',
+        numPad: rows.numPad[r],
+        pieces: Array.from(rows.refs.subarray(rows.first[r], rows.first[r + 1]), (ref): PiecePlan => {
+          const doc = pieces.doc[ref];
           return {
-            unit: doc.unit,
-            offsetTokens: doc.offsetTokens + piece.startToken,
-            lengthTokens: piece.lengthTokens,
-            source: doc.source,
-            docId: doc.id,
-            startToken: piece.startToken,
-            repeat: piece.repeat,
-            part: piece.part,
-            parts: piece.parts,
+            unit: docs.unit(doc),
+            offsetTokens: docs.offsetTokens(doc) + pieces.startToken[ref],
+            lengthTokens: pieces.lengthTokens[ref],
+            source: docs.source(doc),
+            docId: docs.id(doc),
+            startToken: pieces.startToken[ref],
+            repeat: pieces.repeat[ref],
+            part: pieces.part[ref],
+            parts: pieces.parts[ref],
           };
         }),
       };
     }),
-  }));
-  const buildId = stableHash({ manifest, shards }).slice(0, 8);
-  for (const shard of shards) shard.file = shardFileName(shard.index, buildId);
-  return { manifest, shards, buildId };
+  };
 }

@@ -1,0 +1,24 @@
+import { describe, expect, it } from 'vitest';
+import { stableHash, stableHashStreaming } from '../../src/core/stableJson.ts';
+
+describe('stableHashStreaming', () => {
+  const manifest = { z: 1, a: { y: [1, 2, { q: 'line\nbreak', b: null }], x: [] }, m: 'é"\\' };
+  const shards = [
+    { rows: [{ pieces: [{ docId: 'a\nb', unit: 3 }], rowId: 0 }], index: 0, file: '' },
+    { rows: [], index: 1, file: '', rank: 1 },
+  ];
+
+  it('equals stableHash of the whole object, the array made item by item', () => {
+    expect(stableHashStreaming({ manifest }, 'shards', shards)).toBe(stableHash({ manifest, shards }));
+    function* lazy() {
+      for (const s of shards) yield s;
+    }
+    expect(stableHashStreaming({ manifest }, 'shards', lazy())).toBe(stableHash({ manifest, shards }));
+  });
+
+  it('places the array among the keys in sorted order, and writes an empty one as []', () => {
+    expect(stableHashStreaming({ zz: [1], a: 2, gone: undefined }, 'm', [[], {}, 3])).toBe(stableHash({ zz: [1], a: 2, m: [[], {}, 3] }));
+    expect(stableHashStreaming({ manifest }, 'shards', [])).toBe(stableHash({ manifest, shards: [] }));
+    expect(stableHashStreaming({}, 'shards', [1])).toBe(stableHash({ shards: [1] }));
+  });
+});
