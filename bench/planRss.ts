@@ -88,7 +88,7 @@ const plan = planFromCensus(
 );
 // What runPlan writes: each shard's rows file, one shard at a time.
 let rowsFileBytes = 0;
-for (const shard of plan.shards) rowsFileBytes += Buffer.byteLength(JSON.stringify(plan.shard(shard.index)));
+for (const shard of plan.shards) rowsFileBytes += Buffer.byteLength(plan.shardJson(shard.index));
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const peak = peakMiB();
 console.log(

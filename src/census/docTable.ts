@@ -61,7 +61,15 @@ export function utf8Length(column: Utf8Column, i: number): number {
 /** A table of no documents (a group unit's). */
 export function emptyDocColumns(): DocColumns {
   const empty = (): Utf8Column => ({ offsets: new Int32Array(1), bytes: Buffer.alloc(0), validity: null });
-  return { length: 0, cell: new Int32Array(0), lengthTokens: new Int32Array(0), id: empty(), idWhere: empty(), selectionKey: new BigUint64Array(0), packKey: new BigUint64Array(0) };
+  return {
+    length: 0,
+    cell: new Int32Array(0),
+    lengthTokens: new Int32Array(0),
+    id: empty(),
+    idWhere: empty(),
+    selectionKey: new BigUint64Array(0),
+    packKey: new BigUint64Array(0),
+  };
 }
 
 const FIELDS = [
@@ -118,10 +126,11 @@ export function encodeDocTable(docs: DocTable, seed: number, source: string): Ui
   return tableToIPC(new Table(schema, [batch]), 'file');
 }
 
-/** The typed arrays of an Arrow column's data (views over the file's bytes). */
+/** The typed arrays of an Arrow string column's data (views over the file's bytes; Arrow pads buffers, the views do not). */
 function utf8Of(data: Data): Utf8Column {
-  const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, data.values.byteLength);
-  return { offsets: data.valueOffsets as Int32Array, bytes, validity: data.nullCount > 0 ? data.nullBitmap : null };
+  const offsets = (data.valueOffsets as Int32Array).subarray(0, data.length + 1);
+  const bytes = Buffer.from(data.values.buffer, data.values.byteOffset, offsets[data.length]);
+  return { offsets, bytes, validity: data.nullCount > 0 ? data.nullBitmap : null };
 }
 
 /**
@@ -153,12 +162,12 @@ export function decodeDocTable(bytes: Uint8Array, file: string, expect: { source
   const [cell, lengthTokens, id, idWhere, selection, pack] = table.batches[0].data.children;
   const columns: DocColumns = {
     length: table.numRows,
-    cell: cell.values as Int32Array,
-    lengthTokens: lengthTokens.values as Int32Array,
+    cell: (cell.values as Int32Array).subarray(0, table.numRows),
+    lengthTokens: (lengthTokens.values as Int32Array).subarray(0, table.numRows),
     id: utf8Of(id),
     idWhere: utf8Of(idWhere),
-    selectionKey: selection.values as BigUint64Array,
-    packKey: pack.values as BigUint64Array,
+    selectionKey: (selection.values as BigUint64Array).subarray(0, table.numRows),
+    packKey: (pack.values as BigUint64Array).subarray(0, table.numRows),
   };
   for (let i = 0; i < columns.length; i++) {
     if (columns.cell[i] < 0 || columns.lengthTokens[i] < 1)

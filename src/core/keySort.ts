@@ -53,7 +53,7 @@ export function sortByKey(keys: BigUint64Array, tie?: TieBreak): Int32Array {
 
 /** Orders each run of equal keys in `order` by `tie`, then by position (the run is in position order). */
 function breakTies(order: Int32Array, hi: Uint32Array, lo: Uint32Array, tie: TieBreak): void {
-  for (let start = 0; start < order.length; ) {
+  for (let start = 0; start < order.length;) {
     let end = start + 1;
     while (end < order.length && hi[order[end]] === hi[order[start]] && lo[order[end]] === lo[order[start]]) end++;
     if (end - start > 1) {

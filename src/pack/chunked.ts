@@ -89,7 +89,15 @@ export function packChunked(
   copies?: CopyGuard,
 ): RowPlan[] {
   const closed: RowPlan[] = [];
-  packStream(items.length, (i) => items[i], capacityTokens, bufferTokens, (row) => closed.push(row), onClose, copies);
+  packStream(
+    items.length,
+    (i) => items[i],
+    capacityTokens,
+    bufferTokens,
+    (row) => closed.push(row),
+    onClose,
+    copies,
+  );
   return closed;
 }
 

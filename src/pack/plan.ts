@@ -96,10 +96,13 @@ interface Stream {
   keys: BigUint64Array;
 }
 
-/** Sorts a stream by key (ties: lower ref first, as refs grow in creation order). */
-function inStreamOrder(stream: Stream): Stream {
+/**
+ * Sorts a stream by key (ties: lower ref first, as refs grow in creation order); its keys only
+ * when `withKeys` (a stream merged with another later), else an empty key array.
+ */
+function inStreamOrder(stream: Stream, withKeys: boolean): Stream {
   const order = sortByKey(stream.keys);
-  return { refs: Int32Array.from(order, (i) => stream.refs[i]), keys: BigUint64Array.from(order, (i) => stream.keys[i]) };
+  return { refs: Int32Array.from(order, (i) => stream.refs[i]), keys: withKeys ? BigUint64Array.from(order, (i) => stream.keys[i]) : new BigUint64Array(0) };
 }
 
 /** Merges two streams in stream order by (key, ref). */
@@ -170,16 +173,28 @@ export function packUses(uses: PackUses, options: PackOptions): PackColumns {
     padTokens: 0,
     fillerTokens: 0,
   }));
-  const cut = cutPieces(uses, options, cells);
+  let cut: ReturnType<typeof cutPieces> | null = cutPieces(uses, options, cells);
   const { pieces } = cut;
-  const [long, short, filler] = cut.streams.map(inStreamOrder);
+  const [long, short, filler] = cut.streams.map((stream, s) => inStreamOrder(stream, s !== LONG_STREAM));
+  cut = null; // the unsorted streams: garbage from here
   const total = pieces.doc.length;
   const item = (ref: number): PackItem => ({ ref, lengthTokens: pieces.lengthTokens[ref] });
   const copies = options.allowCopiesInRow ? undefined : copyGuard(pieces);
   const pool = new FillerPool(filler.refs.length, (i) => item(filler.refs[i]), originalWindowTokens, options.bufferTokens, copies);
-  // Closed rows, in closing order (long rows, then short rows), before the seeded row order.
-  const built = { count: 0, long: new Uint8Array(total), numPad: new Int32Array(total), first: new Int32Array(total + 1), refs: new Int32Array(total) };
+  // Closed rows, in closing order (long rows, then short rows), before the seeded row order; the
+  // per-row columns grow by doubling (rows are far fewer than pieces).
+  const built = { count: 0, long: new Uint8Array(1024), numPad: new Int32Array(1024), first: new Int32Array(1025), refs: new Int32Array(total) };
   const emit = (row: RowPlan) => {
+    if (built.count + 1 >= built.long.length) {
+      const size = 2 * built.long.length;
+      const long = new Uint8Array(size);
+      const numPad = new Int32Array(size);
+      const first = new Int32Array(size + 1);
+      long.set(built.long);
+      numPad.set(built.numPad);
+      first.set(built.first);
+      Object.assign(built, { long, numPad, first });
+    }
     let longest = row.refs[0];
     for (const ref of row.refs) {
       if (pieces.lengthTokens[ref] > pieces.lengthTokens[longest]) longest = ref;
@@ -207,7 +222,13 @@ function inRowOrder(built: { count: number; long: Uint8Array; numPad: Int32Array
     Array.from({ length: built.count }, (_, i) => i),
     new SplitMix64(derivedKey(seed, 'row-order')),
   );
-  const rows = { count: built.count, long: new Uint8Array(built.count), numPad: new Int32Array(built.count), first: new Int32Array(built.count + 1), refs: new Int32Array(built.refs.length) };
+  const rows = {
+    count: built.count,
+    long: new Uint8Array(built.count),
+    numPad: new Int32Array(built.count),
+    first: new Int32Array(built.count + 1),
+    refs: new Int32Array(built.refs.length),
+  };
   order.forEach((from, r) => {
     rows.long[r] = built.long[from];
     rows.numPad[r] = built.numPad[from];

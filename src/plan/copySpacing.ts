@@ -63,7 +63,12 @@ export function spaceCopies(schedule: Schedule, rows: readonly PlannedRow[], spa
  * {@link spaceCopies} over a columnar plan (src/pack/rows.ts): `schedule.order` indexes `plan.rows`.
  * @throws ConfigError as {@link spaceCopies}.
  */
-export function spaceCopiesInColumns(schedule: Schedule, plan: Pick<PackColumns, 'rows' | 'pieces'>, spacingRows: number, nameOf: (doc: number) => string): void {
+export function spaceCopiesInColumns(
+  schedule: Schedule,
+  plan: Pick<PackColumns, 'rows' | 'pieces'>,
+  spacingRows: number,
+  nameOf: (doc: number) => string,
+): void {
   const { rows, pieces } = plan;
   const view: RowsView = {
     count: rows.count,
@@ -120,13 +125,7 @@ function spaceCopiesOf(schedule: Schedule, rows: RowsView, spacingRows: number, 
  * The first earlier position `r < p` whose row has the window of the row at `p` such that, once
  * the two are swapped, neither clashes with a placed row (positions `0..p`) within `s`; -1 if none.
  */
-function earlierSwap(
-  order: readonly number[],
-  p: number,
-  rows: RowsView,
-  copies: readonly Copy[][],
-  s: number,
-): number {
+function earlierSwap(order: readonly number[], p: number, rows: RowsView, copies: readonly Copy[][], s: number): number {
   const a = order[p];
   const fitsAt = (row: number, at: number, other: number, otherAt: number) => {
     for (let j = Math.max(0, at - s); j <= Math.min(p, at + s); j++) {

@@ -28,10 +28,10 @@ import { cellSums, lengthDropped, LENGTH_DROP_REASONS, newAccount, type SourceAc
 import type { InputIdentity, Manifest } from '../manifest/types.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import { assembleManifest } from './assemble.ts';
-import { planSchedule, planShards, type Schedule, type ShardPlan } from './schedule.ts';
+import { planSchedule, planShards } from './schedule.ts';
+import { shardCanonicalJson, shardJson, shardObject, type ShardSource } from './shardText.ts';
 import { spaceCopiesInColumns } from './copySpacing.ts';
 import { pieceBytes, rowBytes, safeRowsPerBatch } from '../shard/limits.ts';
-import type { PackColumns } from '../pack/rows.ts';
 import { CensusDocs } from './docs.ts';
 import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census } from './select.ts';
 
@@ -86,6 +86,8 @@ export interface BuildPlan {
   shards: ShardSummary[];
   /** Shard `index` with its rows, made on each call (one shard's rows in memory at a time). */
   shard(index: number): ShardPlanned;
+  /** `JSON.stringify(shard(index))` (its rows file), written without the objects. */
+  shardJson(index: number): string;
   /**
    * First 8 hex digits of the SHA-256 of the canonical JSON of `{ manifest, shards }` (every
    * shard with its rows, `file` empty), in shard file names.
@@ -244,47 +246,21 @@ export function planFromCensus(
   const rowsPerBatch = safeRowsPerBatch(output.rowsPerBatch, recipe.rowTokens);
   const shardPlans = planShards(rowSizeBytes, output.globalBatchRows, output.worldSize, rowsPerBatch, output.targetShardBytes);
   const manifest = assembleManifest(loaded, tokenizer, inputs, census.accounts, plan, schedule, shardPlans, [], bufferTokensOf(loaded));
-  const shardOf = (index: number, file: string) => shardRows(census, plan, schedule, shardPlans[index], index, file);
+  const source = (index: number, file: string): ShardSource => ({ docs, plan, schedule, shardPlan: shardPlans[index], index, file });
   const buildId = stableHashStreaming(
     { manifest },
     'shards',
     (function* () {
-      for (let index = 0; index < shardPlans.length; index++) yield shardOf(index, '');
+      for (let index = 0; index < shardPlans.length; index++) yield shardCanonicalJson(source(index, ''));
     })(),
+    true,
   ).slice(0, 8);
   const shards = shardPlans.map((shardPlan, index) => ({ index, file: shardFileName(index, buildId), rank: shardPlan.rank }));
-  return { manifest, shards, shard: (index) => shardOf(index, shards[index].file), buildId };
-}
-
-/** Shard `index` of the plan with its rows as objects (their keys in the order of the rows files). */
-function shardRows(census: Census, plan: PackColumns, schedule: Schedule, shardPlan: ShardPlan, index: number, file: string): ShardPlanned {
-  const { docs } = census;
-  const { rows, pieces } = plan;
   return {
-    index,
-    file,
-    rank: shardPlan.rank,
-    rows: shardPlan.positions.map((p): RowPlan => {
-      const r = schedule.order[p];
-      return {
-        rowId: p,
-        window: rows.long[r] ? 'long' : 'short',
-        numPad: rows.numPad[r],
-        pieces: Array.from(rows.refs.subarray(rows.first[r], rows.first[r + 1]), (ref): PiecePlan => {
-          const doc = pieces.doc[ref];
-          return {
-            unit: docs.unit(doc),
-            offsetTokens: docs.offsetTokens(doc) + pieces.startToken[ref],
-            lengthTokens: pieces.lengthTokens[ref],
-            source: docs.source(doc),
-            docId: docs.id(doc),
-            startToken: pieces.startToken[ref],
-            repeat: pieces.repeat[ref],
-            part: pieces.part[ref],
-            parts: pieces.parts[ref],
-          };
-        }),
-      };
-    }),
+    manifest,
+    shards,
+    shard: (index) => shardObject(source(index, shards[index].file)),
+    shardJson: (index) => shardJson(source(index, shards[index].file)),
+    buildId,
   };
 }

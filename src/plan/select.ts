@@ -45,8 +45,7 @@ function cellOrder(census: Census, seed: number, i: number, repeat: number): Int
   const members = census.members[i];
   const source = census.cells[i].source;
   const keys = new BigUint64Array(members.length);
-  for (let k = 0; k < members.length; k++)
-    keys[k] = repeat === 0 ? docs.selectionKey(members[k]) : selectionKey(seed, source, docs.id(members[k]), repeat);
+  for (let k = 0; k < members.length; k++) keys[k] = repeat === 0 ? docs.selectionKey(members[k]) : selectionKey(seed, source, docs.id(members[k]), repeat);
   const order = sortByKey(keys, (a, b) => compareIds(docs.id(members[a]), docs.id(members[b])));
   byCell[i].set(repeat, order);
   return order;
@@ -127,7 +126,13 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
     );
   });
   const total = picks.reduce((sum, p) => sum + p.position.length, 0);
-  const uses = { doc: new Int32Array(total), repeat: new Int32Array(total), cell: new Int32Array(total), lengthTokens: new Int32Array(total), stream: new Uint8Array(total) };
+  const uses = {
+    doc: new Int32Array(total),
+    repeat: new Int32Array(total),
+    cell: new Int32Array(total),
+    lengthTokens: new Int32Array(total),
+    stream: new Uint8Array(total),
+  };
   let u = 0;
   picks.forEach((p, i) => {
     const cell = census.cells[i];
@@ -197,6 +202,7 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackColumns {
       ({ plan, selections } = selectAndPack(loaded, census, raise));
     }
   }
+  ordersMade.delete(census); // the selection orders are not needed past the fill search
   census.cells.forEach((cell, i) => {
     const source = census.accounts[cell.source];
     const account = cellAccount(census, i);

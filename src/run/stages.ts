@@ -267,7 +267,12 @@ export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]
       throw new PipelineError(`${docsFile}: differs from its completion record; rerun the build with --restart`, { unit: i });
     }
     const result = record.result as CensusResult;
-    units.push({ unit: i, source: run.census[i].source, counts: result.counts, docs: decodeDocTable(bytes, docsFile, { source: run.census[i].source, seed: run.recipe.seed }) });
+    units.push({
+      unit: i,
+      source: run.census[i].source,
+      counts: result.counts,
+      docs: decodeDocTable(bytes, docsFile, { source: run.census[i].source, seed: run.recipe.seed }),
+    });
     // In unit order, which is listing order: each unit's files, then the files read beside them.
     inputs.push(...result.inputs);
   }
@@ -297,7 +302,7 @@ export function runPlan(run: RunRecord): Promise<CompletionRecord> {
       await writeAtomic(path.join(dir, file), text);
       outputs[file] = { sizeBytes: Buffer.byteLength(text), sha256: sha256Hex(text) };
     };
-    for (const shard of plan.shards) await put(`${unitName('write', shard.index)}.rows.json`, JSON.stringify(plan.shard(shard.index)));
+    for (const shard of plan.shards) await put(`${unitName('write', shard.index)}.rows.json`, plan.shardJson(shard.index));
     await put('manifest.json', stableStringify(plan.manifest));
     const result: PlanResult = { buildId: plan.buildId, rows: plan.manifest.rows.total, shards: plan.shards.map((s) => s.file) };
     return { outputs, result };

@@ -21,4 +21,10 @@ describe('stableHashStreaming', () => {
     expect(stableHashStreaming({ manifest }, 'shards', [])).toBe(stableHash({ manifest, shards: [] }));
     expect(stableHashStreaming({}, 'shards', [1])).toBe(stableHash({ shards: [1] }));
   });
+
+  it('re-indents a value of several megabytes of text in pieces, multi-byte characters included', () => {
+    const big = { schedule: { positions: Array.from({ length: 120_000 }, (_, i) => [i, `é😀${'\n'.repeat(i % 3)}`]) } };
+    const shards = [{ rows: Array.from({ length: 50_000 }, (_, i) => ({ docId: `𝒳${i}` })) }];
+    expect(stableHashStreaming({ manifest: big }, 'shards', shards)).toBe(stableHash({ manifest: big, shards }));
+  });
 });
