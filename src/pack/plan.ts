@@ -160,11 +160,16 @@ function cutPieces(uses: PackUses, options: PackOptions, cells: CellPackCounts[]
   return { pieces, streams };
 }
 
+/** Rows between two calls of {@link packUses}'s progress callback. */
+const PACK_PROGRESS_EVERY = 256;
+
 /**
  * Plans rows for the uses `uses` (the file header), as columns.
+ * @param onRows - called with the rows packed so far, every 256 rows and once at the end with
+ *   the final count (progress; it must not throw).
  * @throws InvariantError (from the packer) only on a bug: every piece fits a row by construction.
  */
-export function packUses(uses: PackUses, options: PackOptions): PackColumns {
+export function packUses(uses: PackUses, options: PackOptions, onRows?: (rows: number) => void): PackColumns {
   const { rowTokens, originalWindowTokens } = options;
   const cells: CellPackCounts[] = Array.from({ length: options.cellCount }, () => ({
     splitDocuments: 0,
@@ -205,6 +210,7 @@ export function packUses(uses: PackUses, options: PackOptions): PackColumns {
     built.long[built.count] = pieces.lengthTokens[longest] > originalWindowTokens ? 1 : 0;
     built.numPad[built.count++] = numPad;
     built.first[built.count + 1] = built.first[built.count];
+    if (built.count % PACK_PROGRESS_EVERY === 0) onRows?.(built.count);
   };
   const fill = options.fillerSource ? (row: RowPlan) => pool.fill(row, rowTokens) : undefined;
   packStream(long.refs.length, (i) => item(long.refs[i]), rowTokens, options.bufferTokens, emit, fill, copies);
@@ -213,6 +219,7 @@ export function packUses(uses: PackUses, options: PackOptions): PackColumns {
   const left = pool.remaining();
   const rest = merged(short, { refs: Int32Array.from(left, (i) => filler.refs[i]), keys: BigUint64Array.from(left, (i) => filler.keys[i]) });
   packStream(rest.length, (i) => item(rest[i]), rowTokens, options.bufferTokens, emit, undefined, copies);
+  onRows?.(built.count);
   return { pieces, rows: inRowOrder(built, options.seed), cells };
 }
 

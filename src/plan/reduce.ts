@@ -33,7 +33,7 @@ import { shardCanonicalJson, shardJson, shardObject, type ShardSource } from './
 import { spaceCopiesInColumns } from './copySpacing.ts';
 import { pieceBytes, rowBytes, safeRowsPerBatch } from '../shard/limits.ts';
 import { CensusDocs } from './docs.ts';
-import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census } from './select.ts';
+import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census, type PlanProgress } from './select.ts';
 
 /** What the plan reads of one census unit. */
 export interface UnitCensus {
@@ -199,6 +199,7 @@ export function assertLedger(accounts: Record<string, SourceAccount>): void {
  * @param inputs - identities of the inputs (from the bytes the units read), in listing order.
  * @param filesPerSource - input files per source (for the ledger).
  * @param maxRows - a bound on the rows (e.g. from the free disk space), checked before selecting.
+ * @param onProgress - documents selected and rows packed so far ({@link planBuild}).
  * @throws InputError when a source yielded no document; BudgetError when the budgets imply more rows
  *   than `maxRows` or row ids allow, a cell's plan cannot be met, or fewer rows than one global batch are packed; InvariantError when the ledger does not add up.
  */
@@ -210,13 +211,14 @@ export function planFromCensus(
   filesPerSource: ReadonlyMap<string, number>,
   maxRows?: { rows: number; why: string },
   reading?: ReadonlyMap<string, SourceReading>,
+  onProgress?: (p: PlanProgress) => void,
 ): BuildPlan {
   const { recipe } = loaded;
   const { output } = recipe;
   const census = censusOf(loaded, units, filesPerSource);
   for (const [source, r] of reading ?? []) census.accounts[source].reading = { ...r };
   assertPlanSize(loaded, census, maxRows?.rows, maxRows?.why);
-  const plan = planBuild(loaded, census);
+  const plan = planBuild(loaded, census, onProgress);
   const { rows, pieces } = plan;
   const schedule = planSchedule(
     Array.from(rows.long, (long) => (long ? 'long' : 'short')),

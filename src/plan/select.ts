@@ -114,16 +114,25 @@ function cellAccount(census: Census, i: number): CellAccount {
  * Selection and packing for given per-cell plan raises (tokens), without touching the accounts:
  * the selected uses, cell by cell in selection order, go to the packer as columns.
  */
-function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly number[]): { plan: PackColumns; selections: SelectionCounts[] } {
+function selectAndPack(
+  loaded: LoadedRecipe,
+  census: Census,
+  raise: readonly number[],
+  onProgress?: (p: PlanProgress) => void,
+): { plan: PackColumns; selections: SelectionCounts[] } {
   const { recipe } = loaded;
   const { docs } = census;
+  let selectedBefore = 0;
   const picks: CellPicks[] = census.cells.map((cell, i) => {
     const planned = cell.plannedTokens === 'all' || raise[i] === 0 ? cell.plannedTokens : cell.plannedTokens + raise[i];
-    return selectCell(
+    const p = selectCell(
       { ...cell, plannedTokens: planned },
       { lengthTokens: census.lengths[i], order: (repeat) => cellOrder(census, recipe.seed, i, repeat) },
       truncationLimitTokens(recipe, cell.window),
+      onProgress && ((uses) => onProgress({ documents: selectedBefore + uses, rows: 0 })),
     );
+    selectedBefore += p.position.length;
+    return p;
   });
   const total = picks.reduce((sum, p) => sum + p.position.length, 0);
   const uses = {
@@ -163,8 +172,17 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
       allowCopiesInRow: recipe.packing.allowCopiesInRow ?? false,
       cellCount: census.cells.length,
     },
+    onProgress && ((rows) => onProgress({ documents: total, rows })),
   );
   return { plan, selections: picks.map(({ position: _p, repeat: _r, ...counts }) => counts) };
+}
+
+/** Progress of the plan's selection and packing. */
+export interface PlanProgress {
+  /** Uses of documents selected so far (a repeat counts again). */
+  documents: number;
+  /** Rows packed so far (0 while selecting). */
+  rows: number;
 }
 
 /**
@@ -174,12 +192,27 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
  * proportion to each cell's plan and capped by what the cell holds, whose packing fills whole
  * global batches ({@link searchFill}); each cell reports its raise as `raisedTokens`. When no such
  * raise exists, nothing is raised and the rows left over are dropped and counted, as under `drop`.
+ *
+ * Progress (`onProgress`): the uses selected, then the rows packed, of the first planning; under
+ * `fill`, the search's plannings are not reported, and the final planning's counts once they
+ * pass the first's (a raise only adds documents). Counts never go back, and the last report is
+ * the final plan's counts (in the rare case where a raise packs fewer rows, that one report
+ * lowers the rows).
  * @throws BudgetError naming the first cell whose plan cannot be met.
  */
-export function planBuild(loaded: LoadedRecipe, census: Census): PackColumns {
+export function planBuild(loaded: LoadedRecipe, census: Census, onProgress?: (p: PlanProgress) => void): PackColumns {
   const { recipe } = loaded;
   const zero = census.cells.map(() => 0);
-  let { plan, selections } = selectAndPack(loaded, census, zero);
+  // Reports never go back: each count is the highest reported so far.
+  let shown: PlanProgress = { documents: 0, rows: 0 };
+  const report =
+    onProgress &&
+    ((p: PlanProgress) => {
+      const next = { documents: Math.max(shown.documents, p.documents), rows: Math.max(shown.rows, p.rows) };
+      if (next.documents === shown.documents && next.rows === shown.rows) return;
+      onProgress((shown = next));
+    });
+  let { plan, selections } = selectAndPack(loaded, census, zero, report);
   let raise = zero;
   if (recipe.output.lastBatchPolicy === 'fill' && plan.rows.count % recipe.output.globalBatchRows !== 0) {
     const cells = census.cells.map((cell, i) => {
@@ -199,9 +232,11 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackColumns {
     if (found.extraTokens > 0) {
       // Planned once more rather than keeping every tried plan: memory stays one plan.
       raise = raisesFor(cells, found.extraTokens);
-      ({ plan, selections } = selectAndPack(loaded, census, raise));
+      ({ plan, selections } = selectAndPack(loaded, census, raise, report));
     }
   }
+  const final = { documents: selections.reduce((sum, x) => sum + x.achievedDocuments, 0), rows: plan.rows.count };
+  if (onProgress && (final.documents !== shown.documents || final.rows !== shown.rows)) onProgress(final);
   ordersMade.delete(census); // the selection orders are not needed past the fill search
   census.cells.forEach((cell, i) => {
     const source = census.accounts[cell.source];

@@ -30,6 +30,7 @@ import { TOOL } from '../core/version.ts';
 import type { InputIdentity } from '../manifest/types.ts';
 import type { SourceReading } from '../manifest/ledger.ts';
 import { planFromCensus, type ShardPlanned, type UnitCensus } from '../plan/reduce.ts';
+import type { PlanProgress } from '../plan/select.ts';
 import type { ShardInfo } from '../shard/writer.ts';
 import type { Tokenizer } from '../tokenize/tokenizer.ts';
 import { writeShard } from '../write/index.ts';
@@ -279,8 +280,11 @@ export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]
   return { units, inputs, reading };
 }
 
-/** Runs the plan: the manifest without shard infos, and one rows file per shard. */
-export function runPlan(run: RunRecord): Promise<CompletionRecord> {
+/**
+ * Runs the plan: the manifest without shard infos, and one rows file per shard.
+ * @param onProgress - documents selected and rows packed so far (src/plan/select.ts `planBuild`).
+ */
+export function runPlan(run: RunRecord, onProgress?: (p: PlanProgress) => void): Promise<CompletionRecord> {
   return attempt(run, 'plan', 0, async (dir) => {
     const { units, inputs, reading } = await censusUnits(run);
     // Files per source: those of the units the build uses.
@@ -296,7 +300,7 @@ export function runPlan(run: RunRecord): Promise<CompletionRecord> {
             rows: Math.floor(free / perRow),
             why: `the shards would need about ${perRow.toLocaleString('en-US')} bytes each in ${run.workDir}, where ${free.toLocaleString('en-US')} bytes are free`,
           };
-    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows, reading);
+    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows, reading, onProgress);
     const outputs: CompletionRecord['outputs'] = {};
     const put = async (file: string, text: string) => {
       await writeAtomic(path.join(dir, file), text);

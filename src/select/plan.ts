@@ -137,14 +137,19 @@ export interface CellPicks extends SelectionCounts {
   repeat: Int32Array;
 }
 
+/** Progress callbacks of selection and packing come every this many uses (or rows), not more often. */
+export const PROGRESS_EVERY = 4096;
+
 /**
  * Selects documents of one cell (the algorithm of the file header), over columns: a few bytes per
  * candidate, whatever the cell's size.
  * @param truncateAtTokens - the truncation limit of the cell's window class under a `truncate`
  *   policy ({@link truncationLimitTokens}); budgets then count {@link placeableTokens}.
+ * @param onSelected - called with the uses selected so far, every {@link PROGRESS_EVERY} uses
+ *   and once at the end with the final count (progress; it must not throw).
  * @throws BudgetError (see {@link checkCellBudget}).
  */
-export function selectCell(cell: CellSpec, candidates: CellCandidates, truncateAtTokens?: number): CellPicks {
+export function selectCell(cell: CellSpec, candidates: CellCandidates, truncateAtTokens?: number, onSelected?: (uses: number) => void): CellPicks {
   const lengths = candidates.lengthTokens;
   let availableTokens = 0;
   let placeable = 0;
@@ -178,6 +183,7 @@ export function selectCell(cell: CellSpec, candidates: CellCandidates, truncateA
   walk((p, r) => {
     position[j] = p;
     repeat[j++] = r;
+    if (j % PROGRESS_EVERY === 0) onSelected?.(j);
     achievedTokens += lengths[p];
     if (r > 0) repeatedTokens += lengths[p];
     else {
@@ -185,6 +191,7 @@ export function selectCell(cell: CellSpec, candidates: CellCandidates, truncateA
       firstUses++;
     }
   });
+  onSelected?.(count);
   return {
     plannedTokens: cell.plannedTokens,
     availableTokens,
