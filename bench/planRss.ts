@@ -1,24 +1,26 @@
 /**
- * `node --import tsx bench/planRss.ts N`: the plan stage (src/plan/reduce.ts `planFromCensus`,
- * then each shard's rows made and serialized in turn, as src/run/stages.ts `runPlan` writes them)
- * on a synthetic census of N in-cell documents in 100 units: a long source (two buckets,
- * 8,193–100,000 and 100,001–200,000 tokens) and a short one (2–8,192), lengths drawn from a
- * seeded log-uniform law, ids like `long/12/345678`, budgets two thirds of what each cell holds
- * (the oversampled census of issue 9), rows of 131,072 tokens.
+ * `node --import tsx bench/planRss.ts N`: the plan stage as src/run/stages.ts `runPlan` runs it
+ * (src/plan/reduce.ts `planFromCensus`, then each shard's rows file text in turn, then the
+ * manifest's text) on a synthetic census of N in-cell documents in 100 units: a long source (two
+ * buckets, 8,193–100,000 and 100,001–200,000 tokens) and a short one (2–8,192), lengths drawn
+ * from a seeded log-uniform law, ids like `long/12/345678`, budgets two thirds of what each cell
+ * holds (the oversampled census of issue 9), rows of 131,072 tokens.
  *
  * Each unit's document table is encoded as the census units write it (`<unit>.docs.arrow`,
- * src/census/docTable.ts, order keys included) and decoded from those bytes, as the plan reads the
- * files; the encoding (the census units' work, done in parallel in a build) is timed apart.
- * Prints one JSON line: `{ baselineMiB, tablesMiB, peakMiB, bytesPerDoc, tablesSeconds, seconds,
- * rows, shards }`: `process.resourceUsage().maxRSS`; baseline before the tables are made, so the
+ * src/census/docTable.ts, order keys included) and decoded from those bytes, as the plan reads
+ * the files; the encoding (the census units' work, done in parallel in a build) is timed apart.
+ * Prints one JSON line: `{ documents, baselineMiB, tablesMiB, peakMiB, bytesPerDoc,
+ * tablesSeconds, seconds, rows, shards, rowsFileBytes, manifestBytes }`. RSS figures are
+ * `process.resourceUsage().maxRSS`; the baseline is taken before the tables are made, so the
  * tables the plan reads count in its memory; `bytesPerDoc` = (peak − baseline) / N; `seconds` is
- * the plan alone (reduce, shard rows and their JSON).
+ * the plan alone (reduce, rows files and manifest text).
  */
 import { parseRecipe } from '../src/config/load.ts';
 import { emptyCounts, type DocTable } from '../src/census/store.ts';
 import { decodeDocTable, encodeDocTable } from '../src/census/docTable.ts';
 import { derivedKey, SplitMix64 } from '../src/core/rng.ts';
 import { planFromCensus, type UnitCensus } from '../src/plan/reduce.ts';
+import { stableStringify } from '../src/core/stableJson.ts';
 
 const n = Number(process.argv[2] ?? 10_000_000);
 const UNITS = 100;
@@ -86,9 +88,10 @@ const plan = planFromCensus(
     ['short', UNITS / 2],
   ]),
 );
-// What runPlan writes: each shard's rows file, one shard at a time.
+// What runPlan writes: each shard's rows file, one shard at a time, then the manifest.
 let rowsFileBytes = 0;
 for (const shard of plan.shards) rowsFileBytes += Buffer.byteLength(plan.shardJson(shard.index));
+const manifestBytes = Buffer.byteLength(stableStringify(plan.manifest));
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
 const peak = peakMiB();
 console.log(
@@ -103,5 +106,6 @@ console.log(
     rows: plan.manifest.rows.total,
     shards: plan.shards.length,
     rowsFileBytes,
+    manifestBytes,
   }),
 );

@@ -39,6 +39,40 @@ export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/**
+ * Writes the canonical JSON of `value` placed at depth `depth` (the text
+ * `JSON.stringify(canonicalize(value), null, 2)` re-indented by `2 · depth` spaces) to `out`, in
+ * pieces, without copying the value or making its whole text.
+ * @throws TypeError on non-finite numbers (and, as JSON.stringify, on a bigint).
+ */
+function writeCanonical(value: unknown, depth: number, out: (text: string) => void): void {
+  if (value === null || typeof value !== 'object') {
+    if (typeof value === 'number' && !Number.isFinite(value)) throw new TypeError(`Expected a finite number in canonical JSON, got ${value}`);
+    // undefined, a function or a symbol only reach here as array elements: JSON writes null.
+    out(JSON.stringify(value) ?? 'null');
+    return;
+  }
+  const indent = '\n' + '  '.repeat(depth + 1);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return out('[]');
+    value.forEach((v, i) => {
+      out(i === 0 ? '[' + indent : ',' + indent);
+      writeCanonical(v, depth + 1, out);
+    });
+    return out('\n' + '  '.repeat(depth) + ']');
+  }
+  const record = value as Record<string, unknown>;
+  const keys = Object.keys(record)
+    .filter((k) => record[k] !== undefined && typeof record[k] !== 'function' && typeof record[k] !== 'symbol')
+    .sort();
+  if (keys.length === 0) return out('{}');
+  keys.forEach((key, i) => {
+    out(`${i === 0 ? '{' : ','}${indent}${JSON.stringify(key)}: `);
+    writeCanonical(record[key], depth + 1, out);
+  });
+  out('\n' + '  '.repeat(depth) + '}');
+}
+
 /** Characters of a value's JSON text re-indented at once by {@link stableHashStreaming}. */
 const REINDENT_CHUNK_CHARS = 1 << 20;
 
@@ -48,8 +82,10 @@ const REINDENT_CHUNK_CHARS = 1 << 20;
  * `stableHash({ ...fields, [arrayKey]: Array.from(items) })` byte for byte (an item `undefined`
  * is not allowed: canonical JSON would write it as `null`).
  * @param arrayKey - must not be a key of `fields`.
- * @param canonicalItems - the items are given as their canonical JSON text already
- *   ({@link stableStringify} without its trailing newline), e.g. written directly by the caller.
+ * @param canonicalItems - each item is given as its canonical JSON text already
+ *   ({@link stableStringify} without its trailing newline), written directly by the caller, as
+ *   an iterable of strings whose concatenation is that text (each string whole: never half of a
+ *   surrogate pair).
  * @throws TypeError on non-finite numbers, or an `undefined` item.
  */
 export function stableHashStreaming(fields: Record<string, unknown>, arrayKey: string, items: Iterable<unknown>, canonicalItems = false): string {
@@ -68,21 +104,36 @@ export function stableHashStreaming(fields: Record<string, unknown>, arrayKey: s
       from = to;
     }
   };
-  hash.update('{');
+  // Small pieces are gathered and hashed 64 KiB at a time.
+  let pending: string[] = [];
+  let pendingChars = 0;
+  const flush = () => {
+    hash.update(pending.join(''));
+    pending = [];
+    pendingChars = 0;
+  };
+  const out = (text: string) => {
+    pending.push(text);
+    pendingChars += text.length;
+    if (pendingChars >= 1 << 16) flush();
+  };
+  out('{');
   keys.forEach((key, k) => {
-    hash.update(`${k > 0 ? ',' : ''}\n  ${JSON.stringify(key)}: `);
-    if (key !== arrayKey) {
-      updateAt(JSON.stringify(canonicalize(fields[key]), null, 2), 1);
-      return;
-    }
+    out(`${k > 0 ? ',' : ''}\n  ${JSON.stringify(key)}: `);
+    if (key !== arrayKey) return writeCanonical(fields[key], 1, out);
     let count = 0;
     for (const item of items) {
       if (item === undefined) throw new TypeError(`Expected no undefined item in ${arrayKey}`);
-      hash.update(`${count++ > 0 ? ',' : '['}\n    `);
-      updateAt(canonicalItems ? (item as string) : JSON.stringify(canonicalize(item), null, 2), 2);
+      out(`${count++ > 0 ? ',' : '['}\n    `);
+      if (!canonicalItems) writeCanonical(item, 2, out);
+      else {
+        flush();
+        for (const text of item as Iterable<string>) updateAt(text, 2);
+      }
     }
-    hash.update(count > 0 ? '\n  ]' : '[]');
+    out(count > 0 ? '\n  ]' : '[]');
   });
+  flush();
   hash.update('\n}\n');
   return hash.digest('hex');
 }

@@ -1,8 +1,8 @@
 /**
  * The in-cell documents of a build as the plan sees them: every census unit's document table
  * (src/census/docTable.ts, typed arrays over the file's bytes), numbered in unit order then
- * document order (the document's global index), plus 8 bytes per document (its unit slot and its
- * token offset). Ids stay UTF-8 bytes in the tables and become strings only when the plan needs one.
+ * document order (the document's global index), plus 4 bytes per document (its token offset);
+ * a document's unit is found by binary search over the units' first indexes. Ids stay UTF-8 bytes in the tables and become strings only when the plan needs one.
  *
  * Document ids are made unique per source (reduce.ts header): the first document in unit order
  * with a given id keeps it; a later one, whose id is already the final id of an earlier document,
@@ -32,7 +32,8 @@ export class CensusDocs {
   /** Number of documents. */
   readonly count: number;
   private readonly slots: Slot[] = [];
-  private readonly slotOf: Int32Array;
+  /** `firsts[s]`: global index of slot s's first document (ascending; empty slots share it). */
+  private readonly firsts: Int32Array;
   /** Final ids that differ from the ids the data gives, by global index. */
   private readonly renamed = new Map<number, string>();
 
@@ -55,9 +56,20 @@ export class CensusDocs {
     }
     if (first > 2 ** 31 - 1) throw new InvariantError(`${first} in-cell documents: the plan indexes at most 2^31 - 1`);
     this.count = first;
-    this.slotOf = new Int32Array(first);
-    this.slots.forEach((slot, s) => this.slotOf.fill(s, slot.first, slot.first + slot.docs.length));
+    this.firsts = Int32Array.from(this.slots, (slot) => slot.first);
     for (const source of new Set(units.map((u) => u.source))) this.resolveIds(source);
+  }
+
+  /** The slot holding document `doc`: the last slot whose first index is at most `doc`. */
+  private slotOf(doc: number): Slot {
+    let lo = 0;
+    let hi = this.firsts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.firsts[mid] <= doc) lo = mid;
+      else hi = mid - 1;
+    }
+    return this.slots[lo];
   }
 
   /** Calls `f(slot)` for each unit of `source`, in unit order. */
@@ -67,17 +79,17 @@ export class CensusDocs {
 
   /** Source of document `doc`. */
   source(doc: number): string {
-    return this.slots[this.slotOf[doc]].source;
+    return this.slotOf(doc).source;
   }
 
   /** Census unit (token file) of document `doc`. */
   unit(doc: number): number {
-    return this.slots[this.slotOf[doc]].unit;
+    return this.slotOf(doc).unit;
   }
 
   /** Offset of document `doc`'s first token (BOS) in its unit's token file, tokens. */
   offsetTokens(doc: number): number {
-    const slot = this.slots[this.slotOf[doc]];
+    const slot = this.slotOf(doc);
     return slot.offsets[doc - slot.first];
   }
 
@@ -90,7 +102,7 @@ export class CensusDocs {
   idBytes(doc: number): number {
     const renamed = this.renamed.get(doc);
     if (renamed !== undefined) return Buffer.byteLength(renamed, 'utf8');
-    const slot = this.slots[this.slotOf[doc]];
+    const slot = this.slotOf(doc);
     return utf8Length(slot.docs.id, doc - slot.first);
   }
 
@@ -98,7 +110,7 @@ export class CensusDocs {
   selectionKey(doc: number): bigint {
     const renamed = this.renamed.get(doc);
     if (renamed !== undefined) return selectionKey(this.seed, this.source(doc), renamed);
-    const slot = this.slots[this.slotOf[doc]];
+    const slot = this.slotOf(doc);
     return slot.docs.selectionKey[doc - slot.first];
   }
 
@@ -106,7 +118,7 @@ export class CensusDocs {
   packKey(doc: number): bigint {
     const renamed = this.renamed.get(doc);
     if (renamed !== undefined) return packKey(this.seed, this.source(doc), renamed);
-    const slot = this.slots[this.slotOf[doc]];
+    const slot = this.slotOf(doc);
     return slot.docs.packKey[doc - slot.first];
   }
 
@@ -120,7 +132,7 @@ export class CensusDocs {
 
   /** The id the data gives document `doc`. */
   private rawId(doc: number): string {
-    const slot = this.slots[this.slotOf[doc]];
+    const slot = this.slotOf(doc);
     return utf8At(slot.docs.id, doc - slot.first)!;
   }
 
@@ -162,7 +174,7 @@ export class CensusDocs {
           seen.add(raw);
           continue;
         }
-        const slot = this.slots[this.slotOf[doc]];
+        const slot = this.slotOf(doc);
         const id = `${raw}@${utf8At(slot.docs.idWhere, doc - slot.first) ?? raw}`;
         seen.add(id);
         this.renamed.set(doc, id);

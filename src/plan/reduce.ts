@@ -29,7 +29,7 @@ import type { InputIdentity, Manifest } from '../manifest/types.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import { assembleManifest } from './assemble.ts';
 import { planSchedule, planShards } from './schedule.ts';
-import { shardCanonicalJson, shardJson, shardObject, type ShardSource } from './shardText.ts';
+import { shardCanonicalChunks, shardJson, shardObject, type ShardSource } from './shardText.ts';
 import { spaceCopiesInColumns } from './copySpacing.ts';
 import { pieceBytes, rowBytes, safeRowsPerBatch } from '../shard/limits.ts';
 import { CensusDocs } from './docs.ts';
@@ -219,6 +219,9 @@ export function planFromCensus(
   for (const [source, r] of reading ?? []) census.accounts[source].reading = { ...r };
   assertPlanSize(loaded, census, maxRows?.rows, maxRows?.why);
   const plan = planBuild(loaded, census, onProgress);
+  // The cells' document lists serve selection only: let them go (8 bytes per in-cell document).
+  census.members = [];
+  census.lengths = [];
   const { rows, pieces } = plan;
   const schedule = planSchedule(
     Array.from(rows.long, (long) => (long ? 'long' : 'short')),
@@ -253,7 +256,7 @@ export function planFromCensus(
     { manifest },
     'shards',
     (function* () {
-      for (let index = 0; index < shardPlans.length; index++) yield shardCanonicalJson(source(index, ''));
+      for (let index = 0; index < shardPlans.length; index++) yield shardCanonicalChunks(source(index, ''));
     })(),
     true,
   ).slice(0, 8);

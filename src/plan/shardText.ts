@@ -2,7 +2,7 @@
  * A planned shard's rows, made from the columnar plan one shard at a time: as objects
  * ({@link shardObject}), as the text of its rows file (`JSON.stringify` of that object,
  * {@link shardJson}), and as its canonical JSON (src/core/stableJson.ts, for the build id,
- * {@link shardCanonicalJson}). The texts are written directly, without an object per piece, so
+ * {@link shardCanonicalChunks}). The texts are written directly, without an object per piece, so
  * that planning millions of pieces leaves little garbage; they equal the objects' serializations
  * byte for byte (test/plan/shardText.test.ts).
  */
@@ -85,31 +85,26 @@ const array = (items: readonly string[], d: number) => (items.length === 0 ? '[]
 
 /**
  * The canonical JSON of `shardObject(s)` (src/core/stableJson.ts `stableStringify`, without its
- * trailing newline), written directly: keys sorted, two-space indentation from depth 0.
+ * trailing newline), written directly in pieces (the shard's head, then one piece per row, then
+ * its end) whose concatenation is that text: keys sorted, two-space indentation from depth 0.
+ * Each piece is small and dies young, so hashing millions of rows leaves no garbage to promote.
  */
-export function shardCanonicalJson(s: ShardSource): string {
+export function* shardCanonicalChunks(s: ShardSource): Generator<string> {
   const { rows } = s.plan;
-  const rowTexts: string[] = [];
-  forRows(s, (rowId, r, window) => {
+  yield `{${nl(1)}"file": ${JSON.stringify(s.file)},${nl(1)}"index": ${s.index},${nl(1)}"rank": ${s.shardPlan.rank},${nl(1)}"rows": `;
+  let first = true;
+  for (const p of s.shardPlan.positions) {
+    const r = s.schedule.order[p];
     const pieceTexts: string[] = [];
     for (let k = rows.first[r]; k < rows.first[r + 1]; k++) {
-      const p = pieceOf(s, k);
-      const fields: [string, string][] = [
-        ['docId', JSON.stringify(p.docId)],
-        ['lengthTokens', String(p.lengthTokens)],
-        ['offsetTokens', String(p.offsetTokens)],
-        ['part', String(p.part)],
-        ['parts', String(p.parts)],
-        ['repeat', String(p.repeat)],
-        ['source', JSON.stringify(p.source)],
-        ['startToken', String(p.startToken)],
-        ['unit', String(p.unit)],
-      ];
-      pieceTexts.push(`{${fields.map(([key, value]) => `${nl(5)}"${key}": ${value}`).join(',')}${nl(4)}}`);
+      const q = pieceOf(s, k);
+      pieceTexts.push(
+        `{${nl(5)}"docId": ${JSON.stringify(q.docId)},${nl(5)}"lengthTokens": ${q.lengthTokens},${nl(5)}"offsetTokens": ${q.offsetTokens},${nl(5)}"part": ${q.part},${nl(5)}"parts": ${q.parts},${nl(5)}"repeat": ${q.repeat},${nl(5)}"source": ${JSON.stringify(q.source)},${nl(5)}"startToken": ${q.startToken},${nl(5)}"unit": ${q.unit}${nl(4)}}`,
+      );
     }
-    rowTexts.push(
-      `{${nl(3)}"numPad": ${rows.numPad[r]},${nl(3)}"pieces": ${array(pieceTexts, 3)},${nl(3)}"rowId": ${rowId},${nl(3)}"window": "${window}"${nl(2)}}`,
-    );
-  });
-  return `{${nl(1)}"file": ${JSON.stringify(s.file)},${nl(1)}"index": ${s.index},${nl(1)}"rank": ${s.shardPlan.rank},${nl(1)}"rows": ${array(rowTexts, 1)}\n}`;
+    const window = rows.long[r] ? 'long' : 'short';
+    yield `${first ? '[' : ','}${nl(2)}{${nl(3)}"numPad": ${rows.numPad[r]},${nl(3)}"pieces": ${array(pieceTexts, 3)},${nl(3)}"rowId": ${p},${nl(3)}"window": "${window}"${nl(2)}}`;
+    first = false;
+  }
+  yield `${first ? '[]' : nl(1) + ']'}\n}`;
 }

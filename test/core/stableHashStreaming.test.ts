@@ -22,6 +22,12 @@ describe('stableHashStreaming', () => {
     expect(stableHashStreaming({}, 'shards', [1])).toBe(stableHash({ shards: [1] }));
   });
 
+  it('writes every kind of value as canonical JSON does: nulls, empty containers, omitted members', () => {
+    const odd = { b: [undefined, null, {}, [], { x: undefined, y: -0.5, z: true }], a: '\u2028\u0000"', c: [[[1]], { '': 'k' }] };
+    expect(stableHashStreaming({ odd }, 'items', [odd, []])).toBe(stableHash({ odd, items: [odd, []] }));
+    expect(() => stableHashStreaming({ bad: { n: Infinity } }, 'items', [])).toThrow(TypeError);
+  });
+
   it('re-indents a value of several megabytes of text in pieces, multi-byte characters included', () => {
     const big = { schedule: { positions: Array.from({ length: 120_000 }, (_, i) => [i, `é😀${'\n'.repeat(i % 3)}`]) } };
     const shards = [{ rows: Array.from({ length: 50_000 }, (_, i) => ({ docId: `𝒳${i}` })) }];
