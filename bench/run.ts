@@ -1,5 +1,7 @@
 /**
- * `pnpm bench [--recipe FILE] [--workers N] [--repeat K] [--lengths CENSUS] [--packing-only] [--tokenizer]`:
+ * `pnpm bench [--recipe FILE] [--workers N] [--repeat K] [--lengths CENSUS] [--packing-only] [--tokenizer]`
+ * (`--plan`: only the plan's memory on a synthetic census of `--plan-docs` in-cell documents,
+ * bench/planRss.ts; `--build`, `--scale`: only those benches):
  * tokenizer comparisons (bench/tokenizer.ts: ours against native tiktoken on adversarial documents,
  * tokens/s per thread with and without the piece cache; `--tokenizer` prints only these,
  * `--no-tokenizer-compare` skips them), then tokenizer-only against end-to-end throughput on the

@@ -18,7 +18,7 @@
  * the few documents whose id it makes unique (src/plan/docs.ts).
  *
  * In memory the plan keeps the columns as typed arrays over the file's bytes ({@link DocColumns}),
- * about 45 bytes per document plus its id, and decodes an id to a string only when it needs it.
+ * about 36 bytes per document plus its id, and decodes an id to a string only when it needs it.
  */
 import { Field, Int32, makeData, RecordBatch, Schema, Struct, Table, tableFromIPC, tableToIPC, Uint64, Utf8, type Data } from 'apache-arrow';
 import { InvariantError } from '../core/errors.ts';
