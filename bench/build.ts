@@ -58,6 +58,19 @@ function freshProcess(script: string, args: string[]): Record<string, number> {
   return JSON.parse(out.stdout.trim().split('\n').pop()!) as Record<string, number>;
 }
 
+/**
+ * The plan's memory on a synthetic census of `documents` in-cell documents, in a fresh process
+ * (bench/planRss.ts): one line, then the line of the issue-9 target (2 GB for 10 million).
+ */
+export function planMemory(documents: number): string[] {
+  const plan = freshProcess('planRss.ts', [String(documents)]);
+  const targetBytesPerDoc = 2e9 / 10_000_000;
+  return [
+    `${fmt(plan.peakMiB, 1)} MiB peak RSS for ${fmt(documents)} in-cell documents: ${fmt(plan.bytesPerDoc)} bytes per document above the ${fmt(plan.baselineMiB, 1)} MiB baseline (document tables ${fmt(plan.tablesMiB - plan.baselineMiB, 1)} MiB of it); plan ${fmt(plan.seconds, 1)} s wall (${fmt(plan.rows)} rows, ${fmt(plan.shards)} shards; encoding the tables, the census units' work, ${fmt(plan.tablesSeconds, 1)} s)`,
+    `target (issue 9): 10,000,000 documents within 2 GB, ${fmt(targetBytesPerDoc)} bytes per document: ${plan.peakMiB * 1024 * 1024 <= (2e9 * documents) / 10_000_000 ? 'met' : 'NOT met'} at this size`,
+  ];
+}
+
 function slurmUp(): string | null {
   try {
     execFileSync('bash', [path.join(ROOT, 'scripts/slurm/cluster.sh'), 'running'], { stdio: 'ignore' });
@@ -118,11 +131,7 @@ export async function buildBench(options: { corpusMb: number; samplesDir: string
     'census unit RSS',
     `${fmt(unit.peakMiB, 1)} MiB peak (${fmt(unit.baselineMiB, 1)} MiB with the tokenizer loaded, before reading) on ${path.basename(largest.file)} (${fmt(largest.size)} bytes, ${fmt(unit.documents)} documents)`,
   ]);
-  const plan = freshProcess('planRss.ts', [String(options.planDocs)]);
-  lines.push([
-    'plan memory',
-    `${fmt(plan.peakMiB, 1)} MiB peak for ${fmt(options.planDocs)} in-cell documents (${fmt(plan.bytesPerDoc)} bytes per document above the ${fmt(plan.baselineMiB, 1)} MiB baseline; plan ${fmt(plan.seconds, 1)} s)`,
-  ]);
+  lines.push(['plan memory', planMemory(options.planDocs)[0]]);
   const conf = slurmUp();
   if (conf) {
     const out = await mkdtemp(path.join(os.tmpdir(), 'longmix-bench-slurm-'));

@@ -1,28 +1,43 @@
 /**
- * `node --import tsx bench/planRss.ts N`: the plan stage (src/plan/reduce.ts `planFromCensus`) on a
- * synthetic census of N in-cell documents in 100 units: a long source (two buckets, 8,193–100,000
- * and 100,001–200,000 tokens) and a short one (2–8,192), lengths drawn from a seeded log-uniform
- * law, budgets two thirds of what each cell holds (the oversampled census of issue 9), rows of
- * 131,072 tokens. Prints one JSON line: `{ baselineMiB, peakMiB, bytesPerDoc, seconds }`
- * (`process.resourceUsage().maxRSS`; baseline before the document tables are made, so the tables
- * the plan reads count in its memory).
+ * `node --import tsx bench/planRss.ts N`: the plan stage as src/run/stages.ts `runPlan` runs it
+ * (src/plan/reduce.ts `planFromCensus`, then each shard's rows file text in turn, then the
+ * manifest's text) on a synthetic census of N in-cell documents in 100 units: a long source (two
+ * buckets, 8,193–100,000 and 100,001–200,000 tokens) and a short one (2–8,192), lengths drawn
+ * from a seeded log-uniform law, ids like `long/12/345678`, budgets two thirds of what each cell
+ * holds (the oversampled census of issue 9), rows of 131,072 tokens.
+ *
+ * Each unit's document table is encoded as the census units write it (`<unit>.docs.arrow`,
+ * src/census/docTable.ts, order keys included) and decoded from those bytes, as the plan reads
+ * the files; the encoding (the census units' work, done in parallel in a build) is timed apart.
+ * Prints one JSON line: `{ documents, baselineMiB, tablesMiB, peakMiB, bytesPerDoc,
+ * tablesSeconds, seconds, rows, shards, rowsFileBytes, manifestBytes }`. RSS figures are
+ * `process.resourceUsage().maxRSS`; the baseline is taken before the tables are made, so the
+ * tables the plan reads count in its memory; `bytesPerDoc` = (peak − baseline) / N; `seconds` is
+ * the plan alone (reduce, rows files and manifest text).
  */
 import { parseRecipe } from '../src/config/load.ts';
-import { emptyCounts } from '../src/census/store.ts';
+import { emptyCounts, type DocTable } from '../src/census/store.ts';
+import { decodeDocTable, encodeDocTable } from '../src/census/docTable.ts';
 import { derivedKey, SplitMix64 } from '../src/core/rng.ts';
 import { planFromCensus, type UnitCensus } from '../src/plan/reduce.ts';
+import { stableStringify } from '../src/core/stableJson.ts';
 
-const n = Number(process.argv[2] ?? 1_000_000);
+const n = Number(process.argv[2] ?? 10_000_000);
+const UNITS = 100;
+const SEED = 1;
 const rng = new SplitMix64(derivedKey(1, 'plan-bench'));
 const logUniform = (min: number, max: number) => Math.round(Math.exp(Math.log(min) + (Math.log(max) - Math.log(min)) * (rng.nextBelow(1_000_000) / 1_000_000)));
-const baselineMiB = process.resourceUsage().maxRSS / 1024;
+const peakMiB = () => process.resourceUsage().maxRSS / 1024;
+const baselineMiB = peakMiB();
+const tablesStart = process.hrtime.bigint();
 const units: UnitCensus[] = [];
 const sums = { long: [0, 0], short: [0] };
-for (let u = 0; u < 100; u++) {
+for (let u = 0; u < UNITS; u++) {
   const source = u % 2 === 0 ? 'long' : 'short';
   const counts = emptyCounts(source, source === 'long' ? 2 : 1);
-  const docs = { cell: [] as number[], lengthTokens: [] as number[], id: [] as string[], idWhere: [] as (string | null)[] };
-  for (let i = 0; i < n / 100; i++) {
+  const docs: DocTable = { cell: [], lengthTokens: [], id: [], idWhere: [] };
+  const perUnit = Math.floor(n / UNITS) + (u < n % UNITS ? 1 : 0);
+  for (let i = 0; i < perUnit; i++) {
     const length = source === 'long' ? logUniform(8193, 200_000) : logUniform(2, 8192);
     const cell = source === 'long' && length > 100_000 ? 1 : 0;
     docs.cell.push(cell);
@@ -35,11 +50,15 @@ for (let u = 0; u < 100; u++) {
     counts.cells[cell].tokens += length;
     sums[source][cell] += length;
   }
-  units.push({ unit: u, source, counts, docs });
+  const file = `u${String(u).padStart(5, '0')}.docs.arrow`;
+  units.push({ unit: u, source, counts, docs: decodeDocTable(encodeDocTable(docs, SEED, source), file, { source, seed: SEED }) });
 }
+const tablesSeconds = Number(process.hrtime.bigint() - tablesStart) / 1e9;
+const tablesMiB = peakMiB();
 const budget = (t: number) => Math.floor((2 * t) / 3);
 const recipe = parseRecipe(
   `name: plan-bench
+seed: ${SEED}
 originalWindowTokens: 8192
 rowTokens: 131072
 output: { worldSize: 64, globalBatchRows: 64 }
@@ -49,7 +68,6 @@ sources:
 `,
   'plan-bench.yaml',
 );
-const start = process.hrtime.bigint();
 const tokenizer = {
   name: 'llama3',
   vocabSize: 128256,
@@ -59,16 +77,35 @@ const tokenizer = {
   vocabularySource: 'bench',
   vocabularySha256: '0'.repeat(64),
 };
-planFromCensus(
+const start = process.hrtime.bigint();
+const plan = planFromCensus(
   { recipe, baseDir: '.', file: 'plan-bench.yaml', hash: '0'.repeat(64) },
   tokenizer,
   units,
   [],
   new Map([
-    ['long', 50],
-    ['short', 50],
+    ['long', UNITS / 2],
+    ['short', UNITS / 2],
   ]),
 );
+// What runPlan writes: each shard's rows file, one shard at a time, then the manifest.
+let rowsFileBytes = 0;
+for (const shard of plan.shards) rowsFileBytes += Buffer.byteLength(plan.shardJson(shard.index));
+const manifestBytes = Buffer.byteLength(stableStringify(plan.manifest));
 const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-const peakMiB = process.resourceUsage().maxRSS / 1024;
-console.log(JSON.stringify({ baselineMiB, peakMiB, bytesPerDoc: Math.round(((peakMiB - baselineMiB) * 1024 * 1024) / n), seconds }));
+const peak = peakMiB();
+console.log(
+  JSON.stringify({
+    documents: n,
+    baselineMiB,
+    tablesMiB,
+    peakMiB: peak,
+    bytesPerDoc: Math.round(((peak - baselineMiB) * 1024 * 1024) / n),
+    tablesSeconds,
+    seconds,
+    rows: plan.manifest.rows.total,
+    shards: plan.shards.length,
+    rowsFileBytes,
+    manifestBytes,
+  }),
+);

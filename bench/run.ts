@@ -1,5 +1,7 @@
 /**
- * `pnpm bench [--recipe FILE] [--workers N] [--repeat K] [--lengths CENSUS] [--packing-only] [--tokenizer]`:
+ * `pnpm bench [--recipe FILE] [--workers N] [--repeat K] [--lengths CENSUS] [--packing-only] [--tokenizer]`
+ * (`--plan`: only the plan's memory on a synthetic census of `--plan-docs` in-cell documents,
+ * bench/planRss.ts; `--build`, `--scale`: only those benches):
  * tokenizer comparisons (bench/tokenizer.ts: ours against native tiktoken on adversarial documents,
  * tokens/s per thread with and without the piece cache; `--tokenizer` prints only these,
  * `--no-tokenizer-compare` skips them), then tokenizer-only against end-to-end throughput on the
@@ -39,7 +41,7 @@ import { readLengthCensus } from '../src/census/lengthCensus.ts';
 import { positiveInt, positiveNumber } from '../src/cli/args.ts';
 import { PipelineError } from '../src/core/errors.ts';
 import { simulateCensusPacking, simulatePacking } from './packing.ts';
-import { buildBench } from './build.ts';
+import { buildBench, planMemory } from './build.ts';
 import { scaleBench } from './scale.ts';
 import { tokenizerBench } from './tokenizer.ts';
 
@@ -68,7 +70,8 @@ const opts = new Command('bench')
   .option('--build', 'print only the build bench (bench/build.ts): units of work vs tokenizer only at 1 and 2 workers, unit and plan memory, Slurm')
   .option('--no-build-bench', 'skip the build bench')
   .option('--corpus-mb <n>', 'text in the build bench corpus, MB (made from ../shared/samples)', positiveNumber, 50)
-  .option('--plan-docs <n>', 'in-cell documents of the plan memory measurement', positiveInt, 1_000_000)
+  .option('--plan', 'print only the plan memory measurement (bench/planRss.ts): the plan on a synthetic census of --plan-docs in-cell documents')
+  .option('--plan-docs <n>', 'in-cell documents of the plan memory measurement (issue 9: 10 million within 2 GB)', positiveInt, 10_000_000)
   .option('--slurm-tasks <n>', 'array tasks of the Slurm measurement (when a cluster runs)', positiveInt, 2)
   .option('--scale', 'print only the scale bench (bench/scale.ts): early stop and the byte prefilter on a RedPajama-v2-like corpus')
   .option('--scale-files <n>', 'files of the scale bench corpus', positiveInt, 200)
@@ -88,6 +91,7 @@ const opts = new Command('bench')
     build?: boolean;
     buildBench: boolean;
     corpusMb: number;
+    plan?: boolean;
     planDocs: number;
     slurmTasks: number;
     scale?: boolean;
@@ -216,6 +220,10 @@ async function main(): Promise<void> {
   const census = opts.lengths ? await readLengthCensus(opts.lengths) : undefined;
   if (opts.scale) {
     await scaleBench({ samplesDir: SHARED_SAMPLES, files: opts.scaleFiles, workers: opts.workers });
+    return;
+  }
+  if (opts.plan) {
+    for (const line of planMemory(opts.planDocs)) console.log(line);
     return;
   }
   if (opts.build) {

@@ -5,18 +5,15 @@
  *
  * - `<unit>.tokens`: the token ids of the unit's in-cell documents, int32 little-endian, one
  *   document after another in document order (BOS … EOS each); 4 bytes per token.
- * - `<unit>.docs.json`: the document table, columnar: `cell[i]` (index among the source's cells,
- *   bucket order), `lengthTokens[i]` (BOS/EOS included), `id[i]` (the id the data gives, or its
- *   location when it gives none) and `idWhere[i]` (the location, `<idPath>:<line>` or
- *   `<idPath>#<row>`; null when it equals `id`). Document i starts at token
+ * - `<unit>.docs.arrow`: the document table (src/census/docTable.ts): per in-cell document its
+ *   cell, length, id and location, and its first-use order keys. Document i starts at token
  *   `sum(lengthTokens[0..i))` of the token file.
  * - `<unit>.counts.json`: the unit's additive counts ({@link CensusCounts}).
  *
  * Document ids are not made unique here: the plan resolves duplicates across all units of a
  * source, so ids never depend on how inputs were split into units or tasks.
  */
-import { open, readFile, type FileHandle } from 'node:fs/promises';
-import { z } from 'zod';
+import { open, type FileHandle } from 'node:fs/promises';
 import { InvariantError } from '../core/errors.ts';
 import type { BadRecordReason, SkippedReason } from '../core/doc.ts';
 import type { CorruptFile, DocTokens, LengthDropReason } from '../manifest/ledger.ts';
@@ -42,20 +39,16 @@ export interface CensusCounts {
   prefiltered: { documents: number; bytes: number };
 }
 
-/** The columnar document table of one unit (see the file header). */
+/**
+ * The document table of one unit as the census unit gathers it, columnar (`idWhere[i]` null when
+ * it equals `id[i]`); written as `<unit>.docs.arrow` (src/census/docTable.ts).
+ */
 export interface DocTable {
   cell: number[];
   lengthTokens: number[];
   id: string[];
   idWhere: (string | null)[];
 }
-
-const DocTableSchema = z.strictObject({
-  cell: z.array(z.number().int().nonnegative()),
-  lengthTokens: z.array(z.number().int().positive()),
-  id: z.array(z.string()),
-  idWhere: z.array(z.string().nullable()),
-});
 
 /** A fresh, empty document table. */
 export function emptyDocTable(): DocTable {
@@ -76,24 +69,6 @@ export function emptyCounts(source: string, cellCount: number): CensusCounts {
     corruptFiles: [],
     prefiltered: { documents: 0, bytes: 0 },
   };
-}
-
-/**
- * Reads and checks a unit's document table.
- * @throws InvariantError naming the file when it is not a document table or its columns differ in length.
- */
-export async function readDocTable(file: string): Promise<DocTable> {
-  let parsed: DocTable;
-  try {
-    parsed = DocTableSchema.parse(JSON.parse(await readFile(file, 'utf8')));
-  } catch (error) {
-    throw new InvariantError(`${file}: not a census document table: ${(error as Error).message}`, { file }, { cause: error });
-  }
-  const n = parsed.cell.length;
-  if (parsed.lengthTokens.length !== n || parsed.id.length !== n || parsed.idWhere.length !== n) {
-    throw new InvariantError(`${file}: document table columns differ in length`, { file });
-  }
-  return parsed;
 }
 
 /** Reads ranges of token ids from one unit's token file (positional reads; one open handle). */

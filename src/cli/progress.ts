@@ -1,9 +1,10 @@
 /**
  * Progress display for long builds: on a TTY (and not under CI) one cli-progress bar per stage on
  * stderr, each with its own counters: read+tokenize (input bytes, units, documents, tokens,
- * tokens/s), plan, write (rows and shards), commit. A bar starts at its stage's first report, so
- * its rate and ETA leave out start-up; the read+tokenize total is what early stop is projected to
- * read (src/run/earlyStop.ts), and the ETA covers the stage. Elsewhere nothing at all.
+ * tokens/s), plan (documents selected, rows packed), write (rows and shards), commit. A bar
+ * starts at its stage's first report, so its rate and ETA leave out start-up; the read+tokenize
+ * total is what early stop is projected to read (src/run/earlyStop.ts), and the ETA covers the
+ * stage. Elsewhere nothing at all.
  */
 import cliProgress from 'cli-progress';
 import type { BuildProgress } from '../run/build.ts';
@@ -13,7 +14,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 const FORMATS: Record<string, string> = {
   group: 'group repos   |{bar}| {percentage}% | {unitsDone}/{units} files | ETA {remaining}',
   census: 'read+tokenize |{bar}| {percentage}% | {unitsDone}/{units} files | {documents} docs | {tokens} tok | {rate} tok/s | ETA {remaining}',
-  plan: 'plan          |{bar}| selecting, packing, scheduling',
+  plan: 'plan          |{bar}| {documents} docs selected | {rows} rows packed',
   write: 'write shards  |{bar}| {percentage}% | {value}/{total} rows | {unitsDone}/{units} shards | ETA {remaining}',
   commit: 'commit        |{bar}| publishing',
 };
@@ -54,6 +55,7 @@ export function createProgress(
     units: n(p.units),
     documents: n(p.documents),
     tokens: n(p.tokens),
+    rows: n(p.rows),
     rate: n(Math.round(p.tokens / Math.max(0.001, (Date.now() - started) / 1000))),
   });
   const stop = () => {

@@ -1,7 +1,7 @@
 /**
  * Best-fit decreasing with a bounded buffer, and the filler pool for long rows.
  *
- * `packChunked`: pieces arrive in a seeded stream order; they are gathered into a buffer of
+ * `packStream` (and `packChunked`, which returns the rows): pieces arrive in a seeded stream order; they are gathered into a buffer of
  * `bufferTokens`, which is packed with best-fit decreasing into the rows still open from earlier
  * buffers plus new rows. Then full rows are closed, and while more than
  * `max(1, floor(bufferTokens / capacity))` rows stay open, the fullest are closed. So memory holds
@@ -21,27 +21,28 @@ import { CountIndex } from './countIndex.ts';
 export type { PackItem, RowPlan };
 
 /**
- * Packs `items` (in stream order) into rows of `capacityTokens`.
- * @param onClose - called for each row as it closes (before it is returned), e.g. to add filler.
+ * Packs the items `itemAt(0..count-1)` (in stream order) into rows of `capacityTokens`, handing
+ * each row to `emit` as it closes; only the buffer and the open rows are held.
+ * @param onClose - called for each row as it closes (before `emit`), e.g. to add filler.
  * @param copies - keeps copies of a document out of one row (./copies.ts).
- * @returns rows in closing order.
  */
-export function packChunked(
-  items: readonly PackItem[],
+export function packStream(
+  count: number,
+  itemAt: (i: number) => PackItem,
   capacityTokens: number,
   bufferTokens: number,
+  emit: (row: RowPlan) => void,
   onClose?: (row: RowPlan) => void,
   copies?: CopyGuard,
-): RowPlan[] {
+): void {
   const maxOpen = Math.max(1, Math.floor(bufferTokens / capacityTokens));
-  const closed: RowPlan[] = [];
   let open: RowPlan[] = [];
   let buffer: PackItem[] = [];
   let buffered = 0;
   const close = (rows: RowPlan[]) => {
     for (const row of rows) {
       onClose?.(row);
-      closed.push(row);
+      emit(row);
     }
   };
   const flush = (final: boolean) => {
@@ -65,42 +66,76 @@ export function packChunked(
     }
     open = rest;
   };
-  for (const item of items) {
+  for (let i = 0; i < count; i++) {
+    const item = itemAt(i);
     buffer.push(item);
     buffered += item.lengthTokens;
     if (buffered >= bufferTokens) flush(false);
   }
   flush(true);
+}
+
+/**
+ * Packs `items` (in stream order) into rows of `capacityTokens` ({@link packStream}).
+ * @param onClose - called for each row as it closes (before it is returned), e.g. to add filler.
+ * @param copies - keeps copies of a document out of one row (./copies.ts).
+ * @returns rows in closing order.
+ */
+export function packChunked(
+  items: readonly PackItem[],
+  capacityTokens: number,
+  bufferTokens: number,
+  onClose?: (row: RowPlan) => void,
+  copies?: CopyGuard,
+): RowPlan[] {
+  const closed: RowPlan[] = [];
+  packStream(
+    items.length,
+    (i) => items[i],
+    capacityTokens,
+    bufferTokens,
+    (row) => closed.push(row),
+    onClose,
+    copies,
+  );
   return closed;
+}
+
+/** A buffered filler piece and its position in the pool's stream order. */
+interface PoolItem extends PackItem {
+  position: number;
 }
 
 /** Short pieces that long rows take as filler, longest that fits first. */
 export class FillerPool {
-  private readonly byLength = new Map<number, PackItem[]>();
+  private readonly byLength = new Map<number, PoolItem[]>();
   private readonly index: CountIndex;
   private next = 0;
   private buffered = 0;
-  /** Refs of the pieces handed out as filler, in the order they were taken. */
-  readonly usedRefs: number[] = [];
+  /** 1 at the stream position of each piece handed out as filler. */
+  private readonly used: Uint8Array;
 
   /**
-   * @param items - filler pieces in stream order, each at most `maxPieceTokens` long.
+   * @param count - filler pieces, `itemAt(0..count-1)` in stream order, each at most `maxPieceTokens` long.
    * @param bufferTokens - pieces held at once (bounded memory).
    * @param copies - keeps copies of a document out of one row.
    */
   constructor(
-    private readonly items: readonly PackItem[],
+    private readonly count: number,
+    private readonly itemAt: (position: number) => PackItem,
     maxPieceTokens: number,
     private readonly bufferTokens: number,
     private readonly copies?: CopyGuard,
   ) {
     this.index = new CountIndex(maxPieceTokens + 1);
+    this.used = new Uint8Array(count);
     this.refill();
   }
 
   private refill(): void {
-    while (this.next < this.items.length && this.buffered < this.bufferTokens) {
-      const item = this.items[this.next++];
+    while (this.next < this.count && this.buffered < this.bufferTokens) {
+      const position = this.next++;
+      const item = { ...this.itemAt(position), position };
       const list = this.byLength.get(item.lengthTokens);
       if (list) list.push(item);
       else this.byLength.set(item.lengthTokens, [item]);
@@ -130,15 +165,26 @@ export class FillerPool {
       row.refs.push(item.ref);
       row.usedTokens += length;
       this.copies?.place(item.ref, row);
-      this.usedRefs.push(item.ref);
+      this.used[item.position] = 1;
       this.refill();
     }
   }
 
-  /** Pieces never used as filler, in stream order. */
-  remaining(): PackItem[] {
-    const left = new Set<PackItem>();
-    for (const list of this.byLength.values()) for (const item of list) left.add(item);
-    return this.items.filter((item, i) => i >= this.next || left.has(item));
+  /** Stream positions of the pieces handed out as filler, ascending. */
+  usedPositions(): Int32Array {
+    return this.positions(1);
+  }
+
+  /** Stream positions of the pieces never used as filler, ascending (stream order). */
+  remaining(): Int32Array {
+    return this.positions(0);
+  }
+
+  private positions(used: 0 | 1): Int32Array {
+    let n = 0;
+    for (let i = 0; i < this.count; i++) if (this.used[i] === used) n++;
+    const out = new Int32Array(n);
+    for (let i = 0, j = 0; i < this.count; i++) if (this.used[i] === used) out[j++] = i;
+    return out;
   }
 }

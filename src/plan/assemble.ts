@@ -4,7 +4,7 @@
 import { cellSums, type SourceAccount } from '../manifest/ledger.ts';
 import { manifestRecipe, type LoadedRecipe } from '../config/load.ts';
 import { TOOL } from '../core/version.ts';
-import type { PackPlan } from '../pack/plan.ts';
+import type { PackColumns } from '../pack/rows.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
 import type { ShardInfo } from '../shard/writer.ts';
 import type { Schedule, ShardPlan } from './schedule.ts';
@@ -16,7 +16,7 @@ export function assembleManifest(
   tokenizer: TokenizerIdentity,
   inputs: InputIdentity[],
   accounts: Record<string, SourceAccount>,
-  plan: PackPlan,
+  plan: Pick<PackColumns, 'rows' | 'pieces'>,
   schedule: Schedule,
   shardPlans: readonly ShardPlan[],
   shards: ShardInfo[],
@@ -25,10 +25,19 @@ export function assembleManifest(
   const { recipe } = loaded;
   const all = Object.values(accounts);
   const sum = (f: (a: SourceAccount) => number) => all.reduce((s, a) => s + f(a), 0);
-  const kept = schedule.order.map((i) => plan.rows[i]);
-  const dropped = schedule.dropped.map((i) => plan.rows[i]);
-  const padTokens = kept.reduce((s, r) => s + r.numPad, 0);
-  const shortRows = kept.filter((r) => r.window === 'short').length;
+  const { rows, pieces } = plan;
+  const padOf = (list: readonly number[]) => list.reduce((s, r) => s + rows.numPad[r], 0);
+  const padTokens = padOf(schedule.order);
+  let shortRows = 0;
+  let keptPieces = 0;
+  let truncatedPieces = 0;
+  for (const r of schedule.order) {
+    if (!rows.long[r]) shortRows++;
+    keptPieces += rows.first[r + 1] - rows.first[r];
+    for (let k = rows.first[r]; k < rows.first[r + 1]; k++) truncatedPieces += pieces.truncated[rows.refs[k]];
+  }
+  const kept = schedule.order;
+  const dropped = schedule.dropped;
   const positions: [number, number][] = new Array(schedule.order.length);
   shardPlans.forEach((shard, index) => shard.positions.forEach((p, row) => (positions[p] = [index, row])));
   return {
@@ -54,12 +63,12 @@ export function assembleManifest(
       long: kept.length - shortRows,
       tokens: kept.length * recipe.rowTokens - padTokens,
       padTokens,
-      pieces: kept.reduce((s, r) => s + r.pieces.length, 0),
-      truncatedPieces: kept.reduce((s, r) => s + r.pieces.filter((p) => p.truncated).length, 0),
+      pieces: keptPieces,
+      truncatedPieces,
       dropped: {
         rows: dropped.length,
-        tokens: dropped.reduce((s, r) => s + recipe.rowTokens - r.numPad, 0),
-        padTokens: dropped.reduce((s, r) => s + r.numPad, 0),
+        tokens: dropped.length * recipe.rowTokens - padOf(dropped),
+        padTokens: padOf(dropped),
         policy: recipe.output.lastBatchPolicy,
       },
     },

@@ -19,17 +19,31 @@
  */
 import { ConfigError } from '../core/errors.ts';
 import type { PlannedRow } from '../pack/plan.ts';
+import type { PackColumns } from '../pack/rows.ts';
 import type { Schedule } from './schedule.ts';
 
+/** A use of a document in a row. */
+interface Copy {
+  doc: number;
+  repeat: number;
+}
+
+/** The rows as the spacing sees them: row r's window and the copies its pieces hold. */
+interface RowsView {
+  count: number;
+  window(row: number): 'short' | 'long';
+  pieces(row: number): Iterable<Copy>;
+}
+
 /** True when rows `a` and `b` hold different copies of one document. */
-function clashes(a: readonly { doc: number; repeat: number }[], b: readonly { doc: number; repeat: number }[]): boolean {
+function clashes(a: readonly Copy[], b: readonly Copy[]): boolean {
   return a.some((x) => b.some((y) => x.doc === y.doc && x.repeat !== y.repeat));
 }
 
-/** The (document, copy) pairs of a row, for documents used more than once. */
-function copiesOf(row: PlannedRow, repeated: ReadonlySet<number>): { doc: number; repeat: number }[] {
-  const out = new Map<string, { doc: number; repeat: number }>();
-  for (const p of row.pieces) if (repeated.has(p.doc)) out.set(`${p.doc}:${p.repeat}`, { doc: p.doc, repeat: p.repeat });
+/** The (document, copy) pairs of row `row`, for documents used more than once. */
+function copiesOf(rows: RowsView, row: number, repeated: ReadonlySet<number>): Copy[] {
+  const out = new Map<string, Copy>();
+  for (const p of rows.pieces(row)) if (repeated.has(p.doc)) out.set(`${p.doc}:${p.repeat}`, { doc: p.doc, repeat: p.repeat });
   return [...out.values()];
 }
 
@@ -42,11 +56,35 @@ function copiesOf(row: PlannedRow, repeated: ReadonlySet<number>): { doc: number
  *   take a conflicting row's place, with the fix.
  */
 export function spaceCopies(schedule: Schedule, rows: readonly PlannedRow[], spacingRows: number, nameOf: (doc: number) => string): void {
+  spaceCopiesOf(schedule, { count: rows.length, window: (r) => rows[r].window, pieces: (r) => rows[r].pieces }, spacingRows, nameOf);
+}
+
+/**
+ * {@link spaceCopies} over a columnar plan (src/pack/rows.ts): `schedule.order` indexes `plan.rows`.
+ * @throws ConfigError as {@link spaceCopies}.
+ */
+export function spaceCopiesInColumns(
+  schedule: Schedule,
+  plan: Pick<PackColumns, 'rows' | 'pieces'>,
+  spacingRows: number,
+  nameOf: (doc: number) => string,
+): void {
+  const { rows, pieces } = plan;
+  const view: RowsView = {
+    count: rows.count,
+    window: (r) => (rows.long[r] ? 'long' : 'short'),
+    pieces: (r) => Array.from(rows.refs.subarray(rows.first[r], rows.first[r + 1]), (ref) => ({ doc: pieces.doc[ref], repeat: pieces.repeat[ref] })),
+  };
+  spaceCopiesOf(schedule, view, spacingRows, nameOf);
+}
+
+/** {@link spaceCopies} over a view of the rows. */
+function spaceCopiesOf(schedule: Schedule, rows: RowsView, spacingRows: number, nameOf: (doc: number) => string): void {
   if (spacingRows <= 0) return;
   const repeated = new Set<number>();
-  for (const row of rows) for (const p of row.pieces) if (p.repeat > 0) repeated.add(p.doc);
+  for (let r = 0; r < rows.count; r++) for (const p of rows.pieces(r)) if (p.repeat > 0) repeated.add(p.doc);
   if (repeated.size === 0) return;
-  const copies = rows.map((row) => copiesOf(row, repeated));
+  const copies = Array.from({ length: rows.count }, (_, r) => copiesOf(rows, r, repeated));
   /** doc -> (copy -> last position holding it). */
   const lastAt = new Map<number, Map<number, number>>();
   const clash = (row: number, p: number): number | undefined => {
@@ -60,11 +98,11 @@ export function spaceCopies(schedule: Schedule, rows: readonly PlannedRow[], spa
     const doc = clash(order[p], p);
     if (doc !== undefined) {
       let q = p + 1;
-      while (q < order.length && (rows[order[q]].window !== rows[order[p]].window || clash(order[q], p) !== undefined)) q++;
+      while (q < order.length && (rows.window(order[q]) !== rows.window(order[p]) || clash(order[q], p) !== undefined)) q++;
       if (q === order.length) q = earlierSwap(order, p, rows, copies, spacingRows);
       if (q === -1) {
         throw new ConfigError(
-          `packing.repeatSpacingRows: cannot keep the copies of ${nameOf(doc)} more than ${spacingRows} rows apart (row ${p} of ${order.length}, no later ${rows[order[p]].window} row can take its place); lower packing.repeatSpacingRows, or the maxRepetition of its source`,
+          `packing.repeatSpacingRows: cannot keep the copies of ${nameOf(doc)} more than ${spacingRows} rows apart (row ${p} of ${order.length}, no later ${rows.window(order[p])} row can take its place); lower packing.repeatSpacingRows, or the maxRepetition of its source`,
           { doc, position: p, spacingRows },
         );
       }
@@ -87,13 +125,7 @@ export function spaceCopies(schedule: Schedule, rows: readonly PlannedRow[], spa
  * The first earlier position `r < p` whose row has the window of the row at `p` such that, once
  * the two are swapped, neither clashes with a placed row (positions `0..p`) within `s`; -1 if none.
  */
-function earlierSwap(
-  order: readonly number[],
-  p: number,
-  rows: readonly PlannedRow[],
-  copies: readonly { doc: number; repeat: number }[][],
-  s: number,
-): number {
+function earlierSwap(order: readonly number[], p: number, rows: RowsView, copies: readonly Copy[][], s: number): number {
   const a = order[p];
   const fitsAt = (row: number, at: number, other: number, otherAt: number) => {
     for (let j = Math.max(0, at - s); j <= Math.min(p, at + s); j++) {
@@ -105,7 +137,7 @@ function earlierSwap(
   };
   for (let r = 0; r < p; r++) {
     const b = order[r];
-    if (rows[b].window !== rows[a].window) continue;
+    if (rows.window(b) !== rows.window(a)) continue;
     if (fitsAt(a, r, b, p) && fitsAt(b, p, a, r)) return r;
   }
   return -1;

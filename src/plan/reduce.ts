@@ -7,7 +7,12 @@
  *
  * Document ids: within a source, the first document (in unit order, then document order) with a
  * given id keeps it; a later one gets `@<location>` appended (`<idPath>:<line>` or
- * `<idPath>#<row>`), so ids are unique and never depend on how inputs were split into tasks.
+ * `<idPath>#<row>`), so ids are unique and never depend on how inputs were split into tasks
+ * (src/plan/docs.ts does it from the units' id hashes).
+ *
+ * Memory: the documents stay in the units' columnar tables and the plan in typed arrays
+ * (src/plan/docs.ts, src/pack/rows.ts); a shard's rows become objects only when that shard's
+ * rows file is made ({@link BuildPlan.shard}), one shard at a time.
  *
  * Shard files are named `shard-<index>-<build>.arrow`, `<build>` the first 8 hex digits of the
  * plan's SHA-256: a new build's shards never take the names of the previous build's (which stays
@@ -16,17 +21,19 @@
 import type { LoadedRecipe } from '../config/load.ts';
 import { recipeCells, type CellSpec } from '../config/cells.ts';
 import { BudgetError, InputError, InvariantError } from '../core/errors.ts';
-import { stableHash } from '../core/stableJson.ts';
+import { stableHashStreaming } from '../core/stableJson.ts';
 import type { CensusCounts } from '../census/store.ts';
+import type { DocColumns } from '../census/docTable.ts';
 import { cellSums, lengthDropped, LENGTH_DROP_REASONS, newAccount, type SourceAccount, type SourceReading } from '../manifest/ledger.ts';
 import type { InputIdentity, Manifest } from '../manifest/types.ts';
 import type { TokenizerIdentity } from '../tokenize/tokenizer.ts';
-import type { Candidate } from '../select/plan.ts';
 import { assembleManifest } from './assemble.ts';
 import { planSchedule, planShards } from './schedule.ts';
-import { spaceCopies } from './copySpacing.ts';
+import { shardCanonicalChunks, shardJson, shardObject, type ShardSource } from './shardText.ts';
+import { spaceCopiesInColumns } from './copySpacing.ts';
 import { pieceBytes, rowBytes, safeRowsPerBatch } from '../shard/limits.ts';
-import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census, type PlanDoc } from './select.ts';
+import { CensusDocs } from './docs.ts';
+import { applyLastBatch, assertPlanSize, bufferTokensOf, planBuild, type Census, type PlanProgress } from './select.ts';
 
 /** What the plan reads of one census unit. */
 export interface UnitCensus {
@@ -34,7 +41,8 @@ export interface UnitCensus {
   unit: number;
   source: string;
   counts: CensusCounts;
-  docs: { cell: number[]; lengthTokens: number[]; id: string[]; idWhere: (string | null)[] };
+  /** Its document table (src/census/docTable.ts), keys made with the recipe's seed. */
+  docs: DocColumns;
 }
 
 /** One piece of a planned row: tokens `[offsetTokens, offsetTokens + lengthTokens)` of a unit's token file. */
@@ -67,12 +75,23 @@ export interface ShardPlanned {
   rows: RowPlan[];
 }
 
+/** A planned shard without its rows. */
+export type ShardSummary = Omit<ShardPlanned, 'rows'>;
+
 /** The plan of a build. */
 export interface BuildPlan {
   /** The manifest without shard infos (`shards` is empty until the commit fills it in). */
   manifest: Manifest;
-  shards: ShardPlanned[];
-  /** First 8 hex digits of the plan's SHA-256 (in shard file names). */
+  /** The shards, in index order. */
+  shards: ShardSummary[];
+  /** Shard `index` with its rows, made on each call (one shard's rows in memory at a time). */
+  shard(index: number): ShardPlanned;
+  /** `JSON.stringify(shard(index))` (its rows file), written without the objects. */
+  shardJson(index: number): string;
+  /**
+   * First 8 hex digits of the SHA-256 of the canonical JSON of `{ manifest, shards }` (every
+   * shard with its rows, `file` empty), in shard file names.
+   */
   buildId: string;
 }
 
@@ -121,7 +140,7 @@ function accountsOf(
 }
 
 /**
- * Reads the units into the planner's census: final ids, candidates per cell, token locations.
+ * Reads the units into the planner's census: final ids, the documents of each cell, token locations.
  * @throws InputError naming a source from which no document was read at all.
  */
 export function censusOf(loaded: LoadedRecipe, units: readonly UnitCensus[], filesPerSource: ReadonlyMap<string, number>): Census {
@@ -129,21 +148,6 @@ export function censusOf(loaded: LoadedRecipe, units: readonly UnitCensus[], fil
   const firstCell = new Map<string, number>();
   cells.forEach((c, i) => firstCell.set(c.source, firstCell.get(c.source) ?? i));
   const accounts = accountsOf(loaded, cells, units, filesPerSource);
-  const candidates: Candidate[][] = cells.map(() => []);
-  const docs: PlanDoc[] = [];
-  const seen = new Map<string, Set<string>>();
-  for (const { unit, source, docs: table } of units) {
-    const ids = seen.get(source) ?? seen.set(source, new Set()).get(source)!;
-    let offsetTokens = 0;
-    for (let i = 0; i < table.cell.length; i++) {
-      let id = table.id[i];
-      if (ids.has(id)) id = `${id}@${table.idWhere[i] ?? table.id[i]}`;
-      ids.add(id);
-      candidates[firstCell.get(source)! + table.cell[i]].push({ index: docs.length, id, lengthTokens: table.lengthTokens[i] });
-      docs.push({ source, id, unit, offsetTokens });
-      offsetTokens += table.lengthTokens[i];
-    }
-  }
   for (const s of loaded.recipe.sources) {
     const a = accounts[s.name];
     if (a.read.documents === 0 && a.qualityFiltered.documents === 0) {
@@ -158,7 +162,18 @@ export function censusOf(loaded: LoadedRecipe, units: readonly UnitCensus[], fil
       );
     }
   }
-  return { cells, candidates, docs, accounts };
+  const docs = new CensusDocs(units, loaded.recipe.seed);
+  const sizes = new Int32Array(cells.length);
+  docs.forEach((_doc, source, cell) => sizes[firstCell.get(source)! + cell]++);
+  const members = Array.from(sizes, (n) => new Int32Array(n));
+  const lengths = Array.from(sizes, (n) => new Int32Array(n));
+  sizes.fill(0);
+  docs.forEach((doc, source, cell, lengthTokens) => {
+    const i = firstCell.get(source)! + cell;
+    members[i][sizes[i]] = doc;
+    lengths[i][sizes[i]++] = lengthTokens;
+  });
+  return { cells, docs, members, lengths, accounts };
 }
 
 /**
@@ -184,6 +199,7 @@ export function assertLedger(accounts: Record<string, SourceAccount>): void {
  * @param inputs - identities of the inputs (from the bytes the units read), in listing order.
  * @param filesPerSource - input files per source (for the ledger).
  * @param maxRows - a bound on the rows (e.g. from the free disk space), checked before selecting.
+ * @param onProgress - documents selected and rows packed so far ({@link planBuild}).
  * @throws InputError when a source yielded no document; BudgetError when the budgets imply more rows
  *   than `maxRows` or row ids allow, a cell's plan cannot be met, or fewer rows than one global batch are packed; InvariantError when the ledger does not add up.
  */
@@ -195,64 +211,61 @@ export function planFromCensus(
   filesPerSource: ReadonlyMap<string, number>,
   maxRows?: { rows: number; why: string },
   reading?: ReadonlyMap<string, SourceReading>,
+  onProgress?: (p: PlanProgress) => void,
 ): BuildPlan {
   const { recipe } = loaded;
   const { output } = recipe;
   const census = censusOf(loaded, units, filesPerSource);
   for (const [source, r] of reading ?? []) census.accounts[source].reading = { ...r };
   assertPlanSize(loaded, census, maxRows?.rows, maxRows?.why);
-  const plan = planBuild(loaded, census);
+  const plan = planBuild(loaded, census, onProgress);
+  // The cells' document lists serve selection only: let them go (8 bytes per in-cell document).
+  census.members = [];
+  census.lengths = [];
+  const { rows, pieces } = plan;
   const schedule = planSchedule(
-    plan.rows.map((r) => r.window),
+    Array.from(rows.long, (long) => (long ? 'long' : 'short')),
     output.globalBatchRows,
     recipe.seed,
   );
-  spaceCopies(schedule, plan.rows, recipe.packing.repeatSpacingRows ?? 0, (d) => `source "${census.docs[d].source}" document "${census.docs[d].id}"`);
+  const { docs } = census;
+  spaceCopiesInColumns(schedule, plan, recipe.packing.repeatSpacingRows ?? 0, (d) => `source "${docs.source(d)}" document "${docs.id(d)}"`);
   applyLastBatch(census, plan, schedule);
   if (schedule.order.length === 0) {
     throw new BudgetError(
-      `No row to write: ${plan.rows.length} rows were packed, fewer than one global batch of ${output.globalBatchRows} rows; lower output.globalBatchRows (and worldSize) or raise the budgets`,
-      { rows: plan.rows.length, globalBatchRows: output.globalBatchRows },
+      `No row to write: ${rows.count} rows were packed, fewer than one global batch of ${output.globalBatchRows} rows; lower output.globalBatchRows (and worldSize) or raise the budgets`,
+      { rows: rows.count, globalBatchRows: output.globalBatchRows },
     );
   }
   assertLedger(census.accounts);
-  const rowSizeBytes = schedule.order.map((i) =>
-    rowBytes(
-      recipe.rowTokens,
-      plan.rows[i].pieces.reduce((sum, piece) => sum + pieceBytes(census.docs[piece.doc].source, census.docs[piece.doc].id), 0),
-    ),
-  );
+  // pieceBytes(source, id) = pieceBytes(source, "") + the id's UTF-8 bytes, without decoding the id.
+  const sourceBytes = new Map(recipe.sources.map((s) => [s.name, pieceBytes(s.name, '')]));
+  const rowSizeBytes = schedule.order.map((r) => {
+    let provenance = 0;
+    for (let k = rows.first[r]; k < rows.first[r + 1]; k++) {
+      const doc = pieces.doc[rows.refs[k]];
+      provenance += sourceBytes.get(docs.source(doc))! + docs.idBytes(doc);
+    }
+    return rowBytes(recipe.rowTokens, provenance);
+  });
   const rowsPerBatch = safeRowsPerBatch(output.rowsPerBatch, recipe.rowTokens);
   const shardPlans = planShards(rowSizeBytes, output.globalBatchRows, output.worldSize, rowsPerBatch, output.targetShardBytes);
   const manifest = assembleManifest(loaded, tokenizer, inputs, census.accounts, plan, schedule, shardPlans, [], bufferTokensOf(loaded));
-  const shards = shardPlans.map((shardPlan, index) => ({
-    index,
-    file: '',
-    rank: shardPlan.rank,
-    rows: shardPlan.positions.map((p): RowPlan => {
-      const row = plan.rows[schedule.order[p]];
-      return {
-        rowId: p,
-        window: row.window,
-        numPad: row.numPad,
-        pieces: row.pieces.map((piece) => {
-          const doc = census.docs[piece.doc];
-          return {
-            unit: doc.unit,
-            offsetTokens: doc.offsetTokens + piece.startToken,
-            lengthTokens: piece.lengthTokens,
-            source: doc.source,
-            docId: doc.id,
-            startToken: piece.startToken,
-            repeat: piece.repeat,
-            part: piece.part,
-            parts: piece.parts,
-          };
-        }),
-      };
-    }),
-  }));
-  const buildId = stableHash({ manifest, shards }).slice(0, 8);
-  for (const shard of shards) shard.file = shardFileName(shard.index, buildId);
-  return { manifest, shards, buildId };
+  const source = (index: number, file: string): ShardSource => ({ docs, plan, schedule, shardPlan: shardPlans[index], index, file });
+  const buildId = stableHashStreaming(
+    { manifest },
+    'shards',
+    (function* () {
+      for (let index = 0; index < shardPlans.length; index++) yield shardCanonicalChunks(source(index, ''));
+    })(),
+    true,
+  ).slice(0, 8);
+  const shards = shardPlans.map((shardPlan, index) => ({ index, file: shardFileName(index, buildId), rank: shardPlan.rank }));
+  return {
+    manifest,
+    shards,
+    shard: (index) => shardObject(source(index, shards[index].file)),
+    shardJson: (index) => shardJson(source(index, shards[index].file)),
+    buildId,
+  };
 }

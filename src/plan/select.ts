@@ -6,31 +6,56 @@
 import type { LoadedRecipe } from '../config/load.ts';
 import type { CellSpec } from '../config/cells.ts';
 import type { CellAccount, SourceAccount } from '../manifest/ledger.ts';
-import { planPacking, type PackDoc, type PackPlan } from '../pack/plan.ts';
-import { planCellSelection, truncationLimitTokens, type Candidate, type CellSelection } from '../select/plan.ts';
+import { sortByKey } from '../core/keySort.ts';
+import { packKey, selectionKey } from '../core/orderKeys.ts';
+import { FILLER_STREAM, LONG_STREAM, packUses, SHORT_STREAM } from '../pack/plan.ts';
+import type { PackColumns } from '../pack/rows.ts';
+import { compareIds, selectCell, truncationLimitTokens, type CellPicks, type SelectionCounts } from '../select/plan.ts';
 import { BudgetError, PipelineError } from '../core/errors.ts';
 import { fillToleranceTokens, maxExtraTokens, MAX_FILL_EVALUATIONS, raisesFor, searchFill } from './fill.ts';
 import type { Schedule } from './schedule.ts';
+import type { CensusDocs } from './docs.ts';
 
-/** A document in a cell, as the write stage finds its tokens: census unit and token offset there. */
-export interface PlanDoc {
-  source: string;
-  /** Final document id (unique within the source). */
-  id: string;
-  /** Index of the census unit whose token file holds the document. */
-  unit: number;
-  /** Offset of the document's first token (BOS) in that unit's token file, tokens. */
-  offsetTokens: number;
+/** The census as the planner sees it, columnar (a few bytes per in-cell document). */
+export interface Census {
+  /** Every cell of the recipe, in recipe then bucket order. */
+  cells: CellSpec[];
+  /** The in-cell documents, numbered in unit order (src/plan/docs.ts). */
+  docs: CensusDocs;
+  /** `members[i]`: the documents of `cells[i]` (indexes into `docs`), ascending. */
+  members: Int32Array[];
+  /** `lengths[i][k]`: tokens of document `members[i][k]`, BOS/EOS included. */
+  lengths: Int32Array[];
+  accounts: Record<string, SourceAccount>;
 }
 
-/** The census as the planner sees it. */
-export interface Census {
-  /** Every cell of the recipe, in recipe then bucket order; `candidates[i]` belong to `cells[i]`. */
-  cells: CellSpec[];
-  candidates: Candidate[][];
-  /** In-cell documents in unit order (a candidate's `index` points here). */
-  docs: PlanDoc[];
-  accounts: Record<string, SourceAccount>;
+/** Seeded selection orders already made, by census and cell, then use (`repeat`): the same for every plan of a fill search. */
+const ordersMade = new WeakMap<Census, Map<number, Int32Array>[]>();
+
+/**
+ * Cell `i`'s members in the seeded order of use `repeat` (src/select/plan.ts header), as
+ * positions in `members[i]`: the first use's keys come from the census units' tables.
+ */
+function cellOrder(census: Census, seed: number, i: number, repeat: number): Int32Array {
+  let byCell = ordersMade.get(census);
+  if (!byCell) ordersMade.set(census, (byCell = census.cells.map(() => new Map())));
+  const made = byCell[i].get(repeat);
+  if (made) return made;
+  const { docs } = census;
+  const members = census.members[i];
+  const source = census.cells[i].source;
+  const keys = new BigUint64Array(members.length);
+  for (let k = 0; k < members.length; k++) keys[k] = repeat === 0 ? docs.selectionKey(members[k]) : selectionKey(seed, source, docs.id(members[k]), repeat);
+  const order = sortByKey(keys, (a, b) => compareIds(docs.id(members[a]), docs.id(members[b])));
+  byCell[i].set(repeat, order);
+  return order;
+}
+
+/** Tokens cell `i` holds (its documents' lengths summed). */
+function cellTokens(census: Census, i: number): number {
+  let sum = 0;
+  for (const length of census.lengths[i]) sum += length;
+  return sum;
 }
 
 /** Most rows a build may have: row ids are Int32 in the shards (docs/format.md §2). */
@@ -43,10 +68,7 @@ export const MAX_ROWS = 2 ** 31 - 1;
  */
 export function impliedSize(loaded: LoadedRecipe, census: Census): { tokens: number; rows: number } {
   let tokens = 0;
-  census.cells.forEach((cell, i) => {
-    const available = census.candidates[i].reduce((s, c) => s + c.lengthTokens, 0);
-    tokens += cell.plannedTokens === 'all' ? available : cell.plannedTokens;
-  });
+  census.cells.forEach((cell, i) => (tokens += cell.plannedTokens === 'all' ? cellTokens(census, i) : cell.plannedTokens));
   return { tokens, rows: Math.ceil(tokens / loaded.recipe.rowTokens) + loaded.recipe.output.globalBatchRows };
 }
 
@@ -63,7 +85,7 @@ export function assertPlanSize(loaded: LoadedRecipe, census: Census, maxRows = M
   const limit = Math.min(maxRows, MAX_ROWS);
   if (rows <= limit) return;
   const cells = census.cells
-    .map((c, i) => ({ c, tokens: c.plannedTokens === 'all' ? census.candidates[i].reduce((s, x) => s + x.lengthTokens, 0) : c.plannedTokens }))
+    .map((c, i) => ({ c, tokens: c.plannedTokens === 'all' ? cellTokens(census, i) : c.plannedTokens }))
     .sort((a, b) => b.tokens - a.tokens)
     .slice(0, 3)
     .map(
@@ -93,39 +115,79 @@ function cellAccount(census: Census, i: number): CellAccount {
   return census.accounts[cell.source].cells.find((c) => c.bucket === cell.bucket)!;
 }
 
-/** Selection and packing for given per-cell plan raises (tokens), without touching the accounts. */
-function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly number[]): { plan: PackPlan; selections: CellSelection[] } {
+/**
+ * Selection and packing for given per-cell plan raises (tokens), without touching the accounts:
+ * the selected uses, cell by cell in selection order, go to the packer as columns.
+ */
+function selectAndPack(
+  loaded: LoadedRecipe,
+  census: Census,
+  raise: readonly number[],
+  onProgress?: (p: PlanProgress) => void,
+): { plan: PackColumns; selections: SelectionCounts[] } {
   const { recipe } = loaded;
-  const packDocs: PackDoc[] = [];
-  const selections = census.cells.map((cell, i) => {
+  const { docs } = census;
+  let selectedBefore = 0;
+  const picks: CellPicks[] = census.cells.map((cell, i) => {
     const planned = cell.plannedTokens === 'all' || raise[i] === 0 ? cell.plannedTokens : cell.plannedTokens + raise[i];
-    const selection = planCellSelection({ ...cell, plannedTokens: planned }, census.candidates[i], recipe.seed, truncationLimitTokens(recipe, cell.window));
-    const byIndex = new Map(census.candidates[i].map((c) => [c.index, c]));
-    for (const { index, repeat } of selection.selected) {
-      packDocs.push({
-        doc: index,
-        source: cell.source,
-        id: census.docs[index].id,
-        repeat,
-        cell: i,
-        lengthTokens: byIndex.get(index)!.lengthTokens,
-        window: cell.window,
-      });
+    const p = selectCell(
+      { ...cell, plannedTokens: planned },
+      { lengthTokens: census.lengths[i], order: (repeat) => cellOrder(census, recipe.seed, i, repeat) },
+      truncationLimitTokens(recipe, cell.window),
+      onProgress && ((uses) => onProgress({ documents: selectedBefore + uses, rows: 0 })),
+    );
+    selectedBefore += p.position.length;
+    return p;
+  });
+  const total = picks.reduce((sum, p) => sum + p.position.length, 0);
+  const uses = {
+    doc: new Int32Array(total),
+    repeat: new Int32Array(total),
+    cell: new Int32Array(total),
+    lengthTokens: new Int32Array(total),
+    stream: new Uint8Array(total),
+  };
+  let u = 0;
+  picks.forEach((p, i) => {
+    const cell = census.cells[i];
+    const stream = cell.window === 'long' ? LONG_STREAM : cell.source === recipe.packing.longRowFiller ? FILLER_STREAM : SHORT_STREAM;
+    for (let j = 0; j < p.position.length; j++, u++) {
+      uses.doc[u] = census.members[i][p.position[j]];
+      uses.repeat[u] = p.repeat[j];
+      uses.cell[u] = i;
+      uses.lengthTokens[u] = census.lengths[i][p.position[j]];
+      uses.stream[u] = stream;
     }
-    return selection;
   });
-  const plan = planPacking(packDocs, {
-    rowTokens: recipe.rowTokens,
-    originalWindowTokens: recipe.originalWindowTokens,
-    seed: recipe.seed,
-    bufferTokens: bufferTokensOf(loaded),
-    longDocPolicy: recipe.packing.longDocPolicy,
-    shortDocPolicy: recipe.packing.shortDocPolicy,
-    fillerSource: recipe.packing.longRowFiller,
-    allowCopiesInRow: recipe.packing.allowCopiesInRow ?? false,
-    cellCount: census.cells.length,
-  });
-  return { plan, selections };
+  const key = (use: number, part: number) => {
+    const doc = uses.doc[use];
+    const repeat = uses.repeat[use];
+    return repeat === 0 && part === 0 ? docs.packKey(doc) : packKey(recipe.seed, docs.source(doc), docs.id(doc), repeat, part);
+  };
+  const plan = packUses(
+    { ...uses, key },
+    {
+      rowTokens: recipe.rowTokens,
+      originalWindowTokens: recipe.originalWindowTokens,
+      seed: recipe.seed,
+      bufferTokens: bufferTokensOf(loaded),
+      longDocPolicy: recipe.packing.longDocPolicy,
+      shortDocPolicy: recipe.packing.shortDocPolicy,
+      fillerSource: recipe.packing.longRowFiller,
+      allowCopiesInRow: recipe.packing.allowCopiesInRow ?? false,
+      cellCount: census.cells.length,
+    },
+    onProgress && ((rows) => onProgress({ documents: total, rows })),
+  );
+  return { plan, selections: picks.map(({ position: _p, repeat: _r, ...counts }) => counts) };
+}
+
+/** Progress of the plan's selection and packing. */
+export interface PlanProgress {
+  /** Uses of documents selected so far (a repeat counts again). */
+  documents: number;
+  /** Rows packed so far (0 while selecting). */
+  rows: number;
 }
 
 /**
@@ -135,20 +197,35 @@ function selectAndPack(loaded: LoadedRecipe, census: Census, raise: readonly num
  * proportion to each cell's plan and capped by what the cell holds, whose packing fills whole
  * global batches ({@link searchFill}); each cell reports its raise as `raisedTokens`. When no such
  * raise exists, nothing is raised and the rows left over are dropped and counted, as under `drop`.
+ *
+ * Progress (`onProgress`): the uses selected, then the rows packed, of the first planning; under
+ * `fill`, the search's plannings are not reported, and the final planning's counts once they
+ * pass the first's (a raise only adds documents). Counts never go back, and the last report is
+ * the final plan's counts (in the rare case where a raise packs fewer rows, that one report
+ * lowers the rows).
  * @throws BudgetError naming the first cell whose plan cannot be met.
  */
-export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
+export function planBuild(loaded: LoadedRecipe, census: Census, onProgress?: (p: PlanProgress) => void): PackColumns {
   const { recipe } = loaded;
   const zero = census.cells.map(() => 0);
-  let { plan, selections } = selectAndPack(loaded, census, zero);
+  // Reports never go back: each count is the highest reported so far.
+  let shown: PlanProgress = { documents: 0, rows: 0 };
+  const report =
+    onProgress &&
+    ((p: PlanProgress) => {
+      const next = { documents: Math.max(shown.documents, p.documents), rows: Math.max(shown.rows, p.rows) };
+      if (next.documents === shown.documents && next.rows === shown.rows) return;
+      onProgress((shown = next));
+    });
+  let { plan, selections } = selectAndPack(loaded, census, zero, report);
   let raise = zero;
-  if (recipe.output.lastBatchPolicy === 'fill' && plan.rows.length % recipe.output.globalBatchRows !== 0) {
+  if (recipe.output.lastBatchPolicy === 'fill' && plan.rows.count % recipe.output.globalBatchRows !== 0) {
     const cells = census.cells.map((cell, i) => {
       if (cell.plannedTokens === 'all') return { planned: null, capRaise: 0 };
       return { planned: cell.plannedTokens, capRaise: Math.max(0, Math.floor(selections[i].placeableTokens * cell.maxRepetition) - cell.plannedTokens) };
     });
     const found = searchFill(
-      (extraTokens) => (extraTokens === 0 ? plan.rows.length : selectAndPack(loaded, census, raisesFor(cells, extraTokens)).plan.rows.length),
+      (extraTokens) => (extraTokens === 0 ? plan.rows.count : selectAndPack(loaded, census, raisesFor(cells, extraTokens)).plan.rows.count),
       {
         globalBatchRows: recipe.output.globalBatchRows,
         maxExtraTokens: maxExtraTokens(cells),
@@ -160,9 +237,12 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
     if (found.extraTokens > 0) {
       // Planned once more rather than keeping every tried plan: memory stays one plan.
       raise = raisesFor(cells, found.extraTokens);
-      ({ plan, selections } = selectAndPack(loaded, census, raise));
+      ({ plan, selections } = selectAndPack(loaded, census, raise, report));
     }
   }
+  const final = { documents: selections.reduce((sum, x) => sum + x.achievedDocuments, 0), rows: plan.rows.count };
+  if (onProgress && (final.documents !== shown.documents || final.rows !== shown.rows)) onProgress(final);
+  ordersMade.delete(census); // the selection orders are not needed past the fill search
   census.cells.forEach((cell, i) => {
     const source = census.accounts[cell.source];
     const account = cellAccount(census, i);
@@ -187,21 +267,22 @@ export function planBuild(loaded: LoadedRecipe, census: Census): PackPlan {
  * Moves the tokens of rows left out of the last global batch from `placed` to `dropped.last_batch`,
  * and padding of those rows out of the cells' padding.
  */
-export function applyLastBatch(census: Census, plan: PackPlan, schedule: Schedule): void {
+export function applyLastBatch(census: Census, plan: PackColumns, schedule: Schedule): void {
+  const { rows, pieces } = plan;
   for (const rowIndex of schedule.dropped) {
-    const row = plan.rows[rowIndex];
-    let longest = row.pieces[0];
-    for (const piece of row.pieces) {
-      const cell = census.cells[piece.cell];
+    let longest = rows.refs[rows.first[rowIndex]];
+    for (let k = rows.first[rowIndex]; k < rows.first[rowIndex + 1]; k++) {
+      const ref = rows.refs[k];
+      const cell = census.cells[pieces.cell[ref]];
       const source = census.accounts[cell.source];
-      const account = cellAccount(census, piece.cell);
+      const account = cellAccount(census, pieces.cell[ref]);
       account.dropped.last_batch.documents++;
-      account.dropped.last_batch.tokens += piece.lengthTokens;
-      account.placedTokens -= piece.lengthTokens;
-      source.placed.tokens -= piece.lengthTokens;
-      if (piece.startToken === 0) source.placed.documents--;
-      if (piece.lengthTokens > longest.lengthTokens) longest = piece;
+      account.dropped.last_batch.tokens += pieces.lengthTokens[ref];
+      account.placedTokens -= pieces.lengthTokens[ref];
+      source.placed.tokens -= pieces.lengthTokens[ref];
+      if (pieces.startToken[ref] === 0) source.placed.documents--;
+      if (pieces.lengthTokens[ref] > pieces.lengthTokens[longest]) longest = ref;
     }
-    cellAccount(census, longest.cell).padTokens -= row.numPad;
+    cellAccount(census, pieces.cell[longest]).padTokens -= rows.numPad[rowIndex];
   }
 }

@@ -87,8 +87,8 @@ export async function planRecipe(
     const cells = census.cells.map((cell, i) => {
       // What rows can hold: under a truncate policy, documents count up to the truncation limit (as selection counts them).
       const limit = truncationLimitTokens(loaded.recipe, cell.window);
-      const availableTokens = census.candidates[i].reduce((s, c) => s + placeableTokens(c.lengthTokens, limit), 0);
-      const availableDocuments = census.candidates[i].length;
+      const availableTokens = census.lengths[i].reduce((s, length) => s + placeableTokens(length, limit), 0);
+      const availableDocuments = census.lengths[i].length;
       let problem: BudgetError | null = null;
       try {
         checkCellBudget(cell, availableTokens, availableDocuments, limit);
@@ -96,7 +96,7 @@ export async function planRecipe(
         if (!(error instanceof BudgetError)) throw error;
         problem = error;
       }
-      return { cell, availableTokens, availableDocuments, lengthTokens: census.candidates[i].map((c) => c.lengthTokens), problem };
+      return { cell, availableTokens, availableDocuments, lengthTokens: Array.from(census.lengths[i]), problem };
     });
     return { cells, accounts: census.accounts };
   } finally {

@@ -47,9 +47,16 @@ export interface GroupUnitSpec {
   partitions: number;
 }
 
+/**
+ * Format of the run record and of the work directory it describes. 2: census document tables are
+ * Arrow files with order keys (`uNNNNN.docs.arrow`, src/census/docTable.ts); 1 (older longmix):
+ * `uNNNNN.docs.json`. A work directory of another format is refused, never resumed.
+ */
+export const RUN_FORMAT = 'longmix-run/2';
+
 /** `<work>/run.json`. */
 export interface RunRecord {
-  format: 'longmix-run/1';
+  format: typeof RUN_FORMAT;
   tool: { name: string; version: string };
   /** The recipe file the run was started from (absolute; for messages). */
   recipeFile: string;
@@ -133,7 +140,7 @@ export async function createRunRecord(
 ): Promise<RunRecord> {
   const { inputs, group, census } = await listInputs(loaded);
   const record: Omit<RunRecord, 'runId'> = {
-    format: 'longmix-run/1',
+    format: RUN_FORMAT,
     tool: { ...TOOL },
     recipeFile: loaded.file,
     baseDir: loaded.baseDir,

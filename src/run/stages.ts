@@ -5,7 +5,7 @@
  * | stage    | units                          | outputs (in `<work>/<stage>/`)                          |
  * |----------|--------------------------------|---------------------------------------------------------|
  * | `group`  | one per StarCoder file of a source grouped by repository | `gNNNNN.entries.jsonl` (by partition)  |
- * | `census` | one per input file ({@link RunRecord.census}) | `uNNNNN.tokens`, `uNNNNN.docs.json`          |
+ * | `census` | one per input file ({@link RunRecord.census}) | `uNNNNN.tokens`, `uNNNNN.docs.arrow`         |
  * | `plan`   | one                            | `manifest.json` (without shard infos), `sNNNNN.rows.json` per shard |
  * | `write`  | one per shard                  | the shard, `shard-NNNNN-<build>.arrow`                  |
  * | `commit` | one                            | publishes the build into the output directory           |
@@ -20,7 +20,8 @@ import path from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { TokenFileWriter, runCensusUnit, runPartitionUnit, type CensusUnitProgress, type PartitionRange } from '../census/unit.ts';
 import { runGroupUnit, type GroupUnitResult } from '../census/group.ts';
-import { readDocTable, TokenFileReader, type CensusCounts } from '../census/store.ts';
+import { TokenFileReader, type CensusCounts } from '../census/store.ts';
+import { decodeDocTable, emptyDocColumns, encodeDocTable } from '../census/docTable.ts';
 import { PipelineError } from '../core/errors.ts';
 import { faultPoint } from '../core/fault.ts';
 import { freeBytes, writeBytesEstimate } from './diskSpace.ts';
@@ -29,6 +30,7 @@ import { TOOL } from '../core/version.ts';
 import type { InputIdentity } from '../manifest/types.ts';
 import type { SourceReading } from '../manifest/ledger.ts';
 import { planFromCensus, type ShardPlanned, type UnitCensus } from '../plan/reduce.ts';
+import type { PlanProgress } from '../plan/select.ts';
 import type { ShardInfo } from '../shard/writer.ts';
 import type { Tokenizer } from '../tokenize/tokenizer.ts';
 import { writeShard } from '../write/index.ts';
@@ -201,7 +203,7 @@ async function partitionRanges(run: RunRecord, partition: { index: number; group
 
 /**
  * Runs census unit `index`: reads and tokenizes its input file (or its StarCoder partition) into
- * `uNNNNN.tokens` and `uNNNNN.docs.json`; its counts and input identities go into the completion record.
+ * `uNNNNN.tokens` and `uNNNNN.docs.arrow` (src/census/docTable.ts); its counts and input identities go into the completion record.
  */
 export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, onProgress?: (p: CensusUnitProgress) => void): Promise<CompletionRecord> {
   return attempt(run, 'census', index, async (dir, name, tmp) => {
@@ -209,7 +211,7 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
     const source = run.recipe.sources.find((s) => s.name === spec.source)!;
     const cells = cellsOfSource(run, spec.source);
     const tokensFile = `${name}.tokens`;
-    const docsFile = `${name}.docs.json`;
+    const docsFile = `${name}.docs.arrow`;
     const writer = await TokenFileWriter.create(tmp(tokensFile));
     const started = process.hrtime.bigint();
     let result;
@@ -227,7 +229,7 @@ export function runCensus(run: RunRecord, index: number, tokenizer: Tokenizer, o
     }
     await faultPoint(`census:${name}:tokens-written`);
     await rename(tmp(tokensFile), path.join(dir, tokensFile));
-    await writeAtomic(path.join(dir, docsFile), JSON.stringify(result.docs));
+    await writeAtomic(path.join(dir, docsFile), encodeDocTable(result.docs, run.recipe.seed, spec.source));
     const outputs = { [tokensFile]: await digestFile(path.join(dir, tokensFile)), [docsFile]: await digestFile(path.join(dir, docsFile)) };
     const censusResult: CensusResult = { counts: result.counts, inputs: result.inputs, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
     return { outputs, result: censusResult };
@@ -262,7 +264,7 @@ export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]
     const record = await doneRecord(run, 'group', g);
     if (!record) throw new PipelineError(`group unit ${unitName('group', g)} (${run.group[g].source}) is not done; run the group stage first`, { unit: g });
     const result = record.result as GroupResult;
-    units.push({ unit: -1, source: run.group[g].source, counts: result.counts, docs: { cell: [], lengthTokens: [], id: [], idWhere: [] } });
+    units.push({ unit: -1, source: run.group[g].source, counts: result.counts, docs: emptyDocColumns() });
     groupInputs.set(run.group[g].source, [...(groupInputs.get(run.group[g].source) ?? []), result.input]);
   }
   for (let i = 0; i < run.census.length; i++) {
@@ -275,21 +277,29 @@ export async function censusUnits(run: RunRecord): Promise<{ units: UnitCensus[]
     const record = await doneRecord(run, 'census', i);
     if (!record) throw new PipelineError(`census unit ${unitName('census', i)} (${run.census[i].source}) is not done; run the census stage first`, { unit: i });
     const name = unitName('census', i);
-    const docsFile = path.join(stageDir(run, 'census'), `${name}.docs.json`);
-    const text = await readFile(docsFile);
-    if (sha256Hex(text) !== record.outputs[`${name}.docs.json`]?.sha256) {
+    const docsFile = path.join(stageDir(run, 'census'), `${name}.docs.arrow`);
+    const bytes = await readFile(docsFile);
+    if (sha256Hex(bytes) !== record.outputs[`${name}.docs.arrow`]?.sha256) {
       throw new PipelineError(`${docsFile}: differs from its completion record; rerun the build with --restart`, { unit: i });
     }
     const result = record.result as CensusResult;
-    units.push({ unit: i, source: run.census[i].source, counts: result.counts, docs: await readDocTable(docsFile) });
+    units.push({
+      unit: i,
+      source: run.census[i].source,
+      counts: result.counts,
+      docs: decodeDocTable(bytes, docsFile, { source: run.census[i].source, seed: run.recipe.seed }),
+    });
     // In unit order, which is listing order: each unit's files, then the files read beside them.
     inputs.push(...result.inputs);
   }
   return { units, inputs, reading };
 }
 
-/** Runs the plan: the manifest without shard infos, and one rows file per shard. */
-export function runPlan(run: RunRecord): Promise<CompletionRecord> {
+/**
+ * Runs the plan: the manifest without shard infos, and one rows file per shard.
+ * @param onProgress - documents selected and rows packed so far (src/plan/select.ts `planBuild`).
+ */
+export function runPlan(run: RunRecord, onProgress?: (p: PlanProgress) => void): Promise<CompletionRecord> {
   return attempt(run, 'plan', 0, async (dir) => {
     const { units, inputs, reading } = await censusUnits(run);
     // Files per source: those of the units the build uses.
@@ -305,13 +315,13 @@ export function runPlan(run: RunRecord): Promise<CompletionRecord> {
             rows: Math.floor(free / perRow),
             why: `a row takes about ${perRow.toLocaleString('en-US')} bytes of shards and exports in ${run.workDir}, where ${free.toLocaleString('en-US')} bytes are free`,
           };
-    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows, reading);
+    const plan = planFromCensus(loadedOf(run), run.tokenizer, units, inputs, files, maxRows, reading, onProgress);
     const outputs: CompletionRecord['outputs'] = {};
     const put = async (file: string, text: string) => {
       await writeAtomic(path.join(dir, file), text);
       outputs[file] = { sizeBytes: Buffer.byteLength(text), sha256: sha256Hex(text) };
     };
-    for (const shard of plan.shards) await put(`${unitName('write', shard.index)}.rows.json`, JSON.stringify(shard));
+    for (const shard of plan.shards) await put(`${unitName('write', shard.index)}.rows.json`, plan.shardJson(shard.index));
     await put('manifest.json', stableStringify(plan.manifest));
     const result: PlanResult = { buildId: plan.buildId, rows: plan.manifest.rows.total, shards: plan.shards.map((s) => s.file) };
     return { outputs, result };

@@ -19,7 +19,7 @@ import { sha256Hex } from '../core/stableJson.ts';
 import { stableStringify } from '../core/stableJson.ts';
 import { MANIFEST_FILE } from '../manifest/write.ts';
 import { writeAtomic } from './records.ts';
-import { runDifferences, type RunRecord } from './runRecord.ts';
+import { RUN_FORMAT, runDifferences, type RunRecord } from './runRecord.ts';
 import { doneRecord, STAGES } from './stages.ts';
 
 /** File name of the run record in a work directory. */
@@ -41,10 +41,19 @@ export async function readRunRecord(workDir: string): Promise<RunRecord | null> 
       { workDir },
     );
   }
-  if (record?.format !== 'longmix-run/1')
+  const format = (record as { format?: unknown } | null)?.format;
+  if (typeof format === 'string' && format.startsWith('longmix-run/') && format !== RUN_FORMAT)
+    throw new PipelineError(
+      `${path.join(workDir, RUN_FILE)}: a work directory of another longmix version (${format}; this one reads ${RUN_FORMAT}), whose work it cannot reuse; add --restart to discard it, or use another --work directory`,
+      { workDir, format, olderRun: true },
+    );
+  if (format !== RUN_FORMAT)
     throw new PipelineError(`${path.join(workDir, RUN_FILE)}: not a longmix run record; remove it or use another --work directory`, { workDir });
   return record;
 }
+
+/** True when `error` is {@link readRunRecord}'s refusal of a work directory of another longmix version. */
+const isOtherVersion = (error: unknown): boolean => error instanceof PipelineError && error.context.olderRun === true;
 
 /** Removes a work directory's contents that longmix made (run record, stage directories, logs); nothing else. */
 export async function clearWorkDir(workDir: string): Promise<void> {
@@ -69,7 +78,15 @@ export async function isCommitted(run: RunRecord): Promise<boolean> {
 export async function openRun(current: RunRecord, restart: boolean): Promise<RunState> {
   const { workDir } = current;
   await mkdir(workDir, { recursive: true });
-  const existing = await readRunRecord(workDir);
+  let existing: RunRecord | null;
+  try {
+    existing = await readRunRecord(workDir);
+  } catch (error) {
+    // Another version's work directory: only --restart may discard it.
+    if (!restart || !isOtherVersion(error)) throw error;
+    await clearWorkDir(workDir);
+    existing = null;
+  }
   if (existing === null) {
     const entries = (await readdir(workDir)).filter((n) => !n.startsWith(`${RUN_FILE}.tmp.`));
     if (entries.length > 0)

@@ -47,8 +47,11 @@ parentPort!.on('message', async ({ stage, index }: { stage: StageName; index: nu
     } else if (stage === 'group') {
       await runGroup(run, index, (bytes) => report({ inputBytes: bytes }));
       report({ inputBytes: run.inputs[run.group[index].input].sizeBytes }, true);
-    } else if (stage === 'plan') await runPlan(run);
-    else if (stage === 'write') {
+    } else if (stage === 'plan') {
+      let latest = { documents: 0, rows: 0 };
+      await runPlan(run, (p) => report((latest = { ...p })));
+      report(latest, true);
+    } else if (stage === 'write') {
       let rows = 0;
       await runWrite(run, index, (r) => report({ rows: (rows = r) }));
       report({ rows }, true);

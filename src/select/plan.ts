@@ -20,7 +20,8 @@
  * The achieved, repeated and over-budget counts stay whole-document tokens (the ledger's).
  */
 import { BudgetError } from '../core/errors.ts';
-import { derivedKey } from '../core/rng.ts';
+import { sortByKey } from '../core/keySort.ts';
+import { selectionKey } from '../core/orderKeys.ts';
 import type { CellSpec } from '../config/cells.ts';
 import type { Recipe } from '../config/schema.ts';
 
@@ -54,7 +55,7 @@ export function placeableTokens(lengthTokens: number, truncateAtTokens?: number)
 }
 
 /** What selection did for one cell. Tokens include BOS/EOS. */
-export interface CellSelection {
+export interface SelectionCounts {
   plannedTokens: number | 'all';
   availableTokens: number;
   /** Of the available tokens, those rows can hold (after truncation); what budgets are met with. */
@@ -68,16 +69,22 @@ export interface CellSelection {
   /** In-cell documents never selected (the plan was met without them). */
   overBudgetTokens: number;
   overBudgetDocuments: number;
-  /** In selection order. */
+}
+
+/** What selection did for one cell, with the selected uses in selection order. */
+export interface CellSelection extends SelectionCounts {
   selected: Selected[];
 }
 
-function ordered(candidates: readonly Candidate[], seed: number, source: string, repeat: number): Candidate[] {
-  const labels = repeat === 0 ? [] : [`repeat:${repeat}`];
-  return candidates
-    .map((c) => ({ c, key: derivedKey(seed, source, c.id, ...labels) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.c.id < b.c.id ? -1 : a.c.id > b.c.id ? 1 : 0))
-    .map((x) => x.c);
+/** Candidates of `candidates` in the seeded order of use `repeat` (file header), as positions in `candidates`. */
+function candidateOrder(candidates: readonly Candidate[], seed: number, source: string, repeat: number): Int32Array {
+  const keys = BigUint64Array.from(candidates, (c) => selectionKey(seed, source, c.id, repeat));
+  return sortByKey(keys, (a, b) => compareIds(candidates[a].id, candidates[b].id));
+}
+
+/** Orders document ids as the selection's tie-break does (UTF-16 code units, JavaScript's `<`). */
+export function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** Formats a cell as `source "web" bucket "2-512"`. */
@@ -114,44 +121,108 @@ export function checkCellBudget(cell: CellSpec, availableTokens: number, availab
 }
 
 /**
- * Selects documents of one cell.
- * @param seed - the recipe seed.
+ * The candidates of one cell, columnar: what {@link selectCell} reads. Positions `0..n-1` index
+ * both the lengths and the orders.
+ */
+export interface CellCandidates {
+  /** Tokens of each candidate, BOS and EOS included. */
+  lengthTokens: Int32Array;
+  /** The candidates' positions in the seeded order of use `repeat` (0: first use; file header). */
+  order(repeat: number): Int32Array;
+}
+
+/** What selection did for one cell, with the selected uses as columns: use j is candidate `position[j]`, its `repeat[j]`-th use. */
+export interface CellPicks extends SelectionCounts {
+  position: Int32Array;
+  repeat: Int32Array;
+}
+
+/** Progress callbacks of selection and packing come every this many uses (or rows), not more often. */
+export const PROGRESS_EVERY = 4096;
+
+/**
+ * Selects documents of one cell (the algorithm of the file header), over columns: a few bytes per
+ * candidate, whatever the cell's size.
  * @param truncateAtTokens - the truncation limit of the cell's window class under a `truncate`
  *   policy ({@link truncationLimitTokens}); budgets then count {@link placeableTokens}.
+ * @param onSelected - called with the uses selected so far, every {@link PROGRESS_EVERY} uses
+ *   and once at the end with the final count (progress; it must not throw).
  * @throws BudgetError (see {@link checkCellBudget}).
  */
-export function planCellSelection(cell: CellSpec, candidates: readonly Candidate[], seed: number, truncateAtTokens?: number): CellSelection {
-  const availableTokens = candidates.reduce((sum, c) => sum + c.lengthTokens, 0);
-  const placeable = candidates.reduce((sum, c) => sum + placeableTokens(c.lengthTokens, truncateAtTokens), 0);
-  checkCellBudget(cell, placeable, candidates.length, truncateAtTokens);
+export function selectCell(cell: CellSpec, candidates: CellCandidates, truncateAtTokens?: number, onSelected?: (uses: number) => void): CellPicks {
+  const lengths = candidates.lengthTokens;
+  let availableTokens = 0;
+  let placeable = 0;
+  for (let i = 0; i < lengths.length; i++) {
+    availableTokens += lengths[i];
+    placeable += placeableTokens(lengths[i], truncateAtTokens);
+  }
+  checkCellBudget(cell, placeable, lengths.length, truncateAtTokens);
   const limit = cell.plannedTokens === 'all' ? placeable : cell.plannedTokens;
-  const selected: Selected[] = [];
+  const maxUses = Math.ceil(cell.maxRepetition);
+  // Walks the seeded orders until the plan is met, handing each use to `take`.
+  const walk = (take: (position: number, repeat: number) => void) => {
+    let placedTokens = 0;
+    for (let repeat = 0; repeat < maxUses && placedTokens < limit; repeat++) {
+      const order = candidates.order(repeat);
+      for (let k = 0; k < order.length && placedTokens < limit; k++) {
+        take(order[k], repeat);
+        placedTokens += placeableTokens(lengths[order[k]], truncateAtTokens);
+      }
+    }
+  };
+  let count = 0;
+  walk(() => count++);
+  const position = new Int32Array(count);
+  const repeat = new Int32Array(count);
   let achievedTokens = 0;
-  let placedTokens = 0;
   let repeatedTokens = 0;
   let firstUseTokens = 0;
-  const maxUses = Math.ceil(cell.maxRepetition);
-  for (let repeat = 0; repeat < maxUses && placedTokens < limit; repeat++) {
-    for (const c of ordered(candidates, seed, cell.source, repeat)) {
-      if (placedTokens >= limit) break;
-      selected.push({ index: c.index, repeat });
-      achievedTokens += c.lengthTokens;
-      placedTokens += placeableTokens(c.lengthTokens, truncateAtTokens);
-      if (repeat > 0) repeatedTokens += c.lengthTokens;
-      else firstUseTokens += c.lengthTokens;
+  let firstUses = 0;
+  let j = 0;
+  walk((p, r) => {
+    position[j] = p;
+    repeat[j++] = r;
+    if (j % PROGRESS_EVERY === 0) onSelected?.(j);
+    achievedTokens += lengths[p];
+    if (r > 0) repeatedTokens += lengths[p];
+    else {
+      firstUseTokens += lengths[p];
+      firstUses++;
     }
-  }
-  const firstUses = selected.filter((s) => s.repeat === 0).length;
+  });
+  onSelected?.(count);
   return {
     plannedTokens: cell.plannedTokens,
     availableTokens,
     placeableTokens: placeable,
-    availableDocuments: candidates.length,
+    availableDocuments: lengths.length,
     achievedTokens,
-    achievedDocuments: selected.length,
+    achievedDocuments: count,
     repeatedTokens,
     overBudgetTokens: availableTokens - firstUseTokens,
-    overBudgetDocuments: candidates.length - firstUses,
-    selected,
+    overBudgetDocuments: lengths.length - firstUses,
+    position,
+    repeat,
   };
+}
+
+/**
+ * Selects documents of one cell given as objects ({@link selectCell} over their columns).
+ * @param seed - the recipe seed.
+ * @param truncateAtTokens - see {@link selectCell}.
+ * @throws BudgetError (see {@link checkCellBudget}).
+ */
+export function planCellSelection(cell: CellSpec, candidates: readonly Candidate[], seed: number, truncateAtTokens?: number): CellSelection {
+  const orders = new Map<number, Int32Array>();
+  const picks = selectCell(
+    cell,
+    {
+      lengthTokens: Int32Array.from(candidates, (c) => c.lengthTokens),
+      order: (repeat) => orders.get(repeat) ?? orders.set(repeat, candidateOrder(candidates, seed, cell.source, repeat)).get(repeat)!,
+    },
+    truncateAtTokens,
+  );
+  const { position, repeat, ...counts } = picks;
+  return { ...counts, selected: Array.from(position, (p, j) => ({ index: candidates[p].index, repeat: repeat[j] })) };
 }

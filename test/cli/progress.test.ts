@@ -42,6 +42,21 @@ describe('progress bars', () => {
     expect(lines.filter((l) => l.startsWith('write shards'))[0]).toMatch(/\| 25% \| 1\/4 rows \| 0\/1 shards \| ETA --$/);
   });
 
+  it('shows the plan selecting and packing', () => {
+    const tty = fakeTty();
+    const progress = createProgress(true, tty.stream);
+    progress.update({ ...base, stage: 'plan', unitsDone: 0, units: 1, documents: 4096 });
+    progress.update({ ...base, stage: 'plan', unitsDone: 0, units: 1, documents: 20035, rows: 7104 });
+    progress.update({ ...base, stage: 'write', unitsDone: 0, units: 1, totalRows: 4, rows: 1 });
+    progress.stop();
+    const plan = tty
+      .text()
+      .split('\n')
+      .filter((l) => l.startsWith('plan'));
+    expect(plan[0]).toMatch(/\| 4,096 docs selected \| 0 rows packed$/);
+    expect(plan.at(-1)).toMatch(/\| 20,035 docs selected \| 7,104 rows packed$/);
+  });
+
   it('writes nothing when disabled (no TTY, or CI)', () => {
     const tty = fakeTty();
     const progress = createProgress(false, tty.stream);

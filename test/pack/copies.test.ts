@@ -60,17 +60,17 @@ describe('CopyGuard in bestFitRows and FillerPool', () => {
     ];
     table[9] = [5, 0];
     const items = [4, 3, 1].map((lengthTokens, ref) => ({ ref, lengthTokens }));
-    const plain = new FillerPool(items, 4, 100);
+    const plain = new FillerPool(items.length, (i) => items[i], 4, 100);
     const row0 = { refs: [9], usedTokens: 6 };
     plain.fill(row0, 10);
     expect(row0.refs).toEqual([9, 0]);
     const guard = guardOf(table);
-    const guarded = new FillerPool(items, 4, 100, guard);
+    const guarded = new FillerPool(items.length, (i) => items[i], 4, 100, guard);
     const row = { refs: [9], usedTokens: 6 };
     guard.place(9, row);
     guarded.fill(row, 10);
     expect(row).toEqual({ refs: [9, 1, 2], usedTokens: 10 });
-    expect(guarded.remaining().map((x) => x.ref)).toEqual([0]);
+    expect(Array.from(guarded.remaining(), (i) => items[i].ref)).toEqual([0]);
   });
 });
 

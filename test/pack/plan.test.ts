@@ -192,15 +192,13 @@ describe('packChunked (bounded buffer)', () => {
   });
 
   it('FillerPool hands out the longest piece that fits, in stream order among equals', () => {
-    const pool = new FillerPool(
-      [3, 2, 3, 1].map((lengthTokens, ref) => ({ ref, lengthTokens })),
-      4,
-      100,
-    );
+    const items = [3, 2, 3, 1].map((lengthTokens, ref) => ({ ref: 10 + ref, lengthTokens }));
+    const pool = new FillerPool(items.length, (i) => items[i], 4, 100);
     const row = { refs: [9], usedTokens: 4 };
-    pool.fill(row, 10); // 6 free: 3 (ref 0), then 3 (ref 2)
-    expect(row).toEqual({ refs: [9, 0, 2], usedTokens: 10 });
-    expect(pool.remaining().map((x) => x.ref)).toEqual([1, 3]);
+    pool.fill(row, 10); // 6 free: 3 (ref 10), then 3 (ref 12)
+    expect(row).toEqual({ refs: [9, 10, 12], usedTokens: 10 });
+    expect(Array.from(pool.remaining(), (i) => items[i].ref)).toEqual([11, 13]);
+    expect(Array.from(pool.usedPositions())).toEqual([0, 2]);
   });
 });
 

@@ -11,10 +11,16 @@ import { assertPlanSize, type Census } from '../../src/plan/select.ts';
 
 const loaded = { recipe: { rowTokens: 4096, output: { globalBatchRows: 4 } } } as unknown as LoadedRecipe;
 
-/** A census of one cell planned at `planned`, holding `lengths` (tokens). */
+/** A census of one cell planned at `planned`, holding `lengths` (tokens); no document table (the check reads lengths only). */
 function census(planned: number | 'all', lengths: number[]): Census {
   const cell: CellSpec = { source: 'web', bucket: '2-4096', min: 2, max: 4096, plannedTokens: planned, window: 'short', maxRepetition: 1 };
-  return { cells: [cell], candidates: [lengths.map((lengthTokens, index) => ({ index, id: `d${index}`, lengthTokens }))], docs: [], accounts: {} };
+  return {
+    cells: [cell],
+    docs: null as unknown as Census['docs'],
+    members: [Int32Array.from(lengths, (_, k) => k)],
+    lengths: [Int32Array.from(lengths)],
+    accounts: {},
+  };
 }
 
 describe('assertPlanSize', () => {

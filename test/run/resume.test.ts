@@ -133,6 +133,23 @@ describe('rerunning a build', () => {
     await verifyBuild(out);
   });
 
+  it("of an older longmix's work directory is refused with the reason, never misread; --restart discards it", async () => {
+    const out = path.join(await tempDir(), 'out');
+    expect((await cli(['build-mix', '--out', out, '--workers', '1'], { LONGMIX_FAULT: 'plan:plan:start=kill' })).signal).toBe('SIGKILL');
+    // A work directory as longmix-run/1 left it: the run record of that format, census tables in JSON.
+    const runFile = path.join(out, '.longmix-work', 'run.json');
+    await writeFile(runFile, (await readFile(runFile, 'utf8')).replace('"format": "longmix-run/2"', '"format": "longmix-run/1"'));
+    const refused = await cli(['build-mix', '--out', out, '--workers', '1']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(
+      `${runFile}: a work directory of another longmix version (longmix-run/1; this one reads longmix-run/2), whose work it cannot reuse; add --restart to discard it, or use another --work directory`,
+    );
+    const restarted = await cli(['build-mix', '--out', out, '--workers', '1', '--restart']);
+    expect(restarted.code, restarted.stderr).toBe(0);
+    expect(JSON.parse(await readFile(runFile, 'utf8')).format).toBe('longmix-run/2');
+    await verifyBuild(out);
+  });
+
   it('after a changed input file is refused, naming the file', async () => {
     const dir = await tempDir();
     await cp(path.join(ROOT, 'data', 'sample'), path.join(dir, 'data', 'sample'), { recursive: true });
