@@ -29,6 +29,7 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import struct
 import sys
 import tempfile
@@ -50,6 +51,13 @@ OTHER_COLUMNS = ["doc_lens", "window", "num_pad", "row_id", "piece_lens", "piece
 
 class Mismatch(Exception):
     """A difference between the exports and the native build; the message names file and row."""
+
+
+def build_sha256(manifest):
+    """The build digest (docs/format.md §1.3): SHA-256 of the canonical JSON (sorted keys, 2-space
+    indent, trailing newline) of the manifest without ``report`` and ``exports``."""
+    core = {k: v for k, v in manifest.items() if k not in ("report", "exports")}
+    return hashlib.sha256((json.dumps(core, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")).hexdigest()
 
 
 def expect(condition, message):
@@ -147,7 +155,8 @@ def megatron_segments(prefix, rows, manifest):
         "schedule": {k: schedule[k] for k in ("worldSize", "globalBatchRows", "steps")},
         "tokenizer": {k: tokenizer[k] for k in ("name", "vocabSize", "bosId", "eosId", "padId")},
         "recipe": {"name": manifest["recipe"]["name"], "hash": manifest["recipe"]["hash"]},
-        "format": "longmix-megatron", "formatVersion": 1,
+        "format": "longmix-megatron", "formatVersion": 2,
+        "buildSha256": build_sha256(manifest),
     }
     for key, value in want.items():
         expect(sidecar.get(key) == value, f"{prefix}.longmix.json: {key} is {sidecar.get(key)!r}, expected {value!r}")
@@ -217,6 +226,10 @@ def main(argv):
         manifest = json.load(f)
     row_tokens = manifest["geometry"]["rowTokens"]
     rows = manifest["rows"]["total"]
+    if manifest.get("report"):
+        with open(os.path.join(args.build_dir, manifest["report"]), encoding="utf-8") as f:
+            mark = re.search(r'<meta name="longmix-build-sha256" content="([0-9a-f]{64})">', f.read(4096))
+        expect(mark is not None and mark.group(1) == build_sha256(manifest), f"{manifest['report']}: its build mark is not this build's digest")
 
     hf = None
     if args.hf:
