@@ -38,8 +38,10 @@ export function createProgress(
   let started = 0;
   let last = 0;
   let latest: BuildProgress | null = null;
-  const valueOf = (p: BuildProgress) => (p.stage === 'census' || p.stage === 'group' ? p.inputBytes : p.stage === 'write' ? p.rows : 0);
-  const totalOf = (p: BuildProgress) => Math.max(1, p.stage === 'census' || p.stage === 'group' ? p.totalInputBytes : p.stage === 'write' ? p.totalRows : 1);
+  // Bytes read, rows written; the plan and the commit (one unit each) fill when their unit is done.
+  const valueOf = (p: BuildProgress) => (p.stage === 'census' || p.stage === 'group' ? p.inputBytes : p.stage === 'write' ? p.rows : p.unitsDone);
+  const totalOf = (p: BuildProgress) =>
+    Math.max(1, p.stage === 'census' || p.stage === 'group' ? p.totalInputBytes : p.stage === 'write' ? p.totalRows : p.units);
   let startValue = 0;
   // Remaining time at the stage's mean rate since its first report (so start-up is left out); "--"
   // until a second has passed with progress.

@@ -76,10 +76,12 @@ function paddingNotes(manifest: Manifest): Note[] {
   if (byWindow.short > 0 && byWindow.short >= pad / 4) {
     const shortTokens = manifest.rows.short * rowTokens - byWindow.short;
     const numeric = shortSources.some(([, a]) => a.cells.some((c) => c.plannedTokens !== 'all'));
-    const part = fmt(byWindow.short % rowTokens);
+    // The part-filled row: `gap` tokens more would fill it, `held` tokens fewer would leave it out.
+    const gap = byWindow.short % rowTokens;
+    const held = rowTokens - gap;
     const budgets = numeric
-      ? `change the short sources' budgetTokens by about ${part} tokens (the part-filled row)`
-      : `their budgets are "all", so every short document read is placed: give a short source a numeric budgetTokens about ${part} tokens below what it placed (the part-filled row), or read more short documents`;
+      ? `raise the short sources' budgetTokens by about ${fmt(gap)} tokens to fill the part-filled row, or lower them by about ${fmt(held)} to leave it out`
+      : `their budgets are "all", so every short document read is placed: read more short documents (about ${fmt(gap)} tokens fill the part-filled row), or give a short source a numeric budgetTokens about ${fmt(held)} tokens below what it placed to leave that row out`;
     const fill =
       manifest.rows.long === 0
         ? ''
@@ -94,7 +96,7 @@ function paddingNotes(manifest: Manifest): Note[] {
   if (manifest.rows.total < 100)
     notes.push({
       topic: 'padding',
-      text: `With only ${fmt(manifest.rows.total)} rows, one part-filled row of each window class is up to ${pct(rowTokens, rowTokensAll)} of the build; the share shrinks as the budgets grow.`,
+      text: `With only ${plural(manifest.rows.total, 'row')}, one part-filled row of each window class is up to ${pct(rowTokens, rowTokensAll)} of the build; the share shrinks as the budgets grow.`,
     });
   return notes;
 }

@@ -15,7 +15,7 @@ import { writeFileAtomic } from '../core/atomicFile.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { Manifest } from '../manifest/types.ts';
 import { readShardBytes, shardRows } from '../shard/reader.ts';
-import { fmt } from './explain.ts';
+import { fmt, plural } from './explain.ts';
 import { page, REPORT_GENERATOR } from './html.ts';
 import { RowStatsCollector, type RowStats } from './rowStats.ts';
 import { buildSection, fillSection, lengthsSection, scheduleSection, type BuildTimings } from './sectionsRows.ts';
@@ -72,7 +72,7 @@ export async function renderReport(manifest: Manifest, stats: RowStats, options:
     await scheduleSection(manifest, stats),
     await buildSection(manifest, options.timings),
   ];
-  const subtitle = `${fmt(manifest.rows.total)} rows of ${fmt(g.rowTokens)} tokens (original window ${fmt(g.originalWindowTokens)}), ${fmt(manifest.shards.length)} shards · recipe sha256 ${manifest.recipe.hash.slice(0, 12)} · ${manifest.tool.name} ${manifest.tool.version}`;
+  const subtitle = `${plural(manifest.rows.total, 'row')} of ${fmt(g.rowTokens)} tokens (original window ${fmt(g.originalWindowTokens)}), ${plural(manifest.shards.length, 'shard')} · recipe sha256 ${manifest.recipe.hash.slice(0, 12)} · ${manifest.tool.name} ${manifest.tool.version}`;
   return page(`longmix build report: ${manifest.recipe.name}`, subtitle, SECTIONS, sections, buildSha256(manifest));
 }
 

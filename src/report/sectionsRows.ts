@@ -72,7 +72,7 @@ export async function fillSection(manifest: Manifest, stats: RowStats): Promise<
   const full = rows.padTokens.filter((p) => p === 0).length;
   const parts = [
     para(
-      `${fmt(full)} of ${fmt(rows.window.length)} rows hold no padding; padding in all: ${fmt(manifest.rows.padTokens)} tokens. Pieces: ${fmt(manifest.rows.pieces)} in ${fmt(manifest.rows.total)} rows.`,
+      `${fmt(full)} of ${plural(rows.window.length, 'row')} ${full === 1 ? 'holds' : 'hold'} no padding; padding in all: ${fmt(manifest.rows.padTokens)} tokens. Pieces: ${fmt(manifest.rows.pieces)} in ${plural(manifest.rows.total, 'row')}.`,
     ),
     '<div class="grid">',
     figure(
@@ -98,7 +98,7 @@ export async function fillSection(manifest: Manifest, stats: RowStats): Promise<
         `Filler from "${filler}" in each long row.`,
       ),
     );
-  } else parts.push(para('No longRowFiller: long rows hold only long-source pieces.', 'muted'));
+  } else if (manifest.rows.long > 0) parts.push(para('No longRowFiller: long rows hold only long-source pieces.', 'muted'));
   parts.push('</div>');
   const split = orderedSources(manifest).map(([name, a]) => [name, a.cells.reduce((s, c) => s + c.splitDocuments, 0), stats.splitUses[name] ?? 0]);
   parts.push(
@@ -138,7 +138,7 @@ export async function scheduleSection(manifest: Manifest, stats: RowStats): Prom
       figure(
         'chart-ranks',
         await renderSvg(rankChart(rankValues), 'ranks'),
-        `Rows each of the ${plural(manifest.schedule.worldSize, 'data-parallel rank')} reads (from the manifest's shards).`,
+        `Rows each data-parallel rank reads (${plural(manifest.schedule.worldSize, 'rank')}; from the manifest's shards).`,
       ),
       `<div class="wide">${htmlTable(['shard', 'rank', 'rows', 'long', 'short', 'tokens', 'padding', 'bytes'], shown, manifest.shards.length > 200 ? `First 200 of ${fmt(manifest.shards.length)} shards.` : undefined)}</div>`,
     ].join('\n'),

@@ -40,7 +40,7 @@ export function summarySection(manifest: Manifest): string {
   const rowTokens = manifest.rows.total * manifest.geometry.rowTokens;
   const dropped = Object.values(t.tokensDropped).reduce((s, n) => s + n, 0);
   const kpis = [
-    kpi(fmt(manifest.rows.total), `rows (${fmt(manifest.rows.long)} long, ${fmt(manifest.rows.short)} short)`),
+    kpi(fmt(manifest.rows.total), `${manifest.rows.total === 1 ? 'row' : 'rows'} (${fmt(manifest.rows.long)} long, ${fmt(manifest.rows.short)} short)`),
     kpi(fmt(t.tokensPlaced), 'document tokens in rows'),
     kpi(pct(t.padTokens, rowTokens), `padding (${fmt(t.padTokens)} tokens)`),
     kpi(fmt(t.tokensRead), 'tokens read'),

@@ -164,6 +164,7 @@ export async function buildMix(options: BuildOptions): Promise<BuildResult> {
     options.onProgress?.({ stage: 'commit', unitsDone: 0, units: 1, documents: 0, tokens: 0, inputBytes: 0, rows: 0, totalInputBytes: 0, totalRows: 0 });
     const start = process.hrtime.bigint();
     const manifest = await runCommit(run, await previousManifest(run.outDir));
+    options.onProgress?.({ stage: 'commit', unitsDone: 1, units: 1, documents: 0, tokens: 0, inputBytes: 0, rows: 0, totalInputBytes: 0, totalRows: 0 });
     timings.push({ phase: 'commit', seconds: since(start) });
     await writeFile(path.join(run.workDir, TIMINGS_FILE), JSON.stringify({ phases: timings }, null, 2) + '\n');
     return { outDir: options.outDir, manifest, state, timings };

@@ -87,8 +87,11 @@ export async function runCommit(run: RunRecord, previous: Manifest | null): Prom
     // Before publishing began (no journal), the extras being staged are this attempt's alone: a
     // full disk must not stay full of them. After, they are what the rerun publishes.
     const paths = commitPaths(run);
-    if (!existsSync(paths.journal)) await rm(paths.extras, { recursive: true, force: true }).catch(() => undefined);
-    throw locateSystemError(error, 'commit', run.outDir);
+    const staging = !existsSync(paths.journal);
+    if (staging) await rm(paths.extras, { recursive: true, force: true }).catch(() => undefined);
+    throw staging
+      ? locateSystemError(error, `commit (writing the report and exports into ${paths.extras})`, paths.extras)
+      : locateSystemError(error, `commit (publishing into ${run.outDir})`, run.outDir);
   }
 }
 

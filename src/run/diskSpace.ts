@@ -2,7 +2,8 @@
  * Free space checks before the long writes of a build: a full disk found after hours of work is
  * worse than one found before (and leaves the user to guess which file and phase). The estimate
  * is of what the write and commit stages put on disk: shards (8 bytes per row token: input_ids
- * and position_ids), the HF export (as much again) and the Megatron export (4 or 2 bytes per token).
+ * and position_ids), the HF export (twice as much again at its peak: a scratch copy in row order,
+ * then the data files) and the Megatron export (4 or 2 bytes per token).
  */
 import { stat, statfs } from 'node:fs/promises';
 import { PipelineError } from '../core/errors.ts';
@@ -11,7 +12,8 @@ import type { RunRecord } from './runRecord.ts';
 /** Bytes the write stage and the exports of `run` need for `rows` rows, estimated (see the file header). */
 export function writeBytesEstimate(run: RunRecord, rows: number): number {
   const perRow = 8 * run.recipe.rowTokens + 1024;
-  const hf = run.formats.includes('hf') ? perRow : 0;
+  // The hf export writes its rows twice at its peak: a scratch file in row order, then the data files.
+  const hf = run.formats.includes('hf') ? 2 * perRow : 0;
   const megatron = run.formats.includes('megatron') ? 4 * run.recipe.rowTokens : 0;
   return rows * (perRow + hf + megatron);
 }
@@ -26,7 +28,8 @@ export async function freeBytes(dir: string): Promise<number | null> {
   }
 }
 
-const gib = (n: number) => `${(n / 2 ** 30).toFixed(2)} GiB`;
+/** Bytes for people: exact with separators below 10 MB, else MB or GB with two decimals (powers of 1000). */
+const bytesText = (n: number) => (n < 1e7 ? `${n.toLocaleString('en-US')} bytes` : n < 1e10 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e9).toFixed(2)} GB`);
 
 /**
  * Checks that the work directory (staged shards and exports) and, on another file system, the
@@ -41,7 +44,7 @@ export async function assertFreeSpace(run: RunRecord, bytes: number, phase: stri
     const free = await freeBytes(dir);
     if (free !== null && free < bytes) {
       throw new PipelineError(
-        `Not enough disk space for the ${phase}: it writes about ${gib(bytes)} in ${dir}, where ${gib(free)} is free; free space there (or give --work / --out on another file system) and run the same command again: the units done so far are kept`,
+        `Not enough disk space for the ${phase}: it writes about ${bytesText(bytes)} in ${dir}, where ${bytesText(free)} are free; free space there (or give --work / --out on another file system) and run the same command again: the units done so far are kept`,
         { dir, bytes, free },
       );
     }

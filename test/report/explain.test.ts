@@ -48,7 +48,7 @@ describe('why a build lost or padded tokens', () => {
       m.rows.padTokens += 3000;
     });
     expect(texts(short)[0]).toBe(
-      `padding: 3,216 padding tokens are in short rows: the short documents (21,360 tokens in 6 short rows) do not fill whole rows; change the short sources' budgetTokens by about 3,216 tokens (the part-filled row), or raise "edu"'s budget.`,
+      `padding: 3,216 padding tokens are in short rows: the short documents (21,360 tokens in 6 short rows) do not fill whole rows; raise the short sources' budgetTokens by about 3,216 tokens to fill the part-filled row, or lower them by about 880 to leave it out, or raise "edu"'s budget.`,
     );
     // Budgets of "all" cannot be changed by a number of tokens; without long rows there is nothing to fill.
     const all = edited((m) => {
@@ -59,7 +59,7 @@ describe('why a build lost or padded tokens', () => {
       m.geometry.longRowFiller = null;
     });
     expect(texts(all)[0]).toBe(
-      `padding: 3,216 padding tokens are in short rows: the short documents (21,360 tokens in 6 short rows) do not fill whole rows; their budgets are "all", so every short document read is placed: give a short source a numeric budgetTokens about 3,216 tokens below what it placed (the part-filled row), or read more short documents.`,
+      `padding: 3,216 padding tokens are in short rows: the short documents (21,360 tokens in 6 short rows) do not fill whole rows; their budgets are "all", so every short document read is placed: read more short documents (about 3,216 tokens fill the part-filled row), or give a short source a numeric budgetTokens about 880 tokens below what it placed to leave that row out.`,
     );
   });
 

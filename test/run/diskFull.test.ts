@@ -52,9 +52,9 @@ const POINTS: [string, RegExp][] = [
   ],
   ['plan:plan:before-done', /^longmix: PipelineError: plan unit plan: ENOSPC while writing/],
   ['write:s00002:shard-written', /^longmix: PipelineError: write unit s00002 \(shard 2\): ENOSPC while writing/],
-  ['commit:commit:exports-staged', /^longmix: PipelineError: commit: ENOSPC while writing/],
-  ['commit:commit:shards-moved', /^longmix: PipelineError: commit: ENOSPC while writing/],
-  ['commit:commit:before-manifest', /^longmix: PipelineError: commit: ENOSPC while writing/],
+  ['commit:commit:exports-staged', /^longmix: PipelineError: commit \(writing the report and exports into [^)]+\): ENOSPC while writing/],
+  ['commit:commit:shards-moved', /^longmix: PipelineError: commit \(publishing into [^)]+\): ENOSPC while writing/],
+  ['commit:commit:before-manifest', /^longmix: PipelineError: commit \(publishing into [^)]+\): ENOSPC while writing/],
 ];
 
 describe('ENOSPC injected at a write point', () => {
@@ -107,7 +107,7 @@ describe('a real full disk (a small tmpfs)', () => {
       const failed = await cli(['build-mix', '--out', out, '--workers', '1']);
       expect(failed.code).toBe(1);
       expect(failed.stderr).toMatch(
-        /^longmix: PipelineError: (Not enough disk space for (the write stage|this build)|(census|plan|write) unit \w+( \([^)]+\))?: ENOSPC while writing|commit: ENOSPC while writing)/,
+        /^longmix: PipelineError: (Not enough disk space for (the write stage|this build)|(census|plan|write) unit \w+( \([^)]+\))?: ENOSPC while writing|commit \([^)]+\): ENOSPC while writing)/,
       );
       expect(failed.stderr).not.toMatch(/\n\s+at /);
       expect(await temporaries(out)).toEqual([]);
