@@ -124,7 +124,10 @@ export function registerBuildMix(program: Command): void {
         console.log(`report    ${path.join(outDir, result.manifest.report ?? 'report.html')}: open it in a browser`);
         const exported = result.manifest.exports ?? {};
         if (exported.hf) console.log(`hf        ${path.join(outDir, exported.hf)} (datasets save_to_disk layout)`);
-        if (exported.megatron) console.log(`megatron  ${path.join(outDir, exported.megatron, result.manifest.recipe.name)}.{bin,idx} (+ _doc_lens)`);
+        if (exported.megatron)
+          console.log(
+            `megatron  ${path.join(outDir, exported.megatron, result.manifest.recipe.name)}.{bin,idx} (+ .doc_lens.npy, .doc_offsets.npy, .longmix.json)`,
+          );
       } finally {
         progress.stop();
         lock.release();
