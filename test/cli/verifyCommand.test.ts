@@ -3,7 +3,7 @@
  * exports under any prefix, and advice after an interrupted export that works when followed
  * (the test runs it).
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { shellQuote } from '../../src/cli/verifyCommand.ts';
 import { buildInTemp, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { cli } from '../helpers/cli.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
@@ -18,18 +19,6 @@ const SAMPLE = path.join(ROOT, 'pipelines/sample.yaml');
 const CLI = `${shellQuote(process.execPath)} --import tsx ${shellQuote(MAIN)}`;
 
 afterAll(removeTempDirs);
-
-/** Runs the CLI in ROOT; resolves with the exit code (null when killed), stdout and stderr. */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 /** Follows the advice of a verify error: runs each indented command, `pnpm pipeline` being this checkout's CLI. */
 async function follow(stderr: string): Promise<void> {

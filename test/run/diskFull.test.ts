@@ -5,28 +5,15 @@
  * with the bytes of an uninterrupted build. Once with ENOSPC injected at named write points, once
  * on a real, small tmpfs (where this machine lets the test mount one; always under CI).
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { cp, mkdir, readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBuild } from '../../src/verify/verify.ts';
 import { filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { cli } from '../helpers/cli.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = path.join(ROOT, 'src/cli/main.ts');
 afterAll(removeTempDirs);
-
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: { ...process.env, CI: 'true', ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
 
 async function temporaries(dir: string): Promise<string[]> {
   return (await readdir(dir, { recursive: true })).filter((n) => n.includes('.tmp'));

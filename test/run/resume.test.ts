@@ -14,7 +14,6 @@ import { verifyBuild } from '../../src/verify/verify.ts';
 import { filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
 import { cli, ROOT } from '../helpers/cli.ts';
 
-const SAMPLE = path.join(ROOT, 'pipelines/sample.yaml');
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
 afterAll(removeTempDirs);
 
