@@ -53,6 +53,21 @@ const KINDS: Kind[] = [
 ];
 
 /** What was made. */
+/**
+ * A document of seeded paragraphs (drawn from `paragraphs` with `rng`, joined by blank lines) at
+ * least `lengthChars` characters long (UTF-16 units, separators counted).
+ */
+export function paragraphText(rng: SplitMix64, paragraphs: readonly string[], lengthChars: number): string {
+  const parts: string[] = [];
+  let chars = 0;
+  while (chars < lengthChars) {
+    const p = paragraphs[rng.nextBelow(paragraphs.length)];
+    parts.push(p);
+    chars += p.length + 2;
+  }
+  return parts.join('\n\n');
+}
+
 export interface BenchCorpus {
   dir: string;
   /** Directory → files and text bytes per kind. */
@@ -105,15 +120,7 @@ export async function makeBenchCorpus(samplesDir: string, dir: string, targetMb:
       const docs: string[] = [];
       let bytes = 0;
       while (bytes < kind.fileBytes && made + bytes < target) {
-        const length = templates[rng.nextBelow(templates.length)].length;
-        const parts: string[] = [];
-        let chars = 0;
-        while (chars < length) {
-          const p = paragraphs[rng.nextBelow(paragraphs.length)];
-          parts.push(p);
-          chars += p.length + 2;
-        }
-        const text = parts.join('\n\n');
+        const text = paragraphText(rng, paragraphs, templates[rng.nextBelow(templates.length)].length);
         docs.push(text);
         bytes += Buffer.byteLength(text);
       }

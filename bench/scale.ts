@@ -20,6 +20,7 @@ import type { SourceConfig } from '../src/config/schema.ts';
 import { derivedKey, SplitMix64 } from '../src/core/rng.ts';
 import { expandPaths } from '../src/read/files.ts';
 import { readSources } from '../src/read/index.ts';
+import { paragraphText } from './corpus.ts';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -58,14 +59,7 @@ async function makeScaleCorpus(samplesDir: string, files: number): Promise<{ dir
     const docs: string[] = [];
     for (let d = 0; d < 40; d++) {
       const length = Math.min(600_000, Math.round(Math.exp(Math.log(3000) + 1.2 * normal())));
-      const parts: string[] = [];
-      let chars = 0;
-      while (chars < length) {
-        const p = paragraphs[rng.nextBelow(paragraphs.length)];
-        parts.push(p);
-        chars += p.length + 2;
-      }
-      const text = parts.join('\n\n');
+      const text = paragraphText(rng, paragraphs, length);
       if (text.length > 32_768) longChars += text.length;
       docs.push(JSON.stringify({ raw_content: text }));
     }

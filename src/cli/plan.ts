@@ -2,6 +2,7 @@
  * Formats a {@link PlanReport}: a table of cells (planned, available, status) and the per-source
  * census, then every unmet plan with its fix.
  */
+import { bytesText } from '../core/bytesText.ts';
 import type { PlanReport } from '../run/plan.ts';
 import type { BuildEstimate } from '../run/estimate.ts';
 import { lengthDropped } from '../manifest/ledger.ts';
@@ -37,14 +38,6 @@ export function formatPlan(report: PlanReport, recipeName: string): { text: stri
   return { text, ok: problems.length === 0 };
 }
 
-/** Bytes for people: B, kB, MB, GB, TB (powers of 1000). */
-const gb = (bytes: number) => {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let u = 0;
-  while (bytes >= 1000 && u < units.length - 1) [bytes, u] = [bytes / 1000, u + 1];
-  return `${bytes.toFixed(u === 0 ? 0 : 1)} ${units[u]}`;
-};
-
 /** Formats a {@link BuildEstimate}: per cell the yield and units needed, per source what it reads, then the whole build's cost. */
 export function formatEstimate(estimate: BuildEstimate, recipeName: string, sampleUnits: number): string {
   const cells = estimate.sources.flatMap((s) =>
@@ -61,11 +54,11 @@ export function formatEstimate(estimate: BuildEstimate, recipeName: string, samp
   const sources = estimate.sources.map((s) => [
     s.source,
     `${fmt(s.sampledUnits)} of ${fmt(s.units)}`,
-    `${fmt(s.unitsToRead)} (${gb(s.bytesToRead)})`,
-    gb(s.datasetBytes),
+    `${fmt(s.unitsToRead)} (${bytesText(s.bytesToRead)})`,
+    bytesText(s.datasetBytes),
     fmt(Math.round(s.documentsToTokenize)),
     s.coreHours.toFixed(s.coreHours < 1 ? 3 : 1),
-    gb(s.tokenStoreBytes),
+    bytesText(s.tokenStoreBytes),
     s.note ?? '',
   ]);
   const t = estimate.totals;
@@ -83,7 +76,7 @@ export function formatEstimate(estimate: BuildEstimate, recipeName: string, samp
     '',
     table(['source', 'sampled units', 'units to read', 'dataset', 'docs to tokenize', 'core-hours', 'token store', ''], sources),
     '',
-    `whole build: read ${gb(t.bytesToRead)} of input, tokenize ${fmt(Math.round(t.documentsToTokenize))} documents, about ${t.coreHours.toFixed(t.coreHours < 1 ? 3 : 1)} core-hours at the measured rate, ${gb(t.tokenStoreBytes)} of token stores in the work directory`,
+    `whole build: read ${bytesText(t.bytesToRead)} of input, tokenize ${fmt(Math.round(t.documentsToTokenize))} documents, about ${t.coreHours.toFixed(t.coreHours < 1 ? 3 : 1)} core-hours at the measured rate, ${bytesText(t.tokenStoreBytes)} of token stores in the work directory`,
     ...(short.length ? ['', 'Cells the dataset cannot fill:', ...short] : []),
   ].join('\n');
 }

@@ -10,7 +10,8 @@
  * record of another run lists and the directory's manifest does not. It lives in the output
  * directory, not the work directory, because `--work` may point elsewhere and be discarded.
  */
-import { mkdir, readFile, rename, rm, open } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm } from 'node:fs/promises';
+import { writeFileAtomic } from '../core/atomicFile.ts';
 import path from 'node:path';
 import { SHARD_FILE } from '../manifest/write.ts';
 
@@ -66,16 +67,7 @@ export async function readPending(outDir: string): Promise<PendingPublication | 
 /** Writes the record of run `runId` touching `shards` and swapping `extras` (flushed temporary, then rename). */
 export async function recordPending(outDir: string, runId: string, shards: readonly string[], extras: readonly string[]): Promise<void> {
   const record: PendingPublication = { format: 'longmix-publish/1', runId, shards: [...new Set(shards)].sort(), extras: [...new Set(extras)].sort() };
-  const target = path.join(outDir, PENDING_FILE);
-  const tmp = `${target}.tmp`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(JSON.stringify(record) + '\n');
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, target);
+  await writeFileAtomic(path.join(outDir, PENDING_FILE), JSON.stringify(record) + '\n');
 }
 
 /** Removes the record and the put-aside directory of a finished publication. */

@@ -25,6 +25,7 @@ import { copyFile, cp, mkdir, open, readFile, rename, rm, stat } from 'node:fs/p
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { PipelineError } from '../core/errors.ts';
+import { writeFileAtomic } from '../core/atomicFile.ts';
 import { faultPoint } from '../core/fault.ts';
 import { stableStringify } from '../core/stableJson.ts';
 import type { Manifest } from '../manifest/types.ts';
@@ -109,26 +110,13 @@ export async function moveFile(from: string, to: string): Promise<void> {
   }
 }
 
-/** Writes text to `target` through a flushed temporary and a rename. */
-async function writeTextAtomic(target: string, text: string): Promise<void> {
-  const tmp = `${target}.tmp.commit`;
-  const handle = await open(tmp, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  await rename(tmp, target);
-}
-
 /** Reads the journal, or writes it from the previous manifest when there is none yet. */
 async function journalOf(p: Publication): Promise<Journal> {
   const text = await readFile(p.journalFile, 'utf8').catch(() => null);
   if (text !== null) return JSON.parse(text) as Journal;
   const journal: Journal = { previous: p.previous ? buildFilesOf(p.previous) : { shards: [], exportDirs: [], files: [] } };
   await mkdir(path.dirname(p.journalFile), { recursive: true });
-  await writeTextAtomic(p.journalFile, stableStringify(journal));
+  await writeFileAtomic(p.journalFile, stableStringify(journal));
   return journal;
 }
 
@@ -190,7 +178,7 @@ export async function publish(p: Publication): Promise<void> {
   if (!finished) {
     if (current !== null && current !== coreText) {
       const listed = JSON.parse(current) as Manifest;
-      if (listed.report !== undefined || listed.exports !== undefined) await writeTextAtomic(manifestFile, stableStringify(withoutDerived(listed)));
+      if (listed.report !== undefined || listed.exports !== undefined) await writeFileAtomic(manifestFile, stableStringify(withoutDerived(listed)));
     }
     await faultPoint('commit:commit:extras-withdrawn');
     for (const name of previousExtras) {
@@ -199,7 +187,7 @@ export async function publish(p: Publication): Promise<void> {
     }
     await faultPoint('commit:commit:before-manifest');
     // The switch: the new build's manifest, first without its report and exports.
-    if ((await currentManifestText(p.outDir)) !== coreText) await writeTextAtomic(manifestFile, coreText);
+    if ((await currentManifestText(p.outDir)) !== coreText) await writeFileAtomic(manifestFile, coreText);
     await faultPoint('commit:commit:after-manifest');
   }
   for (const name of extras) {
@@ -216,7 +204,7 @@ export async function publish(p: Publication): Promise<void> {
     else await moveTree(path.join(p.extrasDir, name), target);
   }
   await faultPoint('commit:commit:extras-moved');
-  await writeTextAtomic(manifestFile, finalText);
+  await writeFileAtomic(manifestFile, finalText);
   // The build is whole: remove what only the previous build owned.
   for (const file of journal.previous.shards) if (!fresh.shards.includes(file)) await rm(path.join(p.outDir, file), { force: true });
   await clearPending(p.outDir);

@@ -6,6 +6,7 @@
  * then the data files) and the Megatron export (4 or 2 bytes per token).
  */
 import { stat, statfs } from 'node:fs/promises';
+import { bytesText } from '../core/bytesText.ts';
 import { PipelineError } from '../core/errors.ts';
 import type { RunRecord } from './runRecord.ts';
 
@@ -27,9 +28,6 @@ export async function freeBytes(dir: string): Promise<number | null> {
     return null;
   }
 }
-
-/** Bytes for people: exact with separators below 10 MB, else MB or GB with two decimals (powers of 1000). */
-const bytesText = (n: number) => (n < 1e7 ? `${n.toLocaleString('en-US')} bytes` : n < 1e10 ? `${(n / 1e6).toFixed(2)} MB` : `${(n / 1e9).toFixed(2)} GB`);
 
 /**
  * Checks that the work directory (staged shards and exports) and, on another file system, the

@@ -35,6 +35,14 @@ export async function buildInTemp(recipeFile: string, workers = 2): Promise<Buil
   return buildMix({ loaded, outDir: await tempDir(), workers, tokenizerSpec: await llama3Spec() });
 }
 
+/** Every file or directory under `dir` whose name marks a temporary (`.tmp`), as full paths. */
+export async function temporaries(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }))
+    if (entry.name.includes('.tmp')) out.push(path.join(entry.parentPath, entry.name));
+  return out;
+}
+
 /** `{ file name: bytes }` of every regular file in `dir` (not its work directory, lock or other dot files). */
 export async function filesOf(dir: string): Promise<Record<string, Buffer>> {
   const out: Record<string, Buffer> = {};

@@ -6,18 +6,14 @@
  * on a real, small tmpfs (where this machine lets the test mount one; always under CI).
  */
 import { execFileSync } from 'node:child_process';
-import { cp, mkdir, readdir, rm } from 'node:fs/promises';
+import { cp, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyBuild } from '../../src/verify/verify.ts';
-import { filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { filesOf, removeTempDirs, tempDir, temporaries } from '../helpers/build.ts';
 import { cli } from '../helpers/cli.ts';
 
 afterAll(removeTempDirs);
-
-async function temporaries(dir: string): Promise<string[]> {
-  return (await readdir(dir, { recursive: true })).filter((n) => n.includes('.tmp'));
-}
 
 let reference: Record<string, Buffer>;
 let previous: string;

@@ -11,19 +11,11 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SplitMix64 } from '../../src/core/rng.ts';
 import { verifyBuild } from '../../src/verify/verify.ts';
-import { filesOf, removeTempDirs, tempDir } from '../helpers/build.ts';
+import { filesOf, removeTempDirs, tempDir, temporaries } from '../helpers/build.ts';
 import { cli, ROOT } from '../helpers/cli.ts';
 
 const MAIN = path.join(ROOT, 'src/cli/main.ts');
 afterAll(removeTempDirs);
-
-/** Every file under `dir` whose name marks a temporary (`.tmp`). */
-async function temporaries(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true }))
-    if (entry.name.includes('.tmp')) out.push(path.join(entry.parentPath, entry.name));
-  return out;
-}
 
 let reference: Record<string, Buffer>;
 let previous: string;
